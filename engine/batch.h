@@ -1,0 +1,62 @@
+// The unit of work a backend solves: a contiguous range of trajectories of one ensemble,
+// with their inputs, and what comes back.
+#ifndef ENSOLVE_ENGINE_BATCH_H_
+#define ENSOLVE_ENGINE_BATCH_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/solve_options.h"
+
+namespace ensolve {
+
+// Per-trajectory outcome. Values are part of the wire format (proto RetCode mirrors them).
+enum class RetCode : uint8_t {
+  kSuccess = 0,
+  kMaxSteps = 1,    // max_steps exhausted before t1
+  kDtBelowMin = 2,  // adaptive step fell below dtmin
+  kUnstable = 3,    // a state became NaN or Inf
+  kTerminated = 4,  // an event terminated the solve (events come later)
+};
+inline constexpr int kNumRetCodes = 5;
+const char* RetCodeName(RetCode r);
+
+// Inputs of `count` trajectories, row-major float64. Each of u0 and p holds either one row
+// shared by all trajectories (rows == 1) or one row per trajectory (rows == count).
+struct BatchInputs {
+  int64_t count = 0;
+  const double* u0 = nullptr;
+  int64_t u0_rows = 1;
+  const double* p = nullptr;  // may be null when the model has no parameters
+  int64_t p_rows = 1;
+};
+
+struct TrajectoryStats {
+  int32_t accepted = 0;
+  int32_t rejected = 0;
+  int32_t rhs_evals = 0;
+};
+
+// Results of one batch. states is row-major [trajectory][save point][state], stored as
+// float32 or float64 per `precision` (exactly one of states_f32 / states_f64 is filled).
+struct BatchResult {
+  int64_t count = 0;
+  int num_save = 0;
+  int num_states = 0;
+  Precision precision = Precision::kFloat64;
+  std::vector<float> states_f32;
+  std::vector<double> states_f64;
+  std::vector<RetCode> retcodes;
+  std::vector<TrajectoryStats> stats;
+
+  double state(int64_t traj, int save, int s) const {
+    const int64_t i = (traj * num_save + save) * num_states + s;
+    return precision == Precision::kFloat32 ? states_f32[i] : states_f64[i];
+  }
+  // Allocates every array for `count` trajectories.
+  void Resize(int64_t count, int num_save, int num_states, Precision precision);
+};
+
+}  // namespace ensolve
+
+#endif  // ENSOLVE_ENGINE_BATCH_H_

@@ -1,0 +1,22 @@
+// Bounds on model text, checked while parsing so a hostile input is rejected cheaply.
+#ifndef ENSOLVE_ENGINE_MODEL_LIMITS_H_
+#define ENSOLVE_ENGINE_MODEL_LIMITS_H_
+
+#include <cstdint>
+
+namespace ensolve {
+
+struct ModelLimits {
+  int64_t max_source_bytes = 256 * 1024;
+  int max_states = 256;
+  int max_params = 1024;
+  int max_outputs = 256;
+  // IR nodes, counted after CSE, including the derivative nodes.
+  int max_nodes = 200000;
+  // Parenthesis / call / operator nesting.
+  int max_depth = 128;
+};
+
+}  // namespace ensolve
+
+#endif  // ENSOLVE_ENGINE_MODEL_LIMITS_H_

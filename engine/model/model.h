@@ -1,0 +1,66 @@
+// A checked model: the result of parsing model text (docs/model-language.md). It owns the
+// IR graph holding the right-hand side f(t, u, p), the named outputs, and their symbolic
+// derivatives (Jacobian df/du and df/dt).
+//
+// Thread-safety: immutable after Parse(); safe to share between threads.
+#ifndef ENSOLVE_ENGINE_MODEL_MODEL_H_
+#define ENSOLVE_ENGINE_MODEL_MODEL_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/ir/graph.h"
+#include "engine/model/limits.h"
+
+namespace ensolve {
+
+class Model {
+ public:
+  // Parses and checks `source`. Errors are INVALID_ARGUMENT with a message of the form
+  // "line L, column C: <what was found>: expected <what>" (or a name-level problem such as
+  // "undefined name 'rhoo'"), always with the position. Exceeding `limits` is
+  // INVALID_ARGUMENT naming the limit.
+  static absl::StatusOr<std::unique_ptr<Model>> Parse(std::string_view source,
+                                                      const ModelLimits& limits = {});
+
+  int num_states() const { return static_cast<int>(state_names_.size()); }
+  int num_params() const { return static_cast<int>(param_names_.size()); }
+  int num_outputs() const { return static_cast<int>(output_names_.size()); }
+
+  const std::vector<std::string>& state_names() const { return state_names_; }
+  const std::vector<std::string>& param_names() const { return param_names_; }
+  const std::vector<std::string>& output_names() const { return output_names_; }
+  const std::vector<double>& state_defaults() const { return state_defaults_; }
+  const std::vector<double>& param_defaults() const { return param_defaults_; }
+
+  const ir::Graph& graph() const { return graph_; }
+  // rhs()[i] is du_i/dt.
+  const std::vector<ir::NodeId>& rhs() const { return rhs_; }
+  // outputs()[k] is the k-th named output.
+  const std::vector<ir::NodeId>& outputs() const { return outputs_; }
+  // jacobian()[i * n + j] = d rhs_i / d u_j (row-major, n = num_states()).
+  const std::vector<ir::NodeId>& jacobian() const { return jacobian_; }
+  // time_derivative()[i] = d rhs_i / d t.
+  const std::vector<ir::NodeId>& time_derivative() const { return time_derivative_; }
+
+  // Content hash (hex) of the source text; the model's id.
+  const std::string& hash() const { return hash_; }
+  const std::string& source() const { return source_; }
+
+ private:
+  friend class ModelBuilder;
+  Model() = default;
+
+  std::vector<std::string> state_names_, param_names_, output_names_;
+  std::vector<double> state_defaults_, param_defaults_;
+  ir::Graph graph_;
+  std::vector<ir::NodeId> rhs_, outputs_, jacobian_, time_derivative_;
+  std::string hash_, source_;
+};
+
+}  // namespace ensolve
+
+#endif  // ENSOLVE_ENGINE_MODEL_MODEL_H_
