@@ -67,6 +67,8 @@ enum class Op : uint8_t {
 };
 
 int Arity(Op op);
+// Add, Mul, Min, Max, Eq, Ne, And, Or: the graph orders their operands by id.
+bool IsCommutative(Op op);
 // Lower-case name, as written in generated code comments and dumps ("add", "sin", ...).
 const char* OpName(Op op);
 
@@ -93,6 +95,8 @@ class Graph {
   const Node& node(NodeId id) const { return nodes_[id]; }
   int size() const { return static_cast<int>(nodes_.size()); }
   bool IsConstant(NodeId id, double* value = nullptr) const;
+  // True if `id` is a constant equal to `v`.
+  bool IsConstantEqual(NodeId id, double v) const;
 
   // Operands always have smaller ids than the nodes that use them, so ascending id order is
   // a valid evaluation order.

@@ -7,14 +7,17 @@
 //   [.., + n_params)                 params
 //   [.., + consts.size())            constants (filled once from `consts`)
 //   [.., num_regs)                   temporaries
-// Each instruction reads registers a, b, c (by arity) and writes dst. Roots are copied out
-// from `roots[k]` after the last instruction.
+// Each instruction reads registers a, b, c (by arity; unused operands are 0) and writes
+// dst; dst never equals one of the instruction's operand registers. Roots are copied out
+// from `roots[k]` after the last instruction (a root may sit in a time/state/param/constant
+// register, and two roots may share one).
 #ifndef ENSOLVE_ENGINE_IR_TAPE_H_
 #define ENSOLVE_ENGINE_IR_TAPE_H_
 
 #include <cstdint>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "engine/ir/graph.h"
 
 namespace ensolve::ir {
@@ -39,10 +42,15 @@ struct Tape {
 };
 
 // Builds a tape computing `roots` (only nodes they reach are emitted; registers of dead
-// temporaries are reused). Fails only if more than 65535 registers would be needed, which
-// the model limits prevent.
+// temporaries are reused). Fails only if more than 65535 registers would be needed, and
+// aborts in that case (a model that passed Model::Parse always fits: Parse checks the tape
+// of all its roots together, and any subset of them needs no more registers).
 Tape CompileTape(const Graph& graph, const std::vector<NodeId>& roots, int num_states,
                  int num_params);
+
+// As CompileTape, but returns RESOURCE_EXHAUSTED instead of aborting.
+absl::StatusOr<Tape> TryCompileTape(const Graph& graph, const std::vector<NodeId>& roots,
+                                    int num_states, int num_params);
 
 }  // namespace ensolve::ir
 

@@ -1,0 +1,88 @@
+#include "engine/model/model.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "engine/ir/derivative.h"
+#include "engine/ir/tape.h"
+#include "engine/model/lexer.h"
+#include "engine/model/parser.h"
+#include "engine/model/sha256.h"
+
+namespace ensolve {
+
+using model_internal::Pos;
+using model_internal::PosPrefix;
+
+class ModelBuilder {
+ public:
+  static absl::StatusOr<std::unique_ptr<Model>> Build(std::string_view source,
+                                                      const ModelLimits& limits) {
+    if (static_cast<int64_t>(source.size()) > limits.max_source_bytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(PosPrefix(Pos{}), "the source is ", source.size(),
+                       " bytes, over the limit max_source_bytes = ", limits.max_source_bytes));
+    }
+    model_internal::ParsedModel parsed;
+    if (absl::Status s = model_internal::ParseModel(source, limits, &parsed); !s.ok()) return s;
+
+    std::unique_ptr<Model> m(new Model());
+    m->state_names_ = std::move(parsed.state_names);
+    m->param_names_ = std::move(parsed.param_names);
+    m->output_names_ = std::move(parsed.output_names);
+    m->state_defaults_ = std::move(parsed.state_defaults);
+    m->param_defaults_ = std::move(parsed.param_defaults);
+    m->graph_ = std::move(parsed.graph);
+    m->rhs_ = std::move(parsed.rhs);
+    m->outputs_ = std::move(parsed.outputs);
+
+    // Jacobian column by column (one memo per variable), then the time derivative.
+    const int n = m->num_states();
+    ir::Graph& g = m->graph_;
+    m->jacobian_.assign(static_cast<size_t>(n) * n, ir::kNoNode);
+    auto too_big = [&](int row) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          PosPrefix(parsed.equation_pos[row]),
+          "the model and its derivatives need more IR nodes than the limit max_nodes = ",
+          limits.max_nodes));
+    };
+    for (int j = 0; j < n; ++j) {
+      ir::Differentiator d(g, ir::Var::State(j), limits.max_nodes);
+      for (int i = 0; i < n; ++i) {
+        const ir::NodeId id = d.Derive(m->rhs_[i]);
+        if (id == ir::kNoNode) return too_big(i);
+        m->jacobian_[static_cast<size_t>(i) * n + j] = id;
+      }
+    }
+    ir::Differentiator dt(g, ir::Var::Time(), limits.max_nodes);
+    for (int i = 0; i < n; ++i) {
+      const ir::NodeId id = dt.Derive(m->rhs_[i]);
+      if (id == ir::kNoNode) return too_big(i);
+      m->time_derivative_.push_back(id);
+    }
+
+    // Every tape a backend builds from these roots needs at most as many registers as the
+    // tape of all of them together; make sure that one fits.
+    std::vector<ir::NodeId> all = m->rhs_;
+    all.insert(all.end(), m->outputs_.begin(), m->outputs_.end());
+    all.insert(all.end(), m->jacobian_.begin(), m->jacobian_.end());
+    all.insert(all.end(), m->time_derivative_.begin(), m->time_derivative_.end());
+    if (absl::StatusOr<ir::Tape> tape = ir::TryCompileTape(g, all, n, m->num_params());
+        !tape.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          PosPrefix(Pos{}), "the model is too large: it needs more than 65535 registers"));
+    }
+
+    m->source_ = std::string(source);
+    m->hash_ = Sha256Hex(source);
+    return m;
+  }
+};
+
+absl::StatusOr<std::unique_ptr<Model>> Model::Parse(std::string_view source,
+                                                    const ModelLimits& limits) {
+  return ModelBuilder::Build(source, limits);
+}
+
+}  // namespace ensolve

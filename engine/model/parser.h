@@ -1,0 +1,33 @@
+// Recursive-descent parser for the model language (docs/model-language.md). It checks
+// names, arity, defaults and limits, and builds the right-hand side and the outputs
+// directly into an IR graph. Derivatives are added later by Model::Parse.
+#ifndef ENSOLVE_ENGINE_MODEL_PARSER_H_
+#define ENSOLVE_ENGINE_MODEL_PARSER_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/ir/graph.h"
+#include "engine/model/lexer.h"
+#include "engine/model/limits.h"
+
+namespace ensolve::model_internal {
+
+struct ParsedModel {
+  std::vector<std::string> state_names, param_names, output_names;
+  std::vector<double> state_defaults, param_defaults;
+  ir::Graph graph;
+  std::vector<ir::NodeId> rhs;      // one per state, in declaration order
+  std::vector<Pos> equation_pos;    // where each state's equation starts
+  std::vector<ir::NodeId> outputs;  // one per output
+};
+
+// Parses `source` (whose size the caller has already checked) into `out`. Errors are
+// INVALID_ARGUMENT, "line L, column C: ...".
+absl::Status ParseModel(std::string_view source, const ModelLimits& limits, ParsedModel* out);
+
+}  // namespace ensolve::model_internal
+
+#endif  // ENSOLVE_ENGINE_MODEL_PARSER_H_
