@@ -36,14 +36,13 @@ class Backend {
 
   // Compiles `model` for `options` (algorithm, precision). The result is valid for solves
   // with options that share algorithm and precision. `model` must outlive it.
-  virtual absl::StatusOr<std::unique_ptr<PreparedModel>> Prepare(
-      const Model& model, const SolveOptions& options) = 0;
+  virtual absl::StatusOr<std::unique_ptr<PreparedModel>> Prepare(const Model& model,
+                                                                 const SolveOptions& options) = 0;
 
   // Solves one batch. `options` must have passed ValidateOptions() and match `prepared`.
   // Input shapes are checked (INVALID_ARGUMENT). `cancel` may be null.
   virtual absl::StatusOr<BatchResult> Solve(const PreparedModel& prepared,
-                                            const SolveOptions& options,
-                                            const BatchInputs& inputs,
+                                            const SolveOptions& options, const BatchInputs& inputs,
                                             const CancelFlag* cancel = nullptr) = 0;
 };
 

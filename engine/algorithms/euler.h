@@ -1,0 +1,34 @@
+// Explicit Euler: first order, fixed step. Dense output is the step's own straight line.
+#ifndef ENSOLVE_ENGINE_ALGORITHMS_EULER_H_
+#define ENSOLVE_ENGINE_ALGORITHMS_EULER_H_
+
+#include "engine/algorithms/hd.h"
+
+namespace ensolve::alg {
+
+struct Euler {
+  static constexpr int kOrder = 1;
+  static constexpr bool kAdaptive = false;
+  static constexpr bool kFsal = false;
+  static constexpr int kStages = 1;  // right-hand side evaluations per step
+
+  // k[0] = f(t, u) on return; unew = u + h k[0]. err is not written.
+  template <class Ctx, class R>
+  ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* /*err*/, R* const* k) {
+    const int n = c.n();
+    c.Rhs(t, u, k[0]);
+    for (int i = 0; i < n; ++i) unew[i] = u[i] + h * k[0][i];
+  }
+
+  // y = u(t + theta h), from the last step's data.
+  template <class Ctx, class R>
+  ENSOLVE_HD static void Interpolate(Ctx& c, R theta, R h, const R* u, R* const* k, R* y) {
+    const int n = c.n();
+    const R th = theta * h;
+    for (int i = 0; i < n; ++i) y[i] = u[i] + th * k[0][i];
+  }
+};
+
+}  // namespace ensolve::alg
+
+#endif  // ENSOLVE_ENGINE_ALGORITHMS_EULER_H_

@@ -1,0 +1,134 @@
+// The CPU backend: every core, each solving W trajectories at a time through the shared
+// algorithm templates, the model's right-hand side interpreted from its tape.
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "engine/algorithms/euler.h"
+#include "engine/algorithms/integrate.h"
+#include "engine/algorithms/rk4.h"
+#include "engine/algorithms/tsit5.h"
+#include "engine/backend.h"
+#include "engine/cpu/lane_context.h"
+#include "engine/cpu/thread_pool.h"
+#include "engine/ir/tape.h"
+#include "engine/solve_inputs.h"
+
+namespace ensolve {
+namespace {
+
+// Lanes per pack: enough to amortize one tape dispatch over many trajectories while a
+// pack's registers still fit in L1.
+template <class T>
+constexpr int kLanes = 8;
+template <>
+constexpr int kLanes<float> = 16;
+
+class CpuPreparedModel : public PreparedModel {
+ public:
+  CpuPreparedModel(const Model& model, ir::Tape tape) : model(model), tape(std::move(tape)) {}
+  const Model& model;
+  const ir::Tape tape;
+};
+
+template <class T>
+alg::Controls<T> MakeControls(const SolveOptions& o) {
+  alg::Controls<T> c;
+  c.t0 = static_cast<T>(o.t0);
+  c.t1 = static_cast<T>(o.t1);
+  c.dt = static_cast<T>(o.dt);
+  c.abstol = static_cast<T>(o.abstol);
+  c.reltol = static_cast<T>(o.reltol);
+  c.dtmin = static_cast<T>(o.dtmin);
+  c.max_steps = static_cast<int>(std::min<int64_t>(o.max_steps, 2147483647));
+  c.adaptive = o.adaptive;
+  return c;
+}
+
+template <class T, class Alg>
+void RunThreads(cpu::ThreadPool& pool, const cpu::BatchJob<T>& job, const SolveOptions& o) {
+  const alg::Controls<T> controls = MakeControls<T>(o);
+  pool.Run([&](int) {
+    cpu::LaneContext<T, kLanes<T>> ctx(job);
+    alg::Integrate<Alg>(ctx, controls);
+  });
+}
+
+template <class T>
+void RunAlgorithm(cpu::ThreadPool& pool, const cpu::BatchJob<T>& job, const SolveOptions& o) {
+  switch (o.algorithm) {
+    case Algorithm::kEuler:
+      return RunThreads<T, alg::Euler>(pool, job, o);
+    case Algorithm::kRK4:
+      return RunThreads<T, alg::RK4>(pool, job, o);
+    case Algorithm::kTsit5:
+      return RunThreads<T, alg::Tsit5>(pool, job, o);
+  }
+}
+
+class CpuBackend : public Backend {
+ public:
+  explicit CpuBackend(int threads) : pool_(threads) {}
+
+  std::string name() const override { return "cpu"; }
+
+  absl::StatusOr<std::unique_ptr<PreparedModel>> Prepare(const Model& model,
+                                                         const SolveOptions&) override {
+    return std::make_unique<CpuPreparedModel>(
+        model, ir::CompileTape(model.graph(), model.rhs(), model.num_states(), model.num_params()));
+  }
+
+  absl::StatusOr<BatchResult> Solve(const PreparedModel& prepared, const SolveOptions& options,
+                                    const BatchInputs& inputs, const CancelFlag* cancel) override {
+    const auto& pm = static_cast<const CpuPreparedModel&>(prepared);
+    absl::StatusOr<ResolvedInputs> resolved = ResolveInputs(pm.model, inputs);
+    if (!resolved.ok()) return resolved.status();
+    BatchResult result;
+    result.Resize(inputs.count, NumSavePoints(options), pm.model.num_states(), options.precision);
+    if (inputs.count == 0) return result;
+    if (options.precision == Precision::kFloat32) {
+      Run<float>(pm, options, *resolved, cancel, result.states_f32.data(), result);
+    } else {
+      Run<double>(pm, options, *resolved, cancel, result.states_f64.data(), result);
+    }
+    if (cancel && cancel->load()) return absl::CancelledError("batch cancelled");
+    return result;
+  }
+
+ private:
+  template <class T>
+  void Run(const CpuPreparedModel& pm, const SolveOptions& options, const ResolvedInputs& in,
+           const CancelFlag* cancel, T* out, BatchResult& result) {
+    std::atomic<int64_t> next{0};
+    cpu::BatchJob<T> job;
+    job.tape = &pm.tape;
+    job.n = pm.model.num_states();
+    job.np = pm.model.num_params();
+    job.u0 = in.u0;
+    job.u0_rows = in.u0_rows;
+    job.p = in.p;
+    job.p_rows = in.p_rows;
+    job.saveat.assign(options.saveat.begin(), options.saveat.end());
+    job.out_saves = result.num_save;
+    job.out = out;
+    job.retcodes = result.retcodes.data();
+    job.stats = result.stats.data();
+    job.count = in.count;
+    job.next = &next;
+    job.cancel = cancel;
+    RunAlgorithm<T>(pool_, job, options);
+  }
+
+  cpu::ThreadPool pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> NewCpuBackend(int threads) {
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  return std::make_unique<CpuBackend>(threads);
+}
+
+}  // namespace ensolve

@@ -1,0 +1,148 @@
+// The CPU backend's context for alg::Integrate: W trajectories at a time in the lanes of a
+// pack, the right-hand side evaluated by interpreting the model's tape over the pack, and a
+// lane that finishes refilled at once with the next trajectory of the batch.
+//
+// Thread-safety: one LaneContext per thread; the BatchJob it reads is shared (trajectories
+// are handed out through an atomic counter; each trajectory's outputs are written by the
+// one thread that solved it).
+#ifndef ENSOLVE_ENGINE_CPU_LANE_CONTEXT_H_
+#define ENSOLVE_ENGINE_CPU_LANE_CONTEXT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "engine/algorithms/integrate.h"
+#include "engine/batch.h"
+#include "engine/cpu/pack.h"
+#include "engine/cpu/tape_eval.h"
+#include "engine/ir/tape.h"
+
+namespace ensolve::cpu {
+
+// One batch, as every worker thread sees it.
+template <class T>
+struct BatchJob {
+  const ir::Tape* tape = nullptr;
+  int n = 0;   // states
+  int np = 0;  // params
+  const double* u0 = nullptr;
+  int64_t u0_rows = 1;
+  const double* p = nullptr;
+  int64_t p_rows = 1;
+  std::vector<T> saveat;
+  int out_saves = 1;  // save points per trajectory in `out` (>= 1)
+  T* out = nullptr;   // [count][out_saves][n]
+  RetCode* retcodes = nullptr;
+  TrajectoryStats* stats = nullptr;
+  int64_t count = 0;
+  std::atomic<int64_t>* next = nullptr;  // next trajectory to hand out
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+template <class T, int W>
+class LaneContext {
+ public:
+  using Scalar = T;
+  using Real = Pack<T, W>;
+  using Mask = cpu::Mask<W>;
+  using Index = Ints<W>;
+
+  explicit LaneContext(const BatchJob<T>& job)
+      : job_(job),
+        regs_(job.tape->num_regs, Real(T(0))),
+        vecs_(alg::kIntegrateVectors * job.n, Real(T(0))) {
+    for (size_t k = 0; k < job.tape->consts.size(); ++k) {
+      regs_[job.tape->const_reg(static_cast<int>(k))] = Real(static_cast<T>(job.tape->consts[k]));
+    }
+    for (int l = 0; l < W; ++l) traj_[l] = -1;
+  }
+
+  int n() const { return job_.n; }
+  Real* vec(int j) { return &vecs_[j * job_.n]; }
+
+  void Rhs(const Real& t, const Real* u, Real* du) {
+    const ir::Tape& tape = *job_.tape;
+    regs_[0] = t;
+    for (int i = 0; i < job_.n; ++i) regs_[1 + i] = u[i];
+    RunTape(tape, regs_.data());
+    for (int i = 0; i < job_.n; ++i) du[i] = regs_[tape.roots[i]];
+  }
+
+  int num_save() const { return static_cast<int>(job_.saveat.size()); }
+
+  Real SaveTime(const Index& i) const {
+    Real r;
+    const int ns = num_save();
+    for (int l = 0; l < W; ++l) {
+      r.v[l] = i.v[l] < ns ? job_.saveat[i.v[l]] : std::numeric_limits<T>::infinity();
+    }
+    return r;
+  }
+
+  void Save(const Index& i, const Real* y, const Mask& m) {
+    for (int l = 0; l < W; ++l) {
+      if (!m.v[l]) continue;
+      T* dst = Row(traj_[l]) + static_cast<int64_t>(i.v[l]) * job_.n;
+      for (int s = 0; s < job_.n; ++s) dst[s] = y[s].v[l];
+    }
+  }
+
+  Mask Begin(Real* u) {
+    Mask fresh;
+    for (int l = 0; l < W; ++l) fresh.v[l] = Load(l, u);
+    return fresh;
+  }
+
+  Mask Retire(const Mask& done, const Index& code, const Real* u, const Index& accepted,
+              const Index& rejected, const Index& rhs_evals) {
+    Mask fresh;
+    for (int l = 0; l < W; ++l) {
+      fresh.v[l] = 0;
+      if (!done.v[l]) continue;
+      const int64_t traj = traj_[l];
+      if (num_save() == 0) {
+        T* dst = Row(traj);
+        for (int s = 0; s < job_.n; ++s) dst[s] = u[s].v[l];
+      }
+      job_.retcodes[traj] = static_cast<RetCode>(code.v[l]);
+      job_.stats[traj] = TrajectoryStats{accepted.v[l], rejected.v[l], rhs_evals.v[l]};
+      fresh.v[l] = Load(l, vec(0));
+    }
+    return fresh;
+  }
+
+  bool Stop() const { return job_.cancel && job_.cancel->load(std::memory_order_relaxed); }
+
+ private:
+  T* Row(int64_t traj) { return job_.out + traj * job_.out_saves * job_.n; }
+
+  // Puts the next trajectory of the batch into lane l; false when none is left.
+  bool Load(int l, Real* u) {
+    const int64_t traj = job_.next->fetch_add(1, std::memory_order_relaxed);
+    if (traj >= job_.count) {
+      traj_[l] = -1;
+      return false;
+    }
+    traj_[l] = traj;
+    const double* u0 = job_.u0 + (job_.u0_rows == 1 ? 0 : traj) * job_.n;
+    for (int i = 0; i < job_.n; ++i) u[i].v[l] = static_cast<T>(u0[i]);
+    if (job_.np > 0) {
+      const double* p = job_.p + (job_.p_rows == 1 ? 0 : traj) * job_.np;
+      for (int j = 0; j < job_.np; ++j) {
+        regs_[job_.tape->param_reg(j)].v[l] = static_cast<T>(p[j]);
+      }
+    }
+    return true;
+  }
+
+  const BatchJob<T>& job_;
+  std::vector<Real> regs_;
+  std::vector<Real> vecs_;
+  int64_t traj_[W];
+};
+
+}  // namespace ensolve::cpu
+
+#endif  // ENSOLVE_ENGINE_CPU_LANE_CONTEXT_H_
