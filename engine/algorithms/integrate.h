@@ -143,8 +143,7 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
   const S eps = Epsilon<S>::value;
   const S t1 = o.t1;
 
-  LaneState<R, I> st;
-  st.h = R(S(0));
+  LaneState<R, I> st{R(S(0)), R(S(0)), R(S(0)), R(S(0)), I(0), I(0), I(0), I(0)};
   M active = c.Begin(u);
   internal::StartLanes<Alg>(c, o, adaptive, active, st, u, unew, err, k);
 

@@ -1,0 +1,355 @@
+// The CPU backend end to end: model text in, ensembles out. Checked against float64
+// references from two independent integrators, against the one-trajectory reference driver
+// (exact equality: lanes, masks and refills must not change any trajectory's result), and
+// against the acceptance problems' bounds (shared/acceptance/PROBLEMS.md, problems 1 and 2).
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "engine/algorithms/euler.h"
+#include "engine/algorithms/rk4.h"
+#include "engine/algorithms/scalar_context.h"
+#include "engine/algorithms/tsit5.h"
+#include "engine/backend.h"
+#include "engine/cpu/pack.h"
+#include "engine/cpu/tape_eval.h"
+#include "engine/ir/tape.h"
+#include "gtest/gtest.h"
+
+namespace ensolve {
+namespace {
+
+constexpr char kLorenz[] = R"(# Lorenz
+state x = 1, y = 0, z = 0
+param sigma = 10, rho = 28, beta = 8/3
+x' = sigma*(y - x)
+y' = x*(rho - z) - y
+z' = x*y - beta*z
+)";
+
+std::unique_ptr<Model> Parse(const char* src) {
+  auto m = Model::Parse(src);
+  EXPECT_TRUE(m.ok()) << m.status();
+  return std::move(*m);
+}
+
+struct Solver {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Backend> backend;
+
+  explicit Solver(const char* src, int threads = 0)
+      : model(Parse(src)), backend(NewCpuBackend(threads)) {}
+
+  absl::StatusOr<BatchResult> Solve(const SolveOptions& o, const BatchInputs& in) {
+    EXPECT_TRUE(ValidateOptions(o).ok()) << ValidateOptions(o);
+    auto prepared = backend->Prepare(*model, o);
+    if (!prepared.ok()) return prepared.status();
+    return backend->Solve(**prepared, o, in);
+  }
+};
+
+SolveOptions Fixed(Algorithm a, double t1, double dt, Precision p) {
+  SolveOptions o;
+  o.algorithm = a;
+  o.adaptive = false;
+  o.t1 = t1;
+  o.dt = dt;
+  o.precision = p;
+  return o;
+}
+
+SolveOptions Adaptive(double t1, double tol, Precision p) {
+  SolveOptions o;
+  o.t1 = t1;
+  o.abstol = o.reltol = tol;
+  o.precision = p;
+  return o;
+}
+
+// Lorenz in float64 by an independent route: classic RK4 with a tiny step, compiled code.
+std::vector<std::vector<double>> LorenzReference(double rho, const std::vector<double>& times) {
+  auto f = [rho](const double* u, double* du) {
+    du[0] = 10.0 * (u[1] - u[0]);
+    du[1] = u[0] * (rho - u[2]) - u[1];
+    du[2] = u[0] * u[1] - (8.0 / 3.0) * u[2];
+  };
+  std::vector<std::vector<double>> out;
+  double u[3] = {1, 0, 0}, k1[3], k2[3], k3[3], k4[3], tmp[3];
+  const double h = 1e-5;
+  long step = 0;
+  for (double target : times) {
+    const long steps = std::lround(target / h);
+    for (; step < steps; ++step) {
+      f(u, k1);
+      for (int i = 0; i < 3; ++i) tmp[i] = u[i] + 0.5 * h * k1[i];
+      f(tmp, k2);
+      for (int i = 0; i < 3; ++i) tmp[i] = u[i] + 0.5 * h * k2[i];
+      f(tmp, k3);
+      for (int i = 0; i < 3; ++i) tmp[i] = u[i] + h * k3[i];
+      f(tmp, k4);
+      for (int i = 0; i < 3; ++i) u[i] += h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+    }
+    out.push_back({u[0], u[1], u[2]});
+  }
+  return out;
+}
+
+double Dist(const BatchResult& r, int64_t traj, int save, const std::vector<double>& ref) {
+  double s = 0;
+  for (int i = 0; i < 3; ++i) s += std::pow(r.state(traj, save, i) - ref[i], 2);
+  return std::sqrt(s);
+}
+
+// Problem 1 (float32 unless said): Lorenz, t in [0, 10].
+TEST(AcceptanceProblem1, FixedStepFinalState) {
+  Solver s(kLorenz);
+  const auto ref = LorenzReference(28, {10.0});
+  for (Precision p : {Precision::kFloat32, Precision::kFloat64}) {
+    auto r = s.Solve(Fixed(Algorithm::kTsit5, 10, 0.01, p), BatchInputs{1});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->retcodes[0], RetCode::kSuccess);
+    EXPECT_EQ(r->stats[0].accepted, 1000);
+    EXPECT_LT(Dist(*r, 0, 0, ref[0]), 5e-3) << PrecisionName(p);
+  }
+}
+
+TEST(AcceptanceProblem1, AdaptiveFinalState) {
+  Solver s(kLorenz);
+  const auto ref = LorenzReference(28, {10.0});
+  for (Precision p : {Precision::kFloat32, Precision::kFloat64}) {
+    auto r = s.Solve(Adaptive(10, 1e-7, p), BatchInputs{1});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->retcodes[0], RetCode::kSuccess);
+    EXPECT_LT(Dist(*r, 0, 0, ref[0]), 1e-3) << PrecisionName(p);
+  }
+}
+
+TEST(AcceptanceProblem1, SaveAtTwoPoints) {
+  Solver s(kLorenz);
+  const auto ref = LorenzReference(28, {2.0, 4.0});
+  SolveOptions o = Fixed(Algorithm::kTsit5, 10, 0.01, Precision::kFloat32);
+  o.saveat = {2.0, 4.0};
+  auto r = s.Solve(o, BatchInputs{1});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->num_save, 2);
+  EXPECT_LT(Dist(*r, 0, 0, ref[0]), 5e-4);
+  EXPECT_LT(Dist(*r, 0, 1, ref[1]), 5e-4);
+}
+
+TEST(AcceptanceProblem1, SaveEveryTenth) {
+  Solver s(kLorenz);
+  std::vector<double> times;
+  for (int i = 0; i <= 100; ++i) times.push_back(0.1 * i);
+  const auto ref = LorenzReference(28, times);
+  SolveOptions fixed = Fixed(Algorithm::kTsit5, 10, 0.01, Precision::kFloat32);
+  SolveOptions adaptive = Adaptive(10, 1e-7, Precision::kFloat32);
+  for (auto [o, bound] : {std::pair{fixed, 5e-3}, std::pair{adaptive, 1e-2}}) {
+    o.saveat = times;
+    auto r = s.Solve(o, BatchInputs{1});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->num_save, 101);
+    double worst = 0;
+    for (int k = 0; k <= 100; ++k) worst = std::max(worst, Dist(*r, 0, k, ref[k]));
+    EXPECT_LT(worst, bound) << (o.adaptive ? "adaptive" : "fixed");
+  }
+}
+
+// Problem 2: rho = linspace(0, 21, N), t in [0, 1]; every trajectory within a bound
+// proportional to the tolerance (or the step's error) of a float64 reference.
+TEST(AcceptanceProblem2, EnsembleWithinBounds) {
+  Solver s(kLorenz);
+  const int n = 512;
+  std::vector<double> p(3 * n);
+  for (int i = 0; i < n; ++i) {
+    p[3 * i] = 10;
+    p[3 * i + 1] = 21.0 * i / (n - 1);
+    p[3 * i + 2] = 8.0 / 3.0;
+  }
+  const BatchInputs in{n, nullptr, 1, p.data(), n};
+  struct Case {
+    SolveOptions o;
+    double bound;  // relative to max(1, |u|)
+  };
+  const Case cases[] = {
+      // The step's own error, then float32 rounding, then 10x the tolerance.
+      {Fixed(Algorithm::kTsit5, 1, 1e-3, Precision::kFloat64), 1e-11},
+      {Fixed(Algorithm::kTsit5, 1, 1e-3, Precision::kFloat32), 1e-5},
+      {Adaptive(1, 1e-6, Precision::kFloat64), 1e-5},
+      {Adaptive(1, 1e-6, Precision::kFloat32), 1e-5},
+  };
+  std::vector<std::vector<double>> refs;
+  for (int i = 0; i < n; ++i) refs.push_back(LorenzReference(p[3 * i + 1], {1.0})[0]);
+  for (const Case& c : cases) {
+    auto r = s.Solve(c.o, in);
+    ASSERT_TRUE(r.ok()) << r.status();
+    double worst = 0;
+    for (int i = 0; i < n; ++i) {
+      ASSERT_EQ(r->retcodes[i], RetCode::kSuccess);
+      const std::vector<double>& ref = refs[i];
+      double scale = 1;
+      for (double v : ref) scale = std::max(scale, std::abs(v));
+      worst = std::max(worst, Dist(*r, i, 0, ref) / scale);
+    }
+    EXPECT_LT(worst, c.bound) << PrecisionName(c.o.precision) << " adaptive=" << c.o.adaptive;
+  }
+}
+
+// The pack driver (W lanes, masks, refills, many threads) gives every trajectory exactly
+// the result of the one-trajectory driver on the same tape.
+template <class Alg, class T>
+void ExpectSameAsScalar(const SolveOptions& o) {
+  Solver s(kLorenz, 2);
+  const ir::Tape tape = ir::CompileTape(s.model->graph(), s.model->rhs(), 3, 3);
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> uni(0, 1);
+  const int n = 301;  // not a multiple of the pack width
+  std::vector<double> u0(3 * n), p(3 * n);
+  for (int i = 0; i < 3 * n; ++i) {
+    u0[i] = uni(rng) * 10 - 5;
+    p[i] = uni(rng) * (i % 3 == 0 ? 10 : i % 3 == 1 ? 28 : 8.0 / 3);
+  }
+  auto r = s.Solve(o, BatchInputs{n, u0.data(), n, p.data(), n});
+  ASSERT_TRUE(r.ok());
+  alg::Controls<T> c{T(o.t0),
+                     T(o.t1),
+                     T(o.dt),
+                     T(o.abstol),
+                     T(o.reltol),
+                     T(o.dtmin),
+                     static_cast<int>(o.max_steps),
+                     o.adaptive};
+  std::vector<T> saveat(o.saveat.begin(), o.saveat.end());
+  for (int i = 0; i < n; ++i) {
+    std::vector<cpu::Pack<T, 1>> regs(tape.num_regs, cpu::Pack<T, 1>(T(0)));
+    for (size_t k = 0; k < tape.consts.size(); ++k) regs[tape.const_reg(k)] = T(tape.consts[k]);
+    for (int j = 0; j < 3; ++j) regs[tape.param_reg(j)] = T(p[3 * i + j]);
+    auto rhs = [&](T t, const T* u, T* du) {
+      regs[0] = t;
+      for (int j = 0; j < 3; ++j) regs[1 + j] = u[j];
+      cpu::RunTape(tape, regs.data());
+      for (int j = 0; j < 3; ++j) du[j] = regs[tape.roots[j]].v[0];
+    };
+    std::vector<T> start = {T(u0[3 * i]), T(u0[3 * i + 1]), T(u0[3 * i + 2])};
+    auto ref = alg::SolveScalar<Alg, T>(3, rhs, start, saveat, c);
+    ASSERT_EQ(static_cast<int>(r->retcodes[i]), ref.retcode) << i;
+    ASSERT_EQ(r->stats[i].accepted, ref.accepted) << i;
+    ASSERT_EQ(r->stats[i].rejected, ref.rejected) << i;
+    ASSERT_EQ(r->stats[i].rhs_evals, ref.rhs_evals) << i;
+    for (int k = 0; k < r->num_save; ++k) {
+      for (int j = 0; j < 3; ++j) ASSERT_EQ(r->state(i, k, j), ref.saved[k][j]) << i << " " << k;
+    }
+  }
+}
+
+TEST(Lanes, AdaptiveTsit5MatchesScalarDriverExactly) {
+  SolveOptions o = Adaptive(3, 1e-6, Precision::kFloat64);
+  o.saveat = {0, 0.5, 1.25, 2.999, 3};
+  ExpectSameAsScalar<alg::Tsit5, double>(o);
+  o.precision = Precision::kFloat32;
+  ExpectSameAsScalar<alg::Tsit5, float>(o);
+}
+
+TEST(Lanes, FixedStepMatchesScalarDriverExactly) {
+  ExpectSameAsScalar<alg::Euler, double>(Fixed(Algorithm::kEuler, 1, 0.01, Precision::kFloat64));
+  ExpectSameAsScalar<alg::RK4, float>(Fixed(Algorithm::kRK4, 1, 0.01, Precision::kFloat32));
+  SolveOptions o = Fixed(Algorithm::kTsit5, 1, 0.03, Precision::kFloat64);
+  o.saveat = {0.1, 0.2, 0.7};
+  ExpectSameAsScalar<alg::Tsit5, double>(o);
+}
+
+TEST(Lanes, MaxStepsMixedWithSuccess) {
+  // Lanes that hit max_steps beside lanes that finish must not disturb each other.
+  SolveOptions o = Adaptive(20, 1e-8, Precision::kFloat64);
+  o.max_steps = 300;
+  ExpectSameAsScalar<alg::Tsit5, double>(o);
+}
+
+TEST(ReturnCodes, BlowUpAndMaxSteps) {
+  Solver s("state u = 1\nu' = u^2\n");
+  auto r = s.Solve(Fixed(Algorithm::kRK4, 2, 0.01, Precision::kFloat64), BatchInputs{3});
+  ASSERT_TRUE(r.ok());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(r->retcodes[i], RetCode::kUnstable);
+  r = s.Solve(Adaptive(2, 1e-6, Precision::kFloat64), BatchInputs{3});
+  ASSERT_TRUE(r.ok());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(r->retcodes[i], RetCode::kDtBelowMin);
+  r = s.Solve(Adaptive(2, 1e-6, Precision::kFloat32), BatchInputs{3});
+  ASSERT_TRUE(r.ok());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(r->retcodes[i], RetCode::kDtBelowMin);
+  SolveOptions o = Fixed(Algorithm::kEuler, 0.5, 0.001, Precision::kFloat64);
+  o.max_steps = 100;
+  r = s.Solve(o, BatchInputs{2});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->retcodes[0], RetCode::kMaxSteps);
+  EXPECT_EQ(r->stats[1].accepted, 100);
+  EXPECT_NEAR(r->state(1, 0, 0), 1 / (1 - 0.1), 1e-3);  // stopped at t = 0.1
+}
+
+TEST(Inputs, SharedRowsDefaultsAndShapeErrors) {
+  Solver s(kLorenz);
+  const SolveOptions o = Fixed(Algorithm::kRK4, 1, 0.01, Precision::kFloat64);
+  // Defaults (u0 = (1, 0, 0), p = (10, 28, 8/3)) equal the same values passed explicitly.
+  const double u0[] = {1, 0, 0}, p[] = {10, 28, 8.0 / 3.0};
+  auto a = s.Solve(o, BatchInputs{4});
+  auto b = s.Solve(o, BatchInputs{4, u0, 1, p, 1});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->states_f64, b->states_f64);
+  auto bad = s.Solve(o, BatchInputs{4, u0, 2, p, 1});
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message(),
+            "u0: has 2 rows; expected 1 (shared) or 4 (one per trajectory)");
+  bad = s.Solve(o, BatchInputs{4, u0, 1, p, 3});
+  EXPECT_EQ(bad.status().message(),
+            "params: has 3 rows; expected 1 (shared) or 4 (one per trajectory)");
+  auto empty = s.Solve(o, BatchInputs{0});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->count, 0);
+}
+
+TEST(Threads, ResultsDoNotDependOnThreadCount) {
+  std::vector<double> p(3 * 200);
+  for (int i = 0; i < 200; ++i) {
+    p[3 * i] = 10;
+    p[3 * i + 1] = 0.1 * i;
+    p[3 * i + 2] = 8.0 / 3.0;
+  }
+  const SolveOptions o = Adaptive(5, 1e-8, Precision::kFloat64);
+  Solver one(kLorenz, 1), three(kLorenz, 3);
+  auto a = one.Solve(o, BatchInputs{200, nullptr, 1, p.data(), 200});
+  auto b = three.Solve(o, BatchInputs{200, nullptr, 1, p.data(), 200});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->states_f64, b->states_f64);
+}
+
+TEST(Cancel, CancelledBatchReturnsCancelled) {
+  Solver s(kLorenz);
+  const SolveOptions o = Adaptive(100, 1e-10, Precision::kFloat64);
+  auto prepared = s.backend->Prepare(*s.model, o);
+  ASSERT_TRUE(prepared.ok());
+  CancelFlag cancel{true};
+  auto r = s.backend->Solve(**prepared, o, BatchInputs{1000}, &cancel);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled);
+}
+
+TEST(Options, ValidationNamesTheField) {
+  SolveOptions o;
+  o.t1 = -1;
+  EXPECT_EQ(ValidateOptions(o).message(),
+            "t1: must be greater than t0 (got t0 = 0, t1 = -1); backward integration is not "
+            "supported");
+  o = SolveOptions();
+  o.saveat = {0.5, 0.25};
+  EXPECT_EQ(ValidateOptions(o).message(),
+            "saveat[1]: 0.25 is not greater than saveat[0] = 0.5; save times must be strictly "
+            "increasing");
+  o = SolveOptions();
+  o.algorithm = Algorithm::kRK4;
+  EXPECT_EQ(ValidateOptions(o).message(),
+            "adaptive: rk4 has no error estimate; use a fixed step (adaptive = false, dt > 0)");
+  o.adaptive = false;
+  EXPECT_EQ(ValidateOptions(o).message(), "dt: a fixed-step solve needs dt > 0");
+  EXPECT_EQ(ParseAlgorithm("rk45").status().message(),
+            "algorithm: unknown algorithm 'rk45'; expected one of euler, rk4, tsit5");
+}
+
+}  // namespace
+}  // namespace ensolve
