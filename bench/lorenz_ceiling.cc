@@ -1,0 +1,130 @@
+#include "bench/lorenz_ceiling.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
+#include <vector>
+
+namespace ensolve::bench {
+namespace {
+
+template <class T>
+struct Lorenz {
+  T rho;
+  void operator()(const T* u, T* du) const {
+    du[0] = T(10) * (u[1] - u[0]);
+    du[1] = u[0] * (rho - u[2]) - u[1];
+    du[2] = u[0] * u[1] - T(8.0 / 3.0) * u[2];
+  }
+};
+
+template <class T>
+void SolveOne(T rho, const CeilingOptions& o, T* out) {
+  // Tsitouras (2011) coefficients, as in engine/algorithms/tsit5.h.
+  const T a21 = T(0.161), a31 = T(-0.008480655492356989), a32 = T(0.335480655492357),
+          a41 = T(2.8971530571054935), a42 = T(-6.359448489975075), a43 = T(4.3622954328695815),
+          a51 = T(5.325864828439257), a52 = T(-11.748883564062828), a53 = T(7.4955393428898365),
+          a54 = T(-0.09249506636175525), a61 = T(5.86145544294642), a62 = T(-12.92096931784711),
+          a63 = T(8.159367898576159), a64 = T(-0.071584973281401),
+          a65 = T(-0.028269050394068383), b1 = T(0.09646076681806523), b2 = T(0.01),
+          b3 = T(0.4798896504144996), b4 = T(1.379008574103742), b5 = T(-3.290069515436081),
+          b6 = T(2.324710524099774);
+  const T e1 = T(-0.00178001105222577714), e2 = T(-0.0008164344596567469),
+          e3 = T(0.007880878010261995), e4 = T(-0.1447110071732629), e5 = T(0.5823571654525552),
+          e6 = T(-0.45808210592918697), e7 = T(1.0 / 66.0);
+  const Lorenz<T> f{rho};
+  T u[3] = {1, 0, 0}, k1[3], k2[3], k3[3], k4[3], k5[3], k6[3], k7[3], tmp[3], un[3];
+  f(u, k1);
+  T t = 0, h = T(o.dt), qold = T(1e-4);
+  const T t1 = T(o.t1);
+  int64_t step = 0;
+  while (t < t1) {
+    bool last;
+    if (o.adaptive) {
+      last = t + h * T(1.01) >= t1;
+      if (last) h = t1 - t;
+    } else {
+      const T tn = T(step + 1) * T(o.dt);
+      last = tn >= t1 * (1 - T(1e-6));
+      h = (last ? t1 : tn) - t;
+    }
+    const T hs = h;  // this step's size (h becomes the next one's)
+    for (int i = 0; i < 3; ++i) tmp[i] = u[i] + h * (a21 * k1[i]);
+    f(tmp, k2);
+    for (int i = 0; i < 3; ++i) tmp[i] = u[i] + h * (a31 * k1[i] + a32 * k2[i]);
+    f(tmp, k3);
+    for (int i = 0; i < 3; ++i) tmp[i] = u[i] + h * (a41 * k1[i] + a42 * k2[i] + a43 * k3[i]);
+    f(tmp, k4);
+    for (int i = 0; i < 3; ++i) {
+      tmp[i] = u[i] + h * (a51 * k1[i] + a52 * k2[i] + a53 * k3[i] + a54 * k4[i]);
+    }
+    f(tmp, k5);
+    for (int i = 0; i < 3; ++i) {
+      tmp[i] = u[i] + h * (a61 * k1[i] + a62 * k2[i] + a63 * k3[i] + a64 * k4[i] + a65 * k5[i]);
+    }
+    f(tmp, k6);
+    for (int i = 0; i < 3; ++i) {
+      un[i] = u[i] + h * (b1 * k1[i] + b2 * k2[i] + b3 * k3[i] + b4 * k4[i] + b5 * k5[i] +
+                          b6 * k6[i]);
+    }
+    f(un, k7);
+    bool accept = true;
+    if (o.adaptive) {
+      T sum = 0;
+      for (int i = 0; i < 3; ++i) {
+        const T err = h * (e1 * k1[i] + e2 * k2[i] + e3 * k3[i] + e4 * k4[i] + e5 * k5[i] +
+                           e6 * k6[i] + e7 * k7[i]);
+        const T sc = T(o.tol) + T(o.tol) * std::max(std::abs(u[i]), std::abs(un[i]));
+        sum += (err / sc) * (err / sc);
+      }
+      const T q = std::sqrt(sum / 3);
+      accept = q <= 1;
+      const T q11 = std::pow(q, T(0.14));
+      if (accept) {
+        const T fac = std::clamp(q11 / std::pow(qold, T(0.08)) / T(0.9), T(0.1), T(5));
+        qold = std::max(q, T(1e-4));
+        h = h / fac;
+      } else {
+        h = h / std::min(T(5), q11 / T(0.9));
+        last = false;
+      }
+    }
+    if (accept) {
+      for (int i = 0; i < 3; ++i) {
+        u[i] = un[i];
+        k1[i] = k7[i];
+      }
+      t = last ? t1 : t + hs;
+      ++step;
+    }
+  }
+  for (int i = 0; i < 3; ++i) out[i] = u[i];
+}
+
+}  // namespace
+
+template <class T>
+void SolveLorenzCeiling(const double* rho, int64_t n, const CeilingOptions& o, int threads,
+                        T* out) {
+  std::atomic<int64_t> next{0};
+  auto work = [&] {
+    for (;;) {
+      const int64_t begin = next.fetch_add(64);
+      if (begin >= n) return;
+      const int64_t end = std::min<int64_t>(n, begin + 64);
+      for (int64_t i = begin; i < end; ++i) SolveOne<T>(T(rho[i]), o, out + 3 * i);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
+}
+
+template void SolveLorenzCeiling<float>(const double*, int64_t, const CeilingOptions&, int,
+                                        float*);
+template void SolveLorenzCeiling<double>(const double*, int64_t, const CeilingOptions&, int,
+                                         double*);
+
+}  // namespace ensolve::bench
