@@ -17,8 +17,8 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 std::string ShowChar(char c) {
   const unsigned char u = static_cast<unsigned char>(c);
-  if (u >= 0x20 && u < 0x7f) return absl::StrCat("'", std::string(1, c), "'");
-  return absl::StrFormat("byte 0x%02x", u);
+  if (u >= 0x20 && u < 0x7f) return absl::StrCat("character '", std::string(1, c), "'");
+  return absl::StrFormat("byte 0x%02x (only ASCII is allowed outside comments)", u);
 }
 
 }  // namespace
@@ -180,7 +180,7 @@ absl::StatusOr<std::vector<Token>> Lex(std::string_view src) {
         break;
       default:
         return absl::InvalidArgumentError(
-            absl::StrCat(PosPrefix(here), "unexpected character ", ShowChar(c)));
+            absl::StrCat(PosPrefix(here), "unexpected ", ShowChar(c)));
     }
     emit(kind, i, len);
     i += len;

@@ -35,7 +35,7 @@ const char* ReservedFeature(std::string_view name) {
   if (name == "event" || name == "when" || name == "at" || name == "terminate") {
     return "events";
   }
-  if (name == "noise") return "stochastic (SDE) models";
+  if (name == "noise") return "SDE noise terms";
   return nullptr;
 }
 
@@ -62,7 +62,8 @@ std::string ClosestName(std::string_view name, const std::vector<std::string_vie
     const int len_diff = static_cast<int>(c.size()) - static_cast<int>(name.size());
     if (len_diff >= best || -len_diff >= best) continue;
     const int d = EditDistance(name, c);
-    if (d < best && d < static_cast<int>(name.size())) {
+    // One typo in a short name, two in a longer one.
+    if (d < best && 3 * d <= static_cast<int>(name.size()) + 1) {
       best = d;
       found = c;
     }

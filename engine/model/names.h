@@ -30,8 +30,8 @@ const char* ReservedFeature(std::string_view name);
 
 // Levenshtein distance.
 int EditDistance(std::string_view a, std::string_view b);
-// The candidate closest to `name` if it is at most 2 edits away (and fewer edits than
-// `name` has characters); "" if none.
+// The candidate closest to `name` if it is near enough to be a plausible typo (one edit
+// for names of 2 to 4 characters, two for 5 or more); "" if none.
 std::string ClosestName(std::string_view name, const std::vector<std::string_view>& candidates);
 
 }  // namespace ensolve::model_internal

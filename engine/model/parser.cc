@@ -33,6 +33,11 @@ const char* KindName(Kind k) {
   return "?";
 }
 
+// "a state", "an output", ...
+std::string WithArticle(Kind k) {
+  return absl::StrCat(k == Kind::kOutput ? "an " : "a ", KindName(k));
+}
+
 struct Symbol {
   Symbol(Kind k, int i, NodeId n = kNoNode) : kind(k), index(i), node(n) {}
   Kind kind;
@@ -58,6 +63,11 @@ class Parser {
     const Token& t = Peek();
     if (t.kind != Tok::kEnd) ++pos_;
     return t;
+  }
+  // A line that ends in a binary operator (or '=', or ',' in a declaration list)
+  // continues on the next.
+  void SkipNewlines() {
+    while (toks_[pos_].kind == Tok::kNewline) ++pos_;
   }
   const Token& PeekAhead(int k) {  // raw look-ahead, for statement dispatch
     const size_t i = std::min(pos_ + k, toks_.size() - 1);
@@ -205,8 +215,8 @@ bool Parser::CheckNewName(const Token& name) {
     Fail(name.pos,
          absl::StrCat("'", Sv(s), "' is a built-in function and cannot be used as a name"));
   } else if (auto it = syms_.find(s); it != syms_.end()) {
-    Fail(name.pos, absl::StrCat("duplicate name '", Sv(s), "': already declared as a ",
-                                KindName(it->second.kind), " at line ", it->second.pos.line,
+    Fail(name.pos, absl::StrCat("duplicate name '", Sv(s), "': already declared as ",
+                                WithArticle(it->second.kind), " at line ", it->second.pos.line,
                                 ", column ", it->second.pos.column));
   }
   return ok();
@@ -227,6 +237,7 @@ void Parser::Declarations(Kind kind) {
     double value = 0;
     if (Peek().kind == Tok::kAssign) {
       Next();
+      SkipNewlines();
       value = ConstantExpr(KindName(kind), name);
       if (!ok()) return;
     }
@@ -254,6 +265,7 @@ void Parser::Declarations(Kind kind) {
     }
     if (Peek().kind != Tok::kComma) return;
     Next();
+    SkipNewlines();
   }
 }
 
@@ -288,6 +300,7 @@ void Parser::Let(Kind kind) {
     Unexpected(eq, absl::StrCat("'=' after '", Sv(name.text), "'"));
     return;
   }
+  SkipNewlines();
   const NodeId value = Expr();
   if (!ok()) return;
   Symbol sym(kind, 0);
@@ -321,8 +334,8 @@ void Parser::Equation() {
   }
   const Symbol& sym = it->second;
   if (sym.kind != Kind::kState) {
-    Fail(name.pos, absl::StrCat("equation for '", Sv(name.text), "', which is a ",
-                                KindName(sym.kind), ": only states have equations"));
+    Fail(name.pos, absl::StrCat("equation for '", Sv(name.text), "', which is ",
+                                WithArticle(sym.kind), ": only states have equations"));
     return;
   }
   if (m_.rhs[sym.index] != kNoNode) {
@@ -336,6 +349,7 @@ void Parser::Equation() {
     Unexpected(eq, absl::StrCat("'=' after ", Sv(name.text), "'"));
     return;
   }
+  SkipNewlines();
   const NodeId value = Expr();
   if (!ok()) return;
   m_.rhs[sym.index] = value;
@@ -346,6 +360,7 @@ NodeId Parser::Or() {
   NodeId l = And();
   while (ok() && Peek().kind == Tok::kOr) {
     Next();
+    SkipNewlines();
     const NodeId r = And();
     if (!ok()) return kNoNode;
     l = g_->Binary(Op::kOr, l, r);
@@ -357,6 +372,7 @@ NodeId Parser::And() {
   NodeId l = Comparison();
   while (ok() && Peek().kind == Tok::kAnd) {
     Next();
+    SkipNewlines();
     const NodeId r = Comparison();
     if (!ok()) return kNoNode;
     l = g_->Binary(Op::kAnd, l, r);
@@ -395,11 +411,13 @@ NodeId Parser::Comparison() {
   Op op;
   if (!ok() || !IsComparison(Peek().kind, &op)) return l;
   Next();
+  SkipNewlines();
   const NodeId r = Sum();
   if (!ok()) return kNoNode;
   Op again;
   if (IsComparison(Peek().kind, &again)) {
-    return Unexpected(Peek(), "an operand (comparisons cannot be chained; combine them with &&)");
+    return Fail(Peek().pos, absl::StrCat("unexpected ", Describe(Peek()),
+                                         ": comparisons cannot be chained (write a < b && b < c)"));
   }
   return g_->Binary(op, l, r);
 }
@@ -408,6 +426,7 @@ NodeId Parser::Sum() {
   NodeId l = Product();
   while (ok() && (Peek().kind == Tok::kPlus || Peek().kind == Tok::kMinus)) {
     const Op op = Next().kind == Tok::kPlus ? Op::kAdd : Op::kSub;
+    SkipNewlines();
     const NodeId r = Product();
     if (!ok()) return kNoNode;
     l = g_->Binary(op, l, r);
@@ -419,6 +438,7 @@ NodeId Parser::Product() {
   NodeId l = Unary();
   while (ok() && (Peek().kind == Tok::kStar || Peek().kind == Tok::kSlash)) {
     const Op op = Next().kind == Tok::kStar ? Op::kMul : Op::kDiv;
+    SkipNewlines();
     const NodeId r = Unary();
     if (!ok()) return kNoNode;
     l = g_->Binary(op, l, r);
@@ -446,6 +466,7 @@ NodeId Parser::Power() {
   if (!ok() || Peek().kind != Tok::kCaret) return base;
   const Token& caret = Next();
   if (!Enter(caret)) return kNoNode;
+  SkipNewlines();
   const NodeId exponent = Unary();
   Leave();
   if (!ok()) return kNoNode;
@@ -458,7 +479,7 @@ NodeId Parser::Primary() {
     case Tok::kNumber:
       return g_->Constant(t.number);
     case Tok::kIdent:
-      if (Peek().kind == Tok::kLParen) return Call(t);
+      if (Peek().kind == Tok::kLParen && ReservedFeature(t.text) == nullptr) return Call(t);
       return Name(t);
     case Tok::kLParen: {
       if (!Enter(t)) return kNoNode;
@@ -506,7 +527,7 @@ NodeId Parser::Name(const Token& t) {
   const Symbol& sym = it->second;
   if (constant_only_) {
     if (sym.kind == Kind::kParam) return g_->Constant(m_.param_defaults[sym.index]);
-    return Fail(t.pos, absl::StrCat("'", Sv(s), "' is a ", KindName(sym.kind), kConstOnly));
+    return Fail(t.pos, absl::StrCat("'", Sv(s), "' is ", WithArticle(sym.kind), kConstOnly));
   }
   switch (sym.kind) {
     case Kind::kState:
