@@ -1,0 +1,55 @@
+// Configuration of ensolved. Built from flags (ENSOLVE_* environment variables override
+// the defaults, command-line flags override both) by ConfigFromFlags() in flags.cc, or
+// filled in directly by tests and embedders.
+#ifndef ENSOLVE_SERVER_CONFIG_H_
+#define ENSOLVE_SERVER_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+#include "engine/model/limits.h"
+
+namespace ensolve::server {
+
+struct ServerConfig {
+  // gRPC listening address, host:port; port 0 picks a free one (see EnsolveServer::port()).
+  std::string address = "0.0.0.0:50051";
+  // Prometheus /metrics: host and port of the HTTP listener; port -1 disables it, 0 picks
+  // a free one.
+  std::string metrics_host = "0.0.0.0";
+  int metrics_port = 9464;
+
+  // Devices: "auto" (every GPU the build supports, else the CPU), "cpu", "gpu".
+  std::string devices = "auto";
+  // CPU backend threads; <= 0 uses every hardware thread.
+  int threads = 0;
+
+  // Batching and per-request limits (see ServerLimits in solver.proto).
+  int64_t default_batch_size = 10000;
+  int64_t max_batch_size = 1000000;
+  int64_t max_trajectories = 100000000;
+  int64_t max_save_points = 100000;
+  int64_t max_output_bytes = int64_t{8} << 30;
+  int64_t max_chunk_bytes = int64_t{2} << 20;
+  int64_t max_request_bytes = int64_t{256} << 20;
+  // Trajectories of all admitted, unfinished jobs together; more is RESOURCE_EXHAUSTED.
+  int64_t max_queued_trajectories = int64_t{1} << 30;
+  // Results of finished batches a stream may hold before its job pauses (backpressure).
+  int stream_buffer_batches = 2;
+
+  ModelLimits model_limits;
+  // Parsed models kept by content hash.
+  int model_cache_size = 256;
+
+  // SIGTERM: how long in-flight jobs may take to finish before they are cancelled.
+  absl::Duration drain_deadline = absl::Seconds(30);
+  // Written with the bound gRPC port once the server listens (empty: not written).
+  std::string port_file;
+  // Log lines: "kv" (key=value) or "json".
+  std::string log_format = "kv";
+};
+
+}  // namespace ensolve::server
+
+#endif  // ENSOLVE_SERVER_CONFIG_H_

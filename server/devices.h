@@ -1,0 +1,27 @@
+// The devices ensolved solves on: one Backend each, chosen by --devices.
+#ifndef ENSOLVE_SERVER_DEVICES_H_
+#define ENSOLVE_SERVER_DEVICES_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/backend.h"
+
+namespace ensolve::server {
+
+struct Device {
+  std::unique_ptr<Backend> backend;
+  std::string kind;  // "cpu" or "cuda"
+  int threads = 0;   // CPU threads (CPU devices)
+};
+
+// "auto": every GPU the build can drive, else the CPU. "cpu": the CPU (one device using
+// `threads` threads, <= 0 for all). "gpu": every GPU; FAILED_PRECONDITION when there is
+// none. Anything else is INVALID_ARGUMENT.
+absl::StatusOr<std::vector<Device>> CreateDevices(const std::string& devices, int threads);
+
+}  // namespace ensolve::server
+
+#endif  // ENSOLVE_SERVER_DEVICES_H_

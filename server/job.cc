@@ -1,0 +1,107 @@
+#include "server/job.h"
+
+#include <utility>
+
+#include "absl/time/clock.h"
+
+namespace ensolve::server {
+namespace {
+
+// Points `*data`/`*rows` at the rows of trajectories [first, first + count) of `src`.
+void SliceInput(const InputSource& src, int dims, int64_t first, int64_t count,
+                std::vector<double>* scratch, const double** data, int64_t* rows) {
+  if (dims == 0) {
+    *data = nullptr;
+    *rows = 1;
+  } else if (src.sampler.has_value()) {
+    scratch->resize(static_cast<size_t>(count * dims));
+    src.sampler->Fill(first, count, scratch->data());
+    *data = scratch->data();
+    *rows = count;
+  } else if (src.rows == 1) {
+    *data = src.values.data();
+    *rows = 1;
+  } else {
+    *data = src.values.data() + first * dims;
+    *rows = count;
+  }
+}
+
+}  // namespace
+
+void MakeBatchInputs(const JobSpec& spec, int64_t first, int64_t count, BatchInputView* view) {
+  view->inputs.count = count;
+  SliceInput(spec.u0, spec.model->num_states(), first, count, &view->u0_scratch, &view->inputs.u0,
+             &view->inputs.u0_rows);
+  SliceInput(spec.params, spec.model->num_params(), first, count, &view->p_scratch, &view->inputs.p,
+             &view->inputs.p_rows);
+}
+
+Job::Job(std::string id, JobSpec spec)
+    : id_(std::move(id)),
+      spec_(std::move(spec)),
+      num_batches_(spec_.num_batches()),
+      admitted_(absl::Now()) {}
+
+void Job::SetListener(JobListener* listener) {
+  absl::MutexLock lock(&mu_);
+  listener_ = listener;
+}
+
+void Job::DetachListener() {
+  absl::MutexLock lock(&mu_);
+  listener_ = nullptr;
+  while (notifying_ > 0) idle_.Wait(&mu_);
+}
+
+std::optional<BatchOutput> Job::PopResult() {
+  absl::MutexLock lock(&mu_);
+  if (ready_.empty()) return std::nullopt;
+  BatchOutput out = std::move(ready_.front());
+  ready_.pop_front();
+  return out;
+}
+
+bool Job::AllDelivered() const {
+  absl::MutexLock lock(&mu_);
+  return delivered_ == num_batches_;
+}
+
+absl::Status Job::failure() const {
+  absl::MutexLock lock(&mu_);
+  return failure_;
+}
+
+void Job::Deliver(BatchOutput output) {
+  {
+    absl::MutexLock lock(&mu_);
+    ready_.push_back(std::move(output));
+    ++delivered_;
+  }
+  Notify();
+}
+
+void Job::Fail(absl::Status status) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (failure_.ok()) failure_ = std::move(status);
+  }
+  RaiseCancelFlag();
+  Notify();
+}
+
+void Job::Notify() {
+  JobListener* listener;
+  {
+    absl::MutexLock lock(&mu_);
+    listener = listener_;
+    if (listener == nullptr) return;
+    ++notifying_;
+  }
+  // Called without mu_: the listener takes its own lock and calls back into PopResult().
+  listener->OnJobProgress();
+  absl::MutexLock lock(&mu_);
+  if (--notifying_ == 0) idle_.SignalAll();
+}
+
+}  // namespace ensolve::server

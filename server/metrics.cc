@@ -1,0 +1,118 @@
+#include "server/metrics.h"
+
+#include <exception>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "prometheus/exposer.h"
+
+namespace ensolve::server {
+namespace {
+
+// 1 ms .. ~65 s, doubling.
+prometheus::Histogram::BucketBoundaries SecondsBuckets() {
+  prometheus::Histogram::BucketBoundaries b;
+  for (double v = 0.001; v < 70; v *= 2) b.push_back(v);
+  return b;
+}
+
+}  // namespace
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  auto& r = *registry_;
+  requests_ = &prometheus::BuildCounter()
+                   .Name("ensolve_requests_total")
+                   .Help("Finished RPCs by method and gRPC status code")
+                   .Register(r);
+  trajectories_ = &prometheus::BuildCounter()
+                       .Name("ensolve_trajectories_solved_total")
+                       .Help("Trajectories solved, by device")
+                       .Register(r);
+  batches_ = &prometheus::BuildCounter()
+                  .Name("ensolve_batches_total")
+                  .Help("Batches run on a device, by outcome (completed, cancelled, failed)")
+                  .Register(r);
+  busy_ = &prometheus::BuildCounter()
+               .Name("ensolve_device_busy_seconds_total")
+               .Help("Seconds each device spent solving batches")
+               .Register(r);
+  prepares_ = &prometheus::BuildCounter()
+                   .Name("ensolve_model_prepares_total")
+                   .Help("Models prepared (compiled) for a device's backend")
+                   .Register(r);
+  batch_duration_ = &prometheus::BuildHistogram()
+                         .Name("ensolve_batch_duration_seconds")
+                         .Help("Device time per batch")
+                         .Register(r);
+  jobs_active_ = &prometheus::BuildGauge()
+                      .Name("ensolve_jobs_active")
+                      .Help("Admitted Solve jobs not yet finished")
+                      .Register(r)
+                      .Add({});
+  queue_depth_ = &prometheus::BuildGauge()
+                      .Name("ensolve_queue_depth_batches")
+                      .Help("Batches waiting for a device")
+                      .Register(r)
+                      .Add({});
+  batches_dropped_ = &prometheus::BuildCounter()
+                          .Name("ensolve_batches_dropped_total")
+                          .Help("Queued batches dropped without running (cancel, deadline, error)")
+                          .Register(r)
+                          .Add({});
+  queue_wait_ = &prometheus::BuildHistogram()
+                     .Name("ensolve_batch_queue_wait_seconds")
+                     .Help("Time from a job's admission to the dispatch of each of its batches")
+                     .Register(r)
+                     .Add({}, SecondsBuckets());
+  model_compiles_ = &prometheus::BuildCounter()
+                         .Name("ensolve_model_compiles_total")
+                         .Help("Model texts parsed and checked (model cache misses)")
+                         .Register(r)
+                         .Add({});
+  model_cache_hits_ = &prometheus::BuildCounter()
+                           .Name("ensolve_model_cache_hits_total")
+                           .Help("Model texts or ids found in the model cache")
+                           .Register(r)
+                           .Add({});
+  stream_bytes_ = &prometheus::BuildCounter()
+                       .Name("ensolve_stream_bytes_total")
+                       .Help("States bytes written to Solve streams")
+                       .Register(r)
+                       .Add({});
+}
+
+Metrics::~Metrics() = default;
+
+absl::Status Metrics::StartHttp(const std::string& host, int port) {
+  if (port < 0) return absl::OkStatus();
+  const std::string address = absl::StrCat(host, ":", port);
+  try {
+    // civetweb: a few threads are plenty for scrapes.
+    exposer_ = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/2);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("metrics: cannot listen on ", address, ": ", e.what()));
+  }
+  exposer_->RegisterCollectable(registry_);
+  const std::vector<int> ports = exposer_->GetListeningPorts();
+  port_ = ports.empty() ? port : ports.front();
+  return absl::OkStatus();
+}
+
+void Metrics::RecordRequest(const std::string& method, const std::string& code) {
+  requests_->Add({{"method", method}, {"code", code}}).Increment();
+}
+
+DeviceMetrics Metrics::ForDevice(const std::string& device) {
+  DeviceMetrics m;
+  m.trajectories_solved = &trajectories_->Add({{"device", device}});
+  m.batches_completed = &batches_->Add({{"device", device}, {"outcome", "completed"}});
+  m.batches_cancelled = &batches_->Add({{"device", device}, {"outcome", "cancelled"}});
+  m.batches_failed = &batches_->Add({{"device", device}, {"outcome", "failed"}});
+  m.busy_seconds = &busy_->Add({{"device", device}});
+  m.prepares = &prepares_->Add({{"device", device}});
+  m.batch_duration = &batch_duration_->Add({{"device", device}}, SecondsBuckets());
+  return m;
+}
+
+}  // namespace ensolve::server

@@ -1,0 +1,94 @@
+// Prometheus metrics of ensolved, served over HTTP at /metrics (prometheus-cpp).
+//
+// Names (all prefixed ensolve_):
+//   requests_total{method,code}            finished RPCs by gRPC method and status code
+//   jobs_active                            admitted Solve jobs not yet finished
+//   trajectories_solved_total{device}      trajectories whose results were produced
+//   batches_total{device,outcome}          batches run on a device: completed|cancelled|failed
+//   batches_dropped_total                  queued batches dropped unrun (cancel, deadline, error)
+//   batch_duration_seconds{device}         device time per batch (histogram)
+//   batch_queue_wait_seconds               job admission to batch dispatch (histogram)
+//   queue_depth_batches                    batches waiting for a device
+//   model_compiles_total                   model texts parsed (cache misses)
+//   model_cache_hits_total                 model texts or ids found in the cache
+//   model_prepares_total{device}           models prepared for a device's backend
+//   device_busy_seconds_total{device}      time each device spent solving
+//   stream_bytes_total                     states bytes written to Solve streams
+//
+// Thread-safety: every method is safe to call concurrently.
+#ifndef ENSOLVE_SERVER_METRICS_H_
+#define ENSOLVE_SERVER_METRICS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace ensolve::server {
+
+// The series of one device, created once per device worker.
+struct DeviceMetrics {
+  prometheus::Counter* trajectories_solved;
+  prometheus::Counter* batches_completed;
+  prometheus::Counter* batches_cancelled;
+  prometheus::Counter* batches_failed;
+  prometheus::Counter* busy_seconds;
+  prometheus::Counter* prepares;
+  prometheus::Histogram* batch_duration;
+};
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+
+  // Serves /metrics on host:port (port 0 picks a free port; see port()).
+  absl::Status StartHttp(const std::string& host, int port);
+  // The bound HTTP port, or -1 when not serving.
+  int port() const { return port_; }
+
+  void RecordRequest(const std::string& method, const std::string& code);
+  DeviceMetrics ForDevice(const std::string& device);
+
+  prometheus::Registry& registry() { return *registry_; }
+
+  prometheus::Gauge& jobs_active() { return *jobs_active_; }
+  prometheus::Gauge& queue_depth() { return *queue_depth_; }
+  prometheus::Counter& batches_dropped() { return *batches_dropped_; }
+  prometheus::Histogram& queue_wait() { return *queue_wait_; }
+  prometheus::Counter& model_compiles() { return *model_compiles_; }
+  prometheus::Counter& model_cache_hits() { return *model_cache_hits_; }
+  prometheus::Counter& stream_bytes() { return *stream_bytes_; }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int port_ = -1;
+
+  prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Family<prometheus::Counter>* trajectories_;
+  prometheus::Family<prometheus::Counter>* batches_;
+  prometheus::Family<prometheus::Counter>* busy_;
+  prometheus::Family<prometheus::Counter>* prepares_;
+  prometheus::Family<prometheus::Histogram>* batch_duration_;
+  prometheus::Gauge* jobs_active_;
+  prometheus::Gauge* queue_depth_;
+  prometheus::Counter* batches_dropped_;
+  prometheus::Histogram* queue_wait_;
+  prometheus::Counter* model_compiles_;
+  prometheus::Counter* model_cache_hits_;
+  prometheus::Counter* stream_bytes_;
+};
+
+}  // namespace ensolve::server
+
+#endif  // ENSOLVE_SERVER_METRICS_H_

@@ -1,0 +1,81 @@
+#include "server/model_cache.h"
+
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/metrics.h"
+
+namespace ensolve::server {
+
+ModelCache::ModelCache(int capacity, ModelLimits limits, Metrics* metrics)
+    : capacity_(capacity < 1 ? 1 : capacity), limits_(limits), metrics_(metrics) {}
+
+absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrParse(absl::string_view source,
+                                                                    bool* cached) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = by_source_.find(source);
+    if (it != by_source_.end()) {
+      Touch(it->second);
+      if (metrics_ != nullptr) metrics_->model_cache_hits().Increment();
+      if (cached != nullptr) *cached = true;
+      return it->second.model;
+    }
+  }
+  // Parse outside the lock; two racing misses of one text both parse, and one result wins.
+  absl::StatusOr<std::unique_ptr<Model>> parsed =
+      Model::Parse(std::string_view(source.data(), source.size()), limits_);
+  if (metrics_ != nullptr) metrics_->model_compiles().Increment();
+  if (!parsed.ok()) return parsed.status();
+  std::shared_ptr<const Model> model = std::move(*parsed);
+  if (cached != nullptr) *cached = false;
+
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = by_source_.try_emplace(std::string(source));
+  if (inserted) {
+    EvictIfFull();
+    it = by_source_.find(source);  // eviction may rehash
+    it->second.model = model;
+    source_by_id_[model->hash()] = std::string(source);
+  }
+  Touch(it->second);
+  return it->second.model;
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> ModelCache::Find(absl::string_view id) {
+  absl::MutexLock lock(&mu_);
+  auto id_it = source_by_id_.find(id);
+  if (id_it == source_by_id_.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "model_id: '", id,
+        "' is not in the server's model cache; send model_source (or CompileModel) again"));
+  }
+  Entry& e = by_source_.at(id_it->second);
+  Touch(e);
+  if (metrics_ != nullptr) metrics_->model_cache_hits().Increment();
+  return e.model;
+}
+
+int ModelCache::size() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(by_source_.size());
+}
+
+void ModelCache::EvictIfFull() {
+  // The just-inserted entry has last_use 0 and no model yet: skip it.
+  while (static_cast<int>(by_source_.size()) > capacity_) {
+    auto victim = by_source_.end();
+    for (auto it = by_source_.begin(); it != by_source_.end(); ++it) {
+      if (it->second.model == nullptr) continue;
+      if (victim == by_source_.end() || it->second.last_use < victim->second.last_use) {
+        victim = it;
+      }
+    }
+    if (victim == by_source_.end()) return;
+    source_by_id_.erase(victim->second.model->hash());
+    by_source_.erase(victim);
+  }
+}
+
+}  // namespace ensolve::server

@@ -1,0 +1,60 @@
+// Parsed models kept by content, so a model sent with every request is parsed once, and
+// can later be named by its id (the content hash) instead of its text.
+//
+// Thread-safety: every method is safe to call concurrently. Models are immutable and
+// handed out as shared_ptr: a job keeps its model alive even if the cache evicts it.
+#ifndef ENSOLVE_SERVER_MODEL_CACHE_H_
+#define ENSOLVE_SERVER_MODEL_CACHE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/model/limits.h"
+#include "engine/model/model.h"
+
+namespace ensolve::server {
+
+class Metrics;
+
+class ModelCache {
+ public:
+  // Keeps up to `capacity` models, evicting the least recently used. `metrics` may be null.
+  ModelCache(int capacity, ModelLimits limits, Metrics* metrics);
+
+  // The model for `source`: from the cache, or parsed (Model::Parse's INVALID_ARGUMENT on
+  // bad text, passed through). `*cached` (may be null) tells which.
+  absl::StatusOr<std::shared_ptr<const Model>> GetOrParse(absl::string_view source,
+                                                          bool* cached = nullptr);
+  // The cached model with this id, or NOT_FOUND.
+  absl::StatusOr<std::shared_ptr<const Model>> Find(absl::string_view id);
+
+  int size() const;
+
+ private:
+  struct Entry {
+    std::shared_ptr<const Model> model;
+    uint64_t last_use = 0;
+  };
+  void Touch(Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { e.last_use = ++clock_; }
+  void EvictIfFull() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const int capacity_;
+  const ModelLimits limits_;
+  Metrics* const metrics_;
+  mutable absl::Mutex mu_;
+  // Keyed by the full source text: a hit needs no parse and no hashing beyond the map's.
+  absl::flat_hash_map<std::string, Entry> by_source_ ABSL_GUARDED_BY(mu_);
+  // id -> key in by_source_.
+  absl::flat_hash_map<std::string, std::string> source_by_id_ ABSL_GUARDED_BY(mu_);
+  uint64_t clock_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace ensolve::server
+
+#endif  // ENSOLVE_SERVER_MODEL_CACHE_H_

@@ -1,0 +1,283 @@
+#include "server/scheduler.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/log.h"
+
+namespace ensolve::server {
+
+// One device and the thread that feeds it. Everything but the atomics is used only by the
+// worker's own thread (after construction).
+struct BatchScheduler::Worker {
+  Device device;
+  std::string name;
+  DeviceMetrics metrics;
+  std::thread thread;
+  std::atomic<bool> busy{false};
+  std::atomic<int64_t> batches_solved{0};
+  std::atomic<int64_t> busy_nanos{0};
+
+  // Models prepared for this device, by (model id, algorithm, precision); LRU-bounded.
+  struct Prepared {
+    std::shared_ptr<const Model> model;  // Prepare() needs the model to outlive the result
+    std::unique_ptr<PreparedModel> prepared;
+    uint64_t last_use = 0;
+  };
+  absl::flat_hash_map<std::string, Prepared> prepared;
+  uint64_t clock = 0;
+  static constexpr size_t kMaxPrepared = 64;
+
+  absl::StatusOr<const PreparedModel*> GetPrepared(const JobSpec& spec) {
+    const std::string key =
+        absl::StrCat(spec.model->hash(), "/", AlgorithmName(spec.options.algorithm), "/",
+                     PrecisionName(spec.options.precision));
+    auto it = prepared.find(key);
+    if (it == prepared.end()) {
+      absl::StatusOr<std::unique_ptr<PreparedModel>> p =
+          device.backend->Prepare(*spec.model, spec.options);
+      if (!p.ok()) return p.status();
+      metrics.prepares->Increment();
+      if (prepared.size() >= kMaxPrepared) {
+        auto victim = std::min_element(prepared.begin(), prepared.end(), [](auto& a, auto& b) {
+          return a.second.last_use < b.second.last_use;
+        });
+        prepared.erase(victim);
+      }
+      it = prepared.emplace(key, Prepared{spec.model, std::move(*p), 0}).first;
+    }
+    it->second.last_use = ++clock;
+    return it->second.prepared.get();
+  }
+};
+
+BatchScheduler::BatchScheduler(std::vector<Device> devices, Options options, Metrics* metrics)
+    : options_(options), metrics_(metrics) {
+  for (Device& d : devices) {
+    auto w = std::make_unique<Worker>();
+    w->name = d.backend->name();
+    w->metrics = metrics_->ForDevice(w->name);
+    w->device = std::move(d);
+    workers_.push_back(std::move(w));
+  }
+  for (auto& w : workers_) w->thread = std::thread([this, w = w.get()] { Run(w); });
+}
+
+BatchScheduler::~BatchScheduler() { Stop(); }
+
+absl::Status BatchScheduler::Submit(std::shared_ptr<Job> job) {
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return absl::UnavailableError("the server is shutting down");
+  const int64_t n = job->spec().trajectories;
+  if (queued_trajectories_ + n > options_.max_queued_trajectories) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "server busy: ", queued_trajectories_, " trajectories are queued and this job adds ", n,
+        ", over the limit of ", options_.max_queued_trajectories,
+        " (--max_queued_trajectories); retry later"));
+  }
+  queued_trajectories_ += n;
+  queued_batches_ += job->num_batches();
+  metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
+  Job* key = job.get();
+  entries_[key].job = std::move(job);
+  order_.push_back(key);
+  work_.SignalAll();
+  return absl::OkStatus();
+}
+
+int64_t BatchScheduler::Cancel(Job* job) {
+  job->RaiseCancelFlag();
+  absl::MutexLock lock(&mu_);
+  return CancelLocked(job);
+}
+
+int64_t BatchScheduler::CancelLocked(Job* job) {
+  auto it = entries_.find(job);
+  if (it == entries_.end() || it->second.cancelled) return 0;
+  Entry& e = it->second;
+  e.cancelled = true;
+  const int64_t dropped = job->num_batches() - e.next_batch;
+  e.next_batch = job->num_batches();
+  queued_batches_ -= dropped;
+  metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
+  metrics_->batches_dropped().Increment(static_cast<double>(dropped));
+  MaybeRetireLocked(job);
+  return dropped;
+}
+
+void BatchScheduler::Consumed(Job* job) {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(job);
+  if (it == entries_.end()) return;
+  --it->second.unconsumed;
+  work_.SignalAll();
+}
+
+void BatchScheduler::Stop() {
+  std::vector<std::shared_ptr<Job>> unfinished;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& [key, e] : entries_) unfinished.push_back(e.job);
+    work_.SignalAll();
+  }
+  for (auto& job : unfinished) {
+    job->Fail(absl::UnavailableError("the server shut down before the job finished"));
+    Cancel(job.get());
+  }
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+int64_t BatchScheduler::queued_batches() const {
+  absl::MutexLock lock(&mu_);
+  return queued_batches_;
+}
+
+std::vector<DeviceStatus> BatchScheduler::devices() const {
+  std::vector<DeviceStatus> out;
+  for (const auto& w : workers_) {
+    DeviceStatus s;
+    s.name = w->name;
+    s.kind = w->device.kind;
+    s.threads = w->device.threads;
+    s.busy = w->busy.load();
+    s.batches_solved = w->batches_solved.load();
+    s.busy_seconds = static_cast<double>(w->busy_nanos.load()) * 1e-9;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::string> BatchScheduler::device_names() const {
+  std::vector<std::string> out;
+  for (const auto& w : workers_) out.push_back(w->name);
+  return out;
+}
+
+bool BatchScheduler::PickLocked(std::shared_ptr<Job>* job, int64_t* index) {
+  const int64_t window = options_.stream_buffer_batches + static_cast<int64_t>(workers_.size());
+  for (size_t k = 0; k < order_.size(); ++k) {
+    Job* key = order_[k];
+    Entry& e = entries_.at(key);
+    if (e.cancelled || e.next_batch >= key->num_batches() || e.unconsumed >= window) continue;
+    *job = e.job;
+    *index = e.next_batch++;
+    ++e.running;
+    ++e.unconsumed;
+    --queued_batches_;
+    metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
+    // Round robin: the job goes to the back of the line.
+    order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(k));
+    order_.push_back(key);
+    return true;
+  }
+  return false;
+}
+
+void BatchScheduler::MaybeRetireLocked(Job* job) {
+  auto it = entries_.find(job);
+  if (it == entries_.end()) return;
+  const Entry& e = it->second;
+  if (e.running > 0 || (!e.cancelled && e.next_batch < job->num_batches())) return;
+  queued_trajectories_ -= job->spec().trajectories;
+  order_.erase(std::find(order_.begin(), order_.end(), job));
+  entries_.erase(it);
+}
+
+void BatchScheduler::Run(Worker* worker) {
+  for (;;) {
+    std::shared_ptr<Job> job;
+    int64_t index = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      while (!stopped_ && !PickLocked(&job, &index)) work_.Wait(&mu_);
+      if (job == nullptr) return;  // stopped
+    }
+    SolveBatch(worker, *job, index);
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(job.get());
+    if (it != entries_.end()) {
+      --it->second.running;
+      MaybeRetireLocked(job.get());
+    }
+  }
+}
+
+void BatchScheduler::SolveBatch(Worker* w, Job& job, int64_t index) {
+  const JobSpec& spec = job.spec();
+  const int64_t first = index * spec.batch_size;
+  const int64_t count = std::min(spec.batch_size, spec.trajectories - first);
+  const absl::Time start = absl::Now();
+  const double queue_seconds = absl::ToDoubleSeconds(start - job.admitted());
+  metrics_->queue_wait().Observe(queue_seconds);
+
+  w->busy = true;
+  absl::StatusOr<BatchResult> result = absl::CancelledError("cancelled before it started");
+  if (!job.cancel_flag().load()) {
+    absl::StatusOr<const PreparedModel*> prepared = w->GetPrepared(spec);
+    if (prepared.ok()) {
+      BatchInputView view;
+      MakeBatchInputs(spec, first, count, &view);
+      result = w->device.backend->Solve(**prepared, spec.options, view.inputs, &job.cancel_flag());
+    } else {
+      result = prepared.status();
+    }
+  }
+  if (result.ok()) {
+    // A backend that returns the wrong shape is a bug; catch it before the stream copies.
+    const BatchResult& r = *result;
+    const size_t states = static_cast<size_t>(count) * spec.num_save() * spec.num_states();
+    const size_t got =
+        r.precision == Precision::kFloat32 ? r.states_f32.size() : r.states_f64.size();
+    if (r.count != count || r.num_save != spec.num_save() || r.num_states != spec.num_states() ||
+        r.precision != spec.options.precision || got != states ||
+        r.retcodes.size() != static_cast<size_t>(count) ||
+        r.stats.size() != static_cast<size_t>(count)) {
+      result = absl::InternalError(absl::StrCat("backend returned a result of the wrong shape (",
+                                                r.count, " trajectories, ", got, " values)"));
+    }
+  }
+  const absl::Duration took = absl::Now() - start;
+  w->busy = false;
+  const double seconds = absl::ToDoubleSeconds(took);
+  w->busy_nanos += absl::ToInt64Nanoseconds(took);
+  w->metrics.busy_seconds->Increment(seconds);
+  w->metrics.batch_duration->Observe(seconds);
+
+  if (job.cancel_flag().load()) {
+    w->metrics.batches_cancelled->Increment();
+    return;
+  }
+  if (!result.ok()) {
+    w->metrics.batches_failed->Increment();
+    Log(LogLevel::kWarning, "batch_failed")
+        .Kv("job", job.id())
+        .Kv("batch", index)
+        .Kv("device", w->name)
+        .Kv("error", result.status().ToString());
+    job.Fail(absl::Status(
+        result.status().code(),
+        absl::StrCat("batch ", index, " (trajectories ", first, "..", first + count - 1, ") on ",
+                     w->name, ": ", result.status().message())));
+    Cancel(&job);
+    return;
+  }
+  w->metrics.batches_completed->Increment();
+  w->metrics.trajectories_solved->Increment(static_cast<double>(count));
+  ++w->batches_solved;
+  BatchOutput out;
+  out.index = index;
+  out.first = first;
+  out.result = std::move(*result);
+  out.device = w->name;
+  out.queue_seconds = queue_seconds;
+  out.solve_seconds = seconds;
+  job.Deliver(std::move(out));
+}
+
+}  // namespace ensolve::server

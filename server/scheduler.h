@@ -1,0 +1,107 @@
+// BatchScheduler: splits admitted jobs into batches and feeds them to one worker thread per
+// device. Jobs take turns batch by batch (round robin), so a small job admitted behind a
+// large one starts at the next free device instead of waiting for the large one to finish.
+//
+// Backpressure: a job has at most `stream_buffer_batches + number of devices` batches
+// dispatched but not yet consumed by its stream (Consumed()); past that it is skipped
+// until its client reads. A slow reader therefore pauses its own job and holds a bounded
+// amount of memory, while other jobs keep the devices busy.
+//
+// Cancellation: Cancel() drops a job's queued batches at once and raises its cancel flag,
+// which stops running batches within about one step.
+//
+// Thread-safety: every public method is safe to call concurrently.
+#ifndef ENSOLVE_SERVER_SCHEDULER_H_
+#define ENSOLVE_SERVER_SCHEDULER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "server/devices.h"
+#include "server/job.h"
+#include "server/metrics.h"
+
+namespace ensolve::server {
+
+// A snapshot of one device, for GetServerInfo.
+struct DeviceStatus {
+  std::string name;
+  std::string kind;
+  int threads = 0;
+  bool busy = false;
+  int64_t batches_solved = 0;
+  double busy_seconds = 0;
+};
+
+class BatchScheduler {
+ public:
+  struct Options {
+    int stream_buffer_batches = 2;
+    int64_t max_queued_trajectories = int64_t{1} << 30;
+  };
+
+  // Starts one worker thread per device. `metrics` must outlive the scheduler.
+  BatchScheduler(std::vector<Device> devices, Options options, Metrics* metrics);
+  // Stop()s and joins the workers.
+  ~BatchScheduler();
+
+  // Admits `job` and queues all its batches. RESOURCE_EXHAUSTED when the trajectories of
+  // unfinished jobs would pass max_queued_trajectories; UNAVAILABLE after Stop().
+  absl::Status Submit(std::shared_ptr<Job> job);
+  // Stops dispatching `job`'s batches and raises its cancel flag. Idempotent; returns the
+  // number of queued batches dropped by this call.
+  int64_t Cancel(Job* job);
+  // The job's stream has finished sending one batch, so the job may run another.
+  void Consumed(Job* job);
+  // Fails every unfinished job with UNAVAILABLE, cancels running batches and joins the
+  // workers. Idempotent.
+  void Stop();
+
+  int64_t queued_batches() const;
+  int num_devices() const { return static_cast<int>(workers_.size()); }
+  std::vector<DeviceStatus> devices() const;
+  std::vector<std::string> device_names() const;
+
+ private:
+  struct Worker;
+  struct Entry {
+    std::shared_ptr<Job> job;
+    int64_t next_batch = 0;  // first batch not dispatched
+    int running = 0;         // batches on devices now
+    int64_t unconsumed = 0;  // dispatched, results not yet consumed by the stream
+    bool cancelled = false;
+  };
+
+  void Run(Worker* worker);
+  // Takes the next batch of the first eligible job in round-robin order.
+  bool PickLocked(std::shared_ptr<Job>* job, int64_t* index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Forgets a job with nothing queued and nothing running.
+  void MaybeRetireLocked(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int64_t CancelLocked(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SolveBatch(Worker* worker, Job& job, int64_t index);
+
+  const Options options_;
+  Metrics* const metrics_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar work_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_map<Job*, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  std::deque<Job*> order_ ABSL_GUARDED_BY(mu_);  // round-robin order of entries_
+  int64_t queued_batches_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t queued_trajectories_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace ensolve::server
+
+#endif  // ENSOLVE_SERVER_SCHEDULER_H_

@@ -1,0 +1,111 @@
+#include "server/server.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "server/devices.h"
+#include "server/log.h"
+
+namespace ensolve::server {
+namespace {
+
+constexpr char kServiceName[] = "ensolve.v1.EnsembleSolver";
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig config) {
+  std::unique_ptr<EnsolveServer> s(new EnsolveServer(std::move(config)));
+  const ServerConfig& c = s->config_;
+
+  absl::StatusOr<std::vector<Device>> devices = CreateDevices(c.devices, c.threads);
+  if (!devices.ok()) return devices.status();
+
+  s->metrics_ = std::make_unique<Metrics>();
+  if (absl::Status st = s->metrics_->StartHttp(c.metrics_host, c.metrics_port); !st.ok()) {
+    return st;
+  }
+  s->models_ = std::make_unique<ModelCache>(c.model_cache_size, c.model_limits, s->metrics_.get());
+  BatchScheduler::Options so;
+  so.stream_buffer_batches = c.stream_buffer_batches;
+  so.max_queued_trajectories = c.max_queued_trajectories;
+  s->scheduler_ = std::make_unique<BatchScheduler>(std::move(*devices), so, s->metrics_.get());
+  s->context_ =
+      std::make_unique<ServiceContext>(c, s->models_.get(), s->scheduler_.get(), s->metrics_.get());
+  s->service_ = std::make_unique<EnsembleSolverService>(s->context_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(c.address, grpc::InsecureServerCredentials(), &s->port_);
+  builder.RegisterService(s->service_.get());
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<int64_t>(c.max_request_bytes, std::numeric_limits<int>::max())));
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    s->scheduler_->Stop();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", c.address));
+  }
+  grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
+  health->SetServingStatus(kServiceName, true);
+  health->SetServingStatus(true);
+
+  std::string device_names;
+  for (const auto& d : s->scheduler_->device_names()) {
+    absl::StrAppend(&device_names, device_names.empty() ? "" : ",", d);
+  }
+  Log(LogLevel::kInfo, "listening")
+      .Kv("address", c.address)
+      .Kv("port", s->port_)
+      .Kv("metrics_port", s->metrics_->port())
+      .Kv("devices", device_names)
+      .Kv("batch_size", c.default_batch_size);
+  return s;
+}
+
+EnsolveServer::~EnsolveServer() { Shutdown(); }
+
+std::string EnsolveServer::target() const {
+  const size_t colon = config_.address.rfind(':');
+  std::string host = config_.address.substr(0, colon == std::string::npos ? 0 : colon);
+  if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") host = "127.0.0.1";
+  return absl::StrCat(host, ":", port_);
+}
+
+bool EnsolveServer::Drain(absl::Duration deadline) {
+  if (shut_down_.load()) return true;
+  const absl::Time until = absl::Now() + deadline;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  context_->StartDraining();
+  const int64_t active = context_->active_streams();
+  Log(LogLevel::kInfo, "drain_started")
+      .Kv("active_jobs", active)
+      .Kv("deadline_s", absl::ToDoubleSeconds(deadline));
+  const bool all = context_->WaitForNoStreams(until);
+  Log(all ? LogLevel::kInfo : LogLevel::kWarning, "drain_finished")
+      .Kv("all_jobs_finished", all)
+      .Kv("unfinished_jobs", context_->active_streams());
+  Shutdown();
+  return all;
+}
+
+void EnsolveServer::Shutdown() {
+  if (shut_down_.exchange(true)) return;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  context_->StartDraining();
+  // Fail what is left with UNAVAILABLE (so its clients learn why), give those statuses a
+  // moment to go out, then cancel whatever is still open and stop.
+  scheduler_->Stop();
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server_->Wait();
+  Log(LogLevel::kInfo, "stopped");
+}
+
+}  // namespace ensolve::server

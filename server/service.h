@@ -1,0 +1,82 @@
+// EnsembleSolverService: the ensolve.v1.EnsembleSolver gRPC service on the callback API.
+//
+// Solve runs as a SolveStream reactor (solve_stream.h); CompileModel and GetServerInfo are
+// unary and answered on the calling thread.
+//
+// Thread-safety: all methods are safe to call concurrently (gRPC does).
+#ifndef ENSOLVE_SERVER_SERVICE_H_
+#define ENSOLVE_SERVER_SERVICE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "ensolve/v1/solver.grpc.pb.h"
+#include "server/config.h"
+#include "server/metrics.h"
+#include "server/model_cache.h"
+#include "server/scheduler.h"
+
+namespace ensolve::server {
+
+// What every handler shares. The pointed-to objects outlive the service.
+class ServiceContext {
+ public:
+  ServiceContext(ServerConfig config, ModelCache* models, BatchScheduler* scheduler,
+                 Metrics* metrics);
+
+  const ServerConfig& config() const { return config_; }
+  ModelCache& models() { return *models_; }
+  BatchScheduler& scheduler() { return *scheduler_; }
+  Metrics& metrics() { return *metrics_; }
+
+  // Draining: new Solve calls are refused with UNAVAILABLE; admitted ones continue.
+  void StartDraining();
+  bool draining() const;
+
+  // Admitted Solve streams (from admission until the call is done). TryStartStream() is
+  // false once draining has started, so WaitForNoStreams() never misses an admitted job.
+  bool TryStartStream();
+  void StreamEnded();
+  int64_t active_streams() const;
+  // Waits until no stream is active or `deadline` passes; true if none is active.
+  bool WaitForNoStreams(absl::Time deadline);
+
+  // A job id unique within this process and unlikely to repeat across restarts.
+  std::string NextJobId();
+
+ private:
+  const ServerConfig config_;
+  ModelCache* const models_;
+  BatchScheduler* const scheduler_;
+  Metrics* const metrics_;
+  std::atomic<int64_t> next_job_{1};
+  const std::string id_prefix_;
+  mutable absl::Mutex mu_;
+  int64_t active_streams_ ABSL_GUARDED_BY(mu_) = 0;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class EnsembleSolverService final : public v1::EnsembleSolver::CallbackService {
+ public:
+  explicit EnsembleSolverService(ServiceContext* context) : ctx_(context) {}
+
+  grpc::ServerWriteReactor<v1::SolveResponse>* Solve(grpc::CallbackServerContext* call,
+                                                     const v1::SolveRequest* request) override;
+  grpc::ServerUnaryReactor* CompileModel(grpc::CallbackServerContext* call,
+                                         const v1::CompileModelRequest* request,
+                                         v1::CompileModelResponse* response) override;
+  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* call,
+                                          const v1::GetServerInfoRequest* request,
+                                          v1::ServerInfo* response) override;
+
+ private:
+  ServiceContext* const ctx_;
+};
+
+}  // namespace ensolve::server
+
+#endif  // ENSOLVE_SERVER_SERVICE_H_

@@ -1,0 +1,249 @@
+#include "server/solve_stream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/log.h"
+#include "server/request.h"
+#include "server/status_adapter.h"
+
+namespace ensolve::server {
+namespace {
+
+void SetTensor(v1::Tensor* t, v1::DType dtype, std::initializer_list<int64_t> shape,
+               const void* data, size_t bytes) {
+  t->set_dtype(dtype);
+  t->clear_shape();
+  for (int64_t d : shape) t->add_shape(d);
+  // assign() reuses the string's capacity: chunks after the first allocate nothing.
+  t->mutable_data()->assign(static_cast<const char*>(data), bytes);
+}
+
+}  // namespace
+
+SolveStream::SolveStream(ServiceContext* ctx, grpc::CallbackServerContext* call,
+                         const v1::SolveRequest* request)
+    : ctx_(ctx), call_(call), start_(absl::Now()) {
+  bool cached = false;
+  absl::StatusOr<JobSpec> spec = BuildJobSpec(*request, ctx_->config(), ctx_->models(), &cached);
+  if (!spec.ok()) {
+    Reject(spec.status());
+    return;
+  }
+  auto job = std::make_shared<Job>(ctx_->NextJobId(), std::move(*spec));
+  const JobSpec& s = job->spec();
+  {
+    absl::MutexLock lock(&mu_);
+    v1::SolveAccepted* a = resp_.mutable_accepted();
+    a->set_job_id(job->id());
+    a->set_request_id(s.request_id);
+    a->set_model_id(s.model->hash());
+    a->set_trajectories(s.trajectories);
+    a->set_batches(job->num_batches());
+    a->set_batch_size(s.batch_size);
+    for (const auto& n : s.model->state_names()) a->add_state_names(n);
+    for (double t : s.save_times) a->add_save_times(t);
+    a->set_dtype(s.options.precision == Precision::kFloat32 ? v1::DTYPE_FLOAT32
+                                                            : v1::DTYPE_FLOAT64);
+    // The accepted message goes first: hold off result writes until it is done.
+    write_in_flight_ = true;
+  }
+  if (!ctx_->TryStartStream()) {
+    Reject(absl::UnavailableError("the server is draining (shutting down); retry elsewhere"));
+    return;
+  }
+  job_ = job;
+  job_->SetListener(this);
+  if (absl::Status admitted = ctx_->scheduler().Submit(job_); !admitted.ok()) {
+    job_->DetachListener();
+    job_.reset();
+    ctx_->StreamEnded();
+    Reject(admitted);
+    return;
+  }
+  Log(LogLevel::kInfo, "job_accepted")
+      .Kv("job", job_->id())
+      .Kv("request_id", s.request_id)
+      .Kv("peer", call_->peer())
+      .Kv("model", s.model->hash().substr(0, 12))
+      .Kv("model_cached", cached)
+      .Kv("algorithm", AlgorithmName(s.options.algorithm))
+      .Kv("precision", PrecisionName(s.options.precision))
+      .Kv("trajectories", s.trajectories)
+      .Kv("save_points", s.num_save())
+      .Kv("batches", job_->num_batches())
+      .Kv("batch_size", s.batch_size);
+  StartWrite(&resp_);
+}
+
+void SolveStream::Reject(const absl::Status& status) {
+  const grpc::Status g = ToGrpcStatus(status, "Solve");
+  {
+    absl::MutexLock lock(&mu_);
+    finishing_ = true;
+  }
+  Log(LogLevel::kInfo, "solve_rejected")
+      .Kv("peer", call_->peer())
+      .Kv("code", GrpcCodeName(g.error_code()))
+      .Kv("message", g.error_message());
+  ctx_->metrics().RecordRequest("Solve", GrpcCodeName(g.error_code()));
+  Finish(g);
+}
+
+void SolveStream::OnJobProgress() { Pump(); }
+
+void SolveStream::OnWriteDone(bool ok) {
+  {
+    absl::MutexLock lock(&mu_);
+    write_in_flight_ = false;
+    if (!ok) cancelled_ = true;  // the stream broke: the client is gone
+  }
+  if (!ok && job_ != nullptr) ctx_->scheduler().Cancel(job_.get());
+  Pump();
+}
+
+void SolveStream::OnCancel() {
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+  }
+  if (job_ != nullptr) {
+    const int64_t dropped = ctx_->scheduler().Cancel(job_.get());
+    Log(LogLevel::kInfo, "job_cancelled").Kv("job", job_->id()).Kv("batches_dropped", dropped);
+  }
+  Pump();
+}
+
+void SolveStream::OnDone() {
+  if (job_ != nullptr) {
+    job_->DetachListener();
+    ctx_->scheduler().Cancel(job_.get());  // no-op unless batches are left
+    ctx_->StreamEnded();
+  }
+  delete this;
+}
+
+void SolveStream::Pump() {
+  if (job_ == nullptr) return;
+  bool write = false, finish = false;
+  grpc::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    if (write_in_flight_ || finishing_) return;
+    // Read before popping: if every batch was delivered before the queue is seen empty,
+    // nothing is left to send.
+    const bool all_delivered = job_->AllDelivered();
+    const absl::Status failure = job_->failure();
+    if (cancelled_) {
+      finish = true;
+      const bool expired = call_->deadline() <= std::chrono::system_clock::now();
+      status = expired ? grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline exceeded")
+                       : grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled");
+    } else if (!failure.ok()) {
+      finish = true;
+      status = ToGrpcStatus(failure, absl::StrCat("Solve job ", job_->id()));
+    } else if (NextChunkLocked()) {
+      write = true;
+    } else if (all_delivered) {
+      if (!summary_sent_) {
+        FillSummaryLocked();
+        summary_sent_ = true;
+        write = true;
+      } else {
+        finish = true;
+      }
+    }
+    write_in_flight_ = write;
+    finishing_ = finish;
+  }
+  // gRPC is called without mu_: its reactions may run on other threads at once.
+  if (write) {
+    StartWrite(&resp_);
+  } else if (finish) {
+    RecordEnd(status);
+    Finish(status);
+  }
+}
+
+bool SolveStream::NextChunkLocked() {
+  if (current_.has_value() && cursor_ >= current_->result.count) {
+    current_.reset();
+    ctx_->scheduler().Consumed(job_.get());
+  }
+  if (!current_.has_value()) {
+    current_ = job_->PopResult();
+    if (!current_.has_value()) return false;
+    cursor_ = 0;
+    ++batches_streamed_;
+    for (RetCode r : current_->result.retcodes) ++retcode_counts_[static_cast<int>(r)];
+    queue_seconds_ += current_->queue_seconds;
+    solve_seconds_ += current_->solve_seconds;
+    devices_.insert(current_->device);
+    if (first_batch_seconds_ < 0)
+      first_batch_seconds_ = absl::ToDoubleSeconds(absl::Now() - start_);
+  }
+  const BatchResult& r = current_->result;
+  const bool f32 = r.precision == Precision::kFloat32;
+  const int64_t elems = int64_t{r.num_save} * r.num_states;
+  const int64_t traj_bytes = elems * (f32 ? 4 : 8);
+  int64_t rows =
+      traj_bytes > 0 ? std::max<int64_t>(1, ctx_->config().max_chunk_bytes / traj_bytes) : r.count;
+  rows = std::min(rows, r.count - cursor_);
+
+  v1::ResultChunk* c = resp_.mutable_chunk();
+  c->set_first(current_->first + cursor_);
+  c->set_count(rows);
+  const void* states = f32 ? static_cast<const void*>(r.states_f32.data() + cursor_ * elems)
+                           : static_cast<const void*>(r.states_f64.data() + cursor_ * elems);
+  SetTensor(c->mutable_states(), f32 ? v1::DTYPE_FLOAT32 : v1::DTYPE_FLOAT64,
+            {rows, r.num_save, r.num_states}, states, static_cast<size_t>(rows * traj_bytes));
+  static_assert(sizeof(RetCode) == 1, "retcodes travel as one byte each");
+  SetTensor(c->mutable_retcodes(), v1::DTYPE_UINT8, {rows}, r.retcodes.data() + cursor_,
+            static_cast<size_t>(rows));
+  std::vector<int32_t> steps(static_cast<size_t>(rows));
+  for (int64_t i = 0; i < rows; ++i) steps[i] = r.stats[cursor_ + i].accepted;
+  SetTensor(c->mutable_accepted_steps(), v1::DTYPE_INT32, {rows}, steps.data(), rows * 4);
+  for (int64_t i = 0; i < rows; ++i) steps[i] = r.stats[cursor_ + i].rejected;
+  SetTensor(c->mutable_rejected_steps(), v1::DTYPE_INT32, {rows}, steps.data(), rows * 4);
+
+  cursor_ += rows;
+  bytes_streamed_ += rows * traj_bytes;
+  ctx_->metrics().stream_bytes().Increment(static_cast<double>(rows * traj_bytes));
+  return true;
+}
+
+void SolveStream::FillSummaryLocked() {
+  v1::SolveSummary* s = resp_.mutable_summary();
+  s->set_trajectories(job_->spec().trajectories);
+  for (int i = 0; i < kNumRetCodes; ++i) {
+    if (retcode_counts_[i] > 0) {
+      (*s->mutable_retcode_counts())[RetCodeName(static_cast<RetCode>(i))] = retcode_counts_[i];
+    }
+  }
+  s->set_wall_seconds(absl::ToDoubleSeconds(absl::Now() - start_));
+  s->set_queue_seconds(queue_seconds_);
+  s->set_solve_seconds(solve_seconds_);
+  s->set_first_batch_seconds(std::max(0.0, first_batch_seconds_));
+  s->set_batches(batches_streamed_);
+  for (const auto& d : devices_) s->add_devices(d);
+  s->set_bytes_streamed(bytes_streamed_);
+}
+
+void SolveStream::RecordEnd(const grpc::Status& status) {
+  ctx_->metrics().RecordRequest("Solve", GrpcCodeName(status.error_code()));
+  absl::MutexLock lock(&mu_);
+  Log(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "job_finished")
+      .Kv("job", job_->id())
+      .Kv("code", GrpcCodeName(status.error_code()))
+      .Kv("message", status.error_message())
+      .Kv("batches_streamed", batches_streamed_)
+      .Kv("bytes_streamed", bytes_streamed_)
+      .Kv("wall_s", absl::ToDoubleSeconds(absl::Now() - start_))
+      .Kv("solve_s", solve_seconds_);
+}
+
+}  // namespace ensolve::server

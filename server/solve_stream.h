@@ -1,0 +1,77 @@
+// SolveStream: the reactor of one Solve call. It validates the request, admits a Job to
+// the scheduler, then streams: SolveAccepted, ResultChunks as batches finish, SolveSummary.
+//
+// One write is in flight at a time; the next starts from OnWriteDone (or from a device
+// worker when a batch finishes while the stream is idle). Each finished batch is cut into
+// chunks of at most max_chunk_bytes of states; once its last chunk is written the batch is
+// reported Consumed() to the scheduler, which is what lets the job run further batches:
+// a slow reader pauses its own job (backpressure).
+//
+// Lifetime: the reactor deletes itself in OnDone, after detaching from the job (which
+// waits for any device-worker callback in progress) and cancelling its remaining batches.
+#ifndef ENSOLVE_SERVER_SOLVE_STREAM_H_
+#define ENSOLVE_SERVER_SOLVE_STREAM_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "ensolve/v1/solver.grpc.pb.h"
+#include "server/job.h"
+#include "server/service.h"
+
+namespace ensolve::server {
+
+class SolveStream final : public grpc::ServerWriteReactor<v1::SolveResponse>, public JobListener {
+ public:
+  SolveStream(ServiceContext* ctx, grpc::CallbackServerContext* call,
+              const v1::SolveRequest* request);
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+  void OnJobProgress() override;
+
+ private:
+  // Starts the next write, or finishes the call, if nothing is in flight. Must be called
+  // without mu_ held (it calls into gRPC outside the lock).
+  void Pump();
+  // Fills resp_ with the next chunk; false when no results are ready.
+  bool NextChunkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FillSummaryLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Finishes with `status` without a job (validation or admission failed).
+  void Reject(const absl::Status& status);
+  void RecordEnd(const grpc::Status& status);
+
+  ServiceContext* const ctx_;
+  grpc::CallbackServerContext* const call_;
+  std::shared_ptr<Job> job_;  // null when the request was rejected
+  const absl::Time start_;
+
+  absl::Mutex mu_;
+  v1::SolveResponse resp_ ABSL_GUARDED_BY(mu_);  // the message being written
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool summary_sent_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<BatchOutput> current_ ABSL_GUARDED_BY(mu_);  // the batch being chunked
+  int64_t cursor_ ABSL_GUARDED_BY(mu_) = 0;                  // next row of current_
+
+  // Summary accumulators.
+  int64_t retcode_counts_[kNumRetCodes] ABSL_GUARDED_BY(mu_) = {};
+  double queue_seconds_ ABSL_GUARDED_BY(mu_) = 0;
+  double solve_seconds_ ABSL_GUARDED_BY(mu_) = 0;
+  double first_batch_seconds_ ABSL_GUARDED_BY(mu_) = -1;
+  int64_t bytes_streamed_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t batches_streamed_ ABSL_GUARDED_BY(mu_) = 0;
+  std::set<std::string> devices_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace ensolve::server
+
+#endif  // ENSOLVE_SERVER_SOLVE_STREAM_H_
