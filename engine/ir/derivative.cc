@@ -155,10 +155,11 @@ NodeId Differentiator::Rule(NodeId id) {
       if (is_zero(num)) return k(0);
       return div(num, add(mul(a, a), mul(b, b)));
     }
+    // The derivative of the argument the node selected: comparing the result with a
+    // follows fmin/fmax exactly, NaN arguments included (ties go to a).
     case Op::kMin:
-      return g.Ternary(Op::kIfElse, g.Binary(Op::kLe, a, b), da, db);
     case Op::kMax:
-      return g.Ternary(Op::kIfElse, g.Binary(Op::kGe, a, b), da, db);
+      return g.Ternary(Op::kIfElse, g.Binary(Op::kEq, id, a), da, db);
     case Op::kIfElse:
       return g.Ternary(Op::kIfElse, a, db, dc);
     default:

@@ -62,6 +62,33 @@ TEST(DerivativeTest, VariablesAndSimplification) {
   EXPECT_EQ(Differentiate(g, g.Unary(Op::kSin, x), Var::State(0)), cosx);
 }
 
+TEST(DerivativeTest, MinMaxFollowTheSelectedArgumentEvenWithNaN) {
+  Graph g;
+  const NodeId x = g.State(0);
+  const NodeId nan_at_1 = g.Unary(Op::kSqrt, g.Binary(Op::kSub, x, g.Constant(5)));
+  const NodeId two_x = g.Binary(Op::kMul, g.Constant(2), x);
+  const NodeId x_sq = g.Binary(Op::kMul, x, x);
+  const double u[] = {1.0};
+  // fmin/fmax ignore a NaN argument; so must their derivatives.
+  for (Op op : {Op::kMin, Op::kMax}) {
+    EXPECT_EQ(
+        Evaluate(g, Differentiate(g, g.Binary(op, nan_at_1, two_x), Var::State(0)), 0, u, nullptr),
+        2)
+        << OpName(op);
+    EXPECT_EQ(
+        Evaluate(g, Differentiate(g, g.Binary(op, x_sq, nan_at_1), Var::State(0)), 0, u, nullptr),
+        2)
+        << OpName(op);
+  }
+  const double u3[] = {3.0};  // min(x^2, 2x) = 2x = 6, max = x^2 = 9
+  EXPECT_EQ(
+      Evaluate(g, Differentiate(g, g.Binary(Op::kMin, x_sq, two_x), Var::State(0)), 0, u3, nullptr),
+      2);
+  EXPECT_EQ(
+      Evaluate(g, Differentiate(g, g.Binary(Op::kMax, x_sq, two_x), Var::State(0)), 0, u3, nullptr),
+      6);
+}
+
 TEST(DerivativeTest, MemoizationSharesWorkAcrossRows) {
   Graph g;
   const NodeId x = g.State(0);
