@@ -158,6 +158,32 @@ TEST(ParserTest, LineContinuesInsideParentheses) {
   EXPECT_DOUBLE_EQ(ir::Evaluate(m->graph(), m->rhs()[0], 0, u, p), 20);
 }
 
+TEST(ParserTest, LineContinuesAfterAnOperatorEqualsOrComma) {
+  const std::string src =
+      "state x = 1,\n"
+      "      y =\n"
+      "        2\n"
+      "x' = x *\n"
+      "     # a comment between the lines\n"
+      "     y +\n"
+      "\n"
+      "     1\n"
+      "y' = x > 0 &&\n"
+      "     y > 0\n";
+  std::unique_ptr<Model> m = ParseOrDie(src);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->state_defaults(), (std::vector<double>{1, 2}));
+  const double u[] = {3, 4};
+  EXPECT_EQ(ir::Evaluate(m->graph(), m->rhs(), 0, u, nullptr), (std::vector<double>{13, 1}));
+}
+
+TEST(ParserTest, PowerIsRightAssociative) {
+  EXPECT_EQ(Eval("2^3^2"), 512);
+  EXPECT_EQ(Eval("(2^3)^2"), 64);
+  EXPECT_EQ(Eval("-2^2"), -4);
+  EXPECT_EQ(Eval("!0 + 1"), 2);  // prefix binds tighter than +
+}
+
 TEST(ParserTest, WindowsLineEndingsAndTabs) {
   std::unique_ptr<Model> m = ParseOrDie("state\tx = 1\r\nx' = -x\r\n");
   ASSERT_NE(m, nullptr);
