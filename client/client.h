@@ -1,0 +1,117 @@
+// ensolve::Client: the C++ client of ensolved. It hides the Solve stream's chunking: Solve()
+// returns the whole ensemble reassembled in trajectory order; SolveStream() hands over each
+// message as it arrives, for progress reporting or for results larger than memory.
+//
+//   auto client = ensolve::Client::Connect("127.0.0.1:50051");
+//   ensolve::v1::SolveRequest req;
+//   req.set_model_source(text);
+//   req.set_trajectories(10000);
+//   req.mutable_options()->set_t1(100);
+//   absl::StatusOr<ensolve::SolveResult> r = client->Solve(req);
+//
+// Errors are absl::Status values with the server's gRPC code and message (the codes have
+// the same numbers). Thread-safety: a Client may be shared by threads; each call is
+// independent.
+#ifndef ENSOLVE_CLIENT_CLIENT_H_
+#define ENSOLVE_CLIENT_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ensolve/v1/solver.grpc.pb.h"
+
+namespace grpc {
+class Channel;
+}
+
+namespace ensolve {
+
+// A reassembled Solve result.
+struct SolveResult {
+  v1::SolveAccepted accepted;
+  v1::SolveSummary summary;
+  int64_t trajectories = 0;
+  int num_save = 0;
+  int num_states = 0;
+  v1::DType dtype = v1::DTYPE_FLOAT64;  // what the server computed in
+  // [trajectory][save point][state], row-major; float32 results are widened exactly.
+  std::vector<double> states;
+  std::vector<uint8_t> retcodes;  // v1::RetCode values
+  std::vector<int32_t> accepted_steps;
+  std::vector<int32_t> rejected_steps;
+
+  double state(int64_t traj, int save, int s) const {
+    return states[(static_cast<size_t>(traj) * num_save + save) * num_states + s];
+  }
+};
+
+// Builds a SolveResult from the messages of one Solve stream, checking that chunks fit the
+// accepted shape and that every trajectory arrives exactly once.
+class ResultAssembler {
+ public:
+  // Feed every message in order. INVALID_ARGUMENT (or DATA_LOSS for a duplicate or missing
+  // trajectory) when the stream breaks the API's contract.
+  absl::Status Add(const v1::SolveResponse& response);
+  // After the summary: the result. FAILED_PRECONDITION if the stream was incomplete.
+  absl::StatusOr<SolveResult> Take();
+  int64_t received() const { return received_; }
+
+ private:
+  absl::Status AddChunk(const v1::ResultChunk& chunk);
+  bool accepted_ = false;
+  bool summarized_ = false;
+  int64_t received_ = 0;
+  std::vector<bool> seen_;
+  SolveResult result_;
+};
+
+struct CallOptions {
+  // The call's deadline, from the moment it starts (DEADLINE_EXCEEDED when it passes).
+  absl::Duration timeout = absl::InfiniteDuration();
+};
+
+class Client {
+ public:
+  struct Options {
+    // Largest message accepted from the server (chunks are ~2 MiB by default).
+    int max_receive_message_bytes = 64 << 20;
+    // Largest request sent (inputs tensors travel in it).
+    int max_send_message_bytes = 256 << 20;
+  };
+  // Connects lazily to a gRPC target ("host:port", "dns:///ensolved.ns.svc:50051", ...),
+  // with round-robin load balancing over the target's addresses.
+  static std::unique_ptr<Client> Connect(const std::string& target, const Options& options);
+  static std::unique_ptr<Client> Connect(const std::string& target) {
+    return Connect(target, Options());
+  }
+  explicit Client(std::shared_ptr<grpc::Channel> channel);
+
+  // Solves and returns the whole result.
+  absl::StatusOr<SolveResult> Solve(const v1::SolveRequest& request,
+                                    const CallOptions& options = {});
+
+  // Calls `on_response` for each message, in order: SolveAccepted, ResultChunks (any
+  // trajectory order), SolveSummary. If it returns an error the call is cancelled (the
+  // server drops the job's remaining batches) and SolveStream returns that error.
+  using ResponseHandler = std::function<absl::Status(const v1::SolveResponse&)>;
+  absl::Status SolveStream(const v1::SolveRequest& request, const ResponseHandler& on_response,
+                           const CallOptions& options = {});
+
+  absl::StatusOr<v1::CompileModelResponse> CompileModel(const std::string& model_source,
+                                                        const CallOptions& options = {});
+  absl::StatusOr<v1::ServerInfo> GetServerInfo(const CallOptions& options = {});
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::EnsembleSolver::Stub> stub_;
+};
+
+}  // namespace ensolve
+
+#endif  // ENSOLVE_CLIENT_CLIENT_H_
