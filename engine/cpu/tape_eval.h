@@ -69,7 +69,7 @@ void RunTape(const ir::Tape& tape, Pack<T, W>* regs) {
       case Op::kCeil:
         LANES(std::ceil(a[l]));
       case Op::kSign:
-        LANES(T((a[l] > T(0)) - (a[l] < T(0))));
+        LANES(a[l] > T(0) ? T(1) : (a[l] < T(0) ? T(-1) : a[l]));  // ±0 and NaN stay
       case Op::kNot:
         LANES(T(a[l] == T(0)));
       case Op::kAtan2:
