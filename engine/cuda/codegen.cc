@@ -1,0 +1,279 @@
+#include "engine/cuda/codegen.h"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/cuda/internal/embedded.h"
+
+namespace ensolve::cuda {
+namespace {
+
+using ir::Node;
+using ir::NodeId;
+using ir::Op;
+
+// An exact literal for v, converted to R (so a float model rounds each constant exactly as
+// the CPU backend's static_cast<float>(double) does).
+std::string Literal(double v) {
+  if (std::isnan(v)) return "R(__longlong_as_double(0x7ff8000000000000LL))";
+  if (std::isinf(v)) return v > 0 ? "Infinity()" : "(-Infinity())";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%a", v);
+  return absl::StrCat("R(", buf, ")");
+}
+
+// The math function name for `base` (a double-precision C name) in precision p.
+std::string Fn(const char* base, bool f32) { return f32 ? absl::StrCat(base, "f") : base; }
+
+class Emitter {
+ public:
+  Emitter(const ir::Graph& g, bool f32) : g_(g), f32_(f32) {}
+
+  // Statements computing `roots` into out[k] (out named `out`).
+  std::string Function(const std::string& name, const std::vector<NodeId>& roots,
+                       const std::string& out) {
+    std::string body = absl::StrCat("__device__ __forceinline__ void ", name,
+                                    "(R t, const R* __restrict__ u, const R* __restrict__ p, R* "
+                                    "__restrict__ ",
+                                    out, ") {\n");
+    NodeId top = -1;
+    for (NodeId r : roots) top = std::max(top, r);
+    std::vector<char> live(top + 1, 0);
+    for (NodeId r : roots) live[r] = 1;
+    for (NodeId id = top; id >= 0; --id) {
+      if (!live[id]) continue;
+      const Node& n = g_.node(id);
+      const int arity = ir::Arity(n.op);
+      if (arity >= 1) live[n.a] = 1;
+      if (arity >= 2) live[n.b] = 1;
+      if (arity >= 3) live[n.c] = 1;
+    }
+    bool uses_t = false, uses_u = false, uses_p = false;
+    for (NodeId id = 0; id <= top; ++id) {
+      if (!live[id]) continue;
+      const Node& n = g_.node(id);
+      uses_t |= n.op == Op::kTime;
+      uses_u |= n.op == Op::kState;
+      uses_p |= n.op == Op::kParam;
+      if (IsLeaf(n.op)) continue;
+      absl::StrAppend(&body, "  const R v", id, " = ", Expr(n), ";  // ", ir::OpName(n.op), "\n");
+    }
+    if (!uses_t) absl::StrAppend(&body, "  (void)t;\n");
+    if (!uses_u) absl::StrAppend(&body, "  (void)u;\n");
+    if (!uses_p) absl::StrAppend(&body, "  (void)p;\n");
+    for (size_t k = 0; k < roots.size(); ++k) {
+      absl::StrAppend(&body, "  ", out, "[", k, "] = ", Ref(roots[k]), ";\n");
+    }
+    absl::StrAppend(&body, "}\n");
+    return body;
+  }
+
+ private:
+  static bool IsLeaf(Op op) {
+    return op == Op::kConst || op == Op::kTime || op == Op::kState || op == Op::kParam;
+  }
+
+  std::string Ref(NodeId id) const {
+    const Node& n = g_.node(id);
+    switch (n.op) {
+      case Op::kConst:
+        return Literal(n.value);
+      case Op::kTime:
+        return "t";
+      case Op::kState:
+        return absl::StrCat("u[", n.index, "]");
+      case Op::kParam:
+        return absl::StrCat("p[", n.index, "]");
+      default:
+        return absl::StrCat("v", id);
+    }
+  }
+
+  std::string Call(const char* fn, const Node& n) const {
+    return absl::StrCat(Fn(fn, f32_), "(", Ref(n.a), ")");
+  }
+  std::string Call2(const char* fn, const Node& n) const {
+    return absl::StrCat(Fn(fn, f32_), "(", Ref(n.a), ", ", Ref(n.b), ")");
+  }
+  std::string Infix(const char* op, const Node& n) const {
+    return absl::StrCat(Ref(n.a), " ", op, " ", Ref(n.b));
+  }
+  std::string Compare(const char* op, const Node& n) const {
+    return absl::StrCat("R(", Ref(n.a), " ", op, " ", Ref(n.b), ")");
+  }
+
+  std::string Pow(const Node& n) const {
+    double e = 0;
+    const std::string a = Ref(n.a);
+    if (g_.IsConstant(n.b, &e)) {
+      if (e == 2) return absl::StrCat(a, " * ", a);
+      if (e == 3) return absl::StrCat(a, " * ", a, " * ", a);
+      if (e == -1) return absl::StrCat("R(1) / ", a);
+    }
+    return Call2("pow", n);
+  }
+
+  std::string Expr(const Node& n) const {
+    switch (n.op) {
+      case Op::kNeg:
+        return absl::StrCat("-", Ref(n.a));
+      case Op::kSin:
+        return Call("sin", n);
+      case Op::kCos:
+        return Call("cos", n);
+      case Op::kTan:
+        return Call("tan", n);
+      case Op::kAsin:
+        return Call("asin", n);
+      case Op::kAcos:
+        return Call("acos", n);
+      case Op::kAtan:
+        return Call("atan", n);
+      case Op::kSinh:
+        return Call("sinh", n);
+      case Op::kCosh:
+        return Call("cosh", n);
+      case Op::kTanh:
+        return Call("tanh", n);
+      case Op::kExp:
+        return Call("exp", n);
+      case Op::kLog:
+        return Call("log", n);
+      case Op::kLog10:
+        return Call("log10", n);
+      case Op::kSqrt:
+        return Call("sqrt", n);
+      case Op::kAbs:
+        return Call("fabs", n);
+      case Op::kFloor:
+        return Call("floor", n);
+      case Op::kCeil:
+        return Call("ceil", n);
+      case Op::kSign: {
+        const std::string a = Ref(n.a);
+        return absl::StrCat("(", a, " > R(0) ? R(1) : (", a, " < R(0) ? R(-1) : ", a, "))");
+      }
+      case Op::kNot:
+        return absl::StrCat("R(", Ref(n.a), " == R(0))");
+      case Op::kAdd:
+        return Infix("+", n);
+      case Op::kSub:
+        return Infix("-", n);
+      case Op::kMul:
+        return Infix("*", n);
+      case Op::kDiv:
+        return Infix("/", n);
+      case Op::kPow:
+        return Pow(n);
+      case Op::kAtan2:
+        return Call2("atan2", n);
+      case Op::kMin:
+        return Call2("fmin", n);
+      case Op::kMax:
+        return Call2("fmax", n);
+      case Op::kLt:
+        return Compare("<", n);
+      case Op::kLe:
+        return Compare("<=", n);
+      case Op::kGt:
+        return Compare(">", n);
+      case Op::kGe:
+        return Compare(">=", n);
+      case Op::kEq:
+        return Compare("==", n);
+      case Op::kNe:
+        return Compare("!=", n);
+      case Op::kAnd:
+        return absl::StrCat("R(", Ref(n.a), " != R(0) && ", Ref(n.b), " != R(0))");
+      case Op::kOr:
+        return absl::StrCat("R(", Ref(n.a), " != R(0) || ", Ref(n.b), " != R(0))");
+      case Op::kIfElse:
+        return absl::StrCat("(", Ref(n.a), " != R(0) ? ", Ref(n.b), " : ", Ref(n.c), ")");
+      case Op::kConst:
+      case Op::kTime:
+      case Op::kState:
+      case Op::kParam:
+        break;
+    }
+    return "R(0)";  // unreachable: leaves are never emitted as statements
+  }
+
+  const ir::Graph& g_;
+  bool f32_;
+};
+
+const char* AlgorithmHeader(Algorithm a) {
+  switch (a) {
+    case Algorithm::kEuler:
+      return "engine/algorithms/euler.h";
+    case Algorithm::kRK4:
+      return "engine/algorithms/rk4.h";
+    case Algorithm::kTsit5:
+      return "engine/algorithms/tsit5.h";
+  }
+  return "";
+}
+
+const char* AlgorithmType(Algorithm a) {
+  switch (a) {
+    case Algorithm::kEuler:
+      return "::ensolve::alg::Euler";
+    case Algorithm::kRK4:
+      return "::ensolve::alg::RK4";
+    case Algorithm::kTsit5:
+      return "::ensolve::alg::Tsit5";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string GenerateModelCode(const Model& model, Precision precision) {
+  Emitter e(model.graph(), precision == Precision::kFloat32);
+  std::string out;
+  absl::StrAppend(&out, e.Function("ModelRhs", model.rhs(), "du"));
+  absl::StrAppend(&out, e.Function("ModelJacobian", model.jacobian(), "J"));
+  absl::StrAppend(&out, e.Function("ModelTimeDerivative", model.time_derivative(), "dt"));
+  return out;
+}
+
+std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precision precision) {
+  const bool f32 = precision == Precision::kFloat32;
+  std::string src = absl::StrCat("// ensolve kernel: ", AlgorithmName(algorithm), ", ",
+                                 PrecisionName(precision), ", model ", model.hash(), "\n");
+  absl::StrAppend(&src, "#include \"", AlgorithmHeader(algorithm), "\"\n");
+  absl::StrAppend(&src, "#define ENSOLVE_ALG ", AlgorithmType(algorithm), "\n");
+  absl::StrAppend(&src, "#define ENSOLVE_BLOCK ", kBlockSize, "\n");
+  absl::StrAppend(&src, "namespace ensolve_gen {\n");
+  absl::StrAppend(&src, "typedef ", f32 ? "float" : "double", " R;\n");
+  absl::StrAppend(&src, "constexpr int kN = ", model.num_states(), ";\n");
+  absl::StrAppend(&src, "constexpr int kP = ", model.num_params(), ";\n");
+  absl::StrAppend(&src,
+                  "__device__ __forceinline__ R Infinity() { return "
+                  "R(__longlong_as_double(0x7ff0000000000000LL)); }\n");
+  absl::StrAppend(&src, GenerateModelCode(model, precision));
+  absl::StrAppend(&src, "}  // namespace ensolve_gen\n");
+  absl::StrAppend(&src, "#include \"engine/cuda/device/ensemble_kernel.cuh\"\n");
+  return src;
+}
+
+const std::vector<NamedHeader>& KernelHeaders() {
+  static const std::vector<NamedHeader>* headers = [] {
+    auto* h = new std::vector<NamedHeader>;
+    int count = 0;
+    const EmbeddedFile* files = EmbeddedFiles(&count);
+    for (int i = 0; i < count; ++i) h->push_back(NamedHeader{files[i].path, files[i].text});
+    return h;
+  }();
+  return *headers;
+}
+
+std::string KernelKey(const Model& model, Algorithm algorithm, Precision precision) {
+  return absl::StrCat(model.hash(), "/", AlgorithmName(algorithm), "/", PrecisionName(precision),
+                      "/v", kCodegenVersion);
+}
+
+}  // namespace ensolve::cuda

@@ -1,0 +1,401 @@
+// The CUDA backend on a GPU (ctest label `gpu`): against the CPU backend on fresh random
+// ensembles, the acceptance problems 1-3 (shared/acceptance/PROBLEMS.md), poisoned outputs,
+// return codes, cancellation, the module cache, and CUDA errors as statuses. Every test
+// SKIPS, with the reason, where there is no driver, device or NVRTC.
+#include "engine/cuda/cuda_backend.h"
+
+#include <cmath>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "engine/cuda/internal/driver.h"
+#include "engine/cuda/test_models.h"
+#include "engine/model/model.h"
+#include "gtest/gtest.h"
+
+namespace ensolve {
+namespace {
+
+using cuda::testing::kLorenz;
+
+std::unique_ptr<Model> Parse(const char* src) {
+  auto m = Model::Parse(src);
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() ? *std::move(m) : nullptr;
+}
+
+SolveOptions Fixed(Algorithm a, double t1, double dt, Precision p) {
+  SolveOptions o;
+  o.algorithm = a;
+  o.adaptive = false;
+  o.t1 = t1;
+  o.dt = dt;
+  o.precision = p;
+  return o;
+}
+
+SolveOptions Adaptive(double t1, double tol, Precision p) {
+  SolveOptions o;
+  o.t1 = t1;
+  o.abstol = o.reltol = tol;
+  o.precision = p;
+  return o;
+}
+
+class CudaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CudaBackendOptions opts;
+    opts.poison_outputs = true;
+    auto b = NewCudaBackend(0, opts);
+    if (!b.ok()) GTEST_SKIP() << "no GPU: " << b.status();
+    gpu_ = *std::move(b);
+    cpu_ = NewCpuBackend();
+  }
+
+  absl::StatusOr<BatchResult> Run(Backend& b, const Model& m, const SolveOptions& o,
+                                  const BatchInputs& in, const CancelFlag* cancel = nullptr) {
+    EXPECT_TRUE(ValidateOptions(o).ok()) << ValidateOptions(o);
+    auto prepared = b.Prepare(m, o);
+    if (!prepared.ok()) return prepared.status();
+    return b.Solve(**prepared, o, in, cancel);
+  }
+
+  std::unique_ptr<CudaBackend> gpu_;
+  std::unique_ptr<Backend> cpu_;
+};
+
+// Lorenz in float64 by an independent route: classic RK4 with a tiny step.
+std::vector<std::vector<double>> LorenzReference(double rho, const std::vector<double>& times) {
+  auto f = [rho](const double* u, double* du) {
+    du[0] = 10.0 * (u[1] - u[0]);
+    du[1] = u[0] * (rho - u[2]) - u[1];
+    du[2] = u[0] * u[1] - (8.0 / 3.0) * u[2];
+  };
+  std::vector<std::vector<double>> out;
+  double u[3] = {1, 0, 0}, k1[3], k2[3], k3[3], k4[3], tmp[3];
+  const double h = 1e-5;
+  long step = 0;
+  for (double target : times) {
+    for (const long steps = std::lround(target / h); step < steps; ++step) {
+      f(u, k1);
+      for (int i = 0; i < 3; ++i) tmp[i] = u[i] + 0.5 * h * k1[i];
+      f(tmp, k2);
+      for (int i = 0; i < 3; ++i) tmp[i] = u[i] + 0.5 * h * k2[i];
+      f(tmp, k3);
+      for (int i = 0; i < 3; ++i) tmp[i] = u[i] + h * k3[i];
+      f(tmp, k4);
+      for (int i = 0; i < 3; ++i) u[i] += h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+    }
+    out.push_back({u[0], u[1], u[2]});
+  }
+  return out;
+}
+
+double Dist(const BatchResult& r, int64_t traj, int save, const std::vector<double>& ref) {
+  double s = 0;
+  for (int i = 0; i < 3; ++i) s += std::pow(r.state(traj, save, i) - ref[i], 2);
+  return std::sqrt(s);
+}
+
+// Every output element was written: poisoned (0xFF) outputs are NaN states, return code
+// 255 and counters of -1.
+void ExpectAllWritten(const BatchResult& r) {
+  const int64_t total = r.count * r.num_save * r.num_states;
+  for (int64_t i = 0; i < total; ++i) {
+    const double v = r.precision == Precision::kFloat32 ? r.states_f32[i] : r.states_f64[i];
+    ASSERT_FALSE(std::isnan(v)) << "state element " << i << " unwritten";
+  }
+  for (int64_t i = 0; i < r.count; ++i) {
+    ASSERT_LT(static_cast<int>(r.retcodes[i]), kNumRetCodes) << i;
+    ASSERT_GE(r.stats[i].accepted, 0) << i;
+    ASSERT_GE(r.stats[i].rejected, 0) << i;
+    ASSERT_GE(r.stats[i].rhs_evals, 0) << i;
+  }
+}
+
+// GPU vs CPU on fresh random Lorenz ensembles, every algorithm, both precisions, with and
+// without saveat. Fixed steps: same step counts exactly, states within rounding. Adaptive:
+// states within a multiple of the tolerance, step counts within a few steps.
+TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
+  auto model = Parse(kLorenz);
+  std::random_device seed;
+  std::mt19937_64 rng(seed());
+  std::uniform_real_distribution<double> uni(0, 1);
+  const int n = 3001;
+  std::vector<double> u0(3 * n), p(3 * n);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < 3; ++j) u0[3 * i + j] = uni(rng) * 4 - 2;
+    p[3 * i] = 5 + 10 * uni(rng);
+    p[3 * i + 1] = 30 * uni(rng);
+    p[3 * i + 2] = 1 + 2 * uni(rng);
+  }
+  const BatchInputs in{n, u0.data(), n, p.data(), n};
+  struct Case {
+    SolveOptions o;
+    double bound;  // on |gpu - cpu| / (1 + |cpu|)
+  };
+  std::vector<Case> cases;
+  for (Precision pr : {Precision::kFloat32, Precision::kFloat64}) {
+    const double round = pr == Precision::kFloat32 ? 2e-4 : 1e-10;
+    cases.push_back({Fixed(Algorithm::kEuler, 1, 1e-3, pr), round});
+    cases.push_back({Fixed(Algorithm::kRK4, 1, 1e-3, pr), round});
+    cases.push_back({Fixed(Algorithm::kTsit5, 1, 1e-3, pr), round});
+    const double tol = pr == Precision::kFloat32 ? 1e-5 : 1e-8;
+    cases.push_back({Adaptive(1, tol, pr), 100 * tol});
+    Case saved{Fixed(Algorithm::kTsit5, 1, 0.01, pr), round};
+    saved.o.saveat = {0, 0.25, 0.333, 0.9, 1};
+    cases.push_back(saved);
+    saved = Case{Adaptive(1, tol, pr), 100 * tol};
+    saved.o.saveat = {0, 0.1, 0.5, 0.77, 1};
+    cases.push_back(saved);
+  }
+  for (const Case& c : cases) {
+    SCOPED_TRACE(testing::Message()
+                 << AlgorithmName(c.o.algorithm) << " " << PrecisionName(c.o.precision)
+                 << " adaptive=" << c.o.adaptive << " saves=" << c.o.saveat.size());
+    auto g = Run(*gpu_, *model, c.o, in);
+    auto h = Run(*cpu_, *model, c.o, in);
+    ASSERT_TRUE(g.ok()) << g.status();
+    ASSERT_TRUE(h.ok()) << h.status();
+    ExpectAllWritten(*g);
+    ASSERT_EQ(g->num_save, h->num_save);
+    double worst = 0;
+    int worst_steps = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_EQ(g->retcodes[i], h->retcodes[i]) << i;
+      if (!c.o.adaptive) {
+        ASSERT_EQ(g->stats[i].accepted, h->stats[i].accepted) << i;
+        ASSERT_EQ(g->stats[i].rejected, h->stats[i].rejected) << i;
+        ASSERT_EQ(g->stats[i].rhs_evals, h->stats[i].rhs_evals) << i;
+      }
+      worst_steps = std::max(worst_steps, std::abs(g->stats[i].accepted - h->stats[i].accepted));
+      for (int k = 0; k < g->num_save; ++k) {
+        for (int s = 0; s < 3; ++s) {
+          const double want = h->state(i, k, s);
+          worst = std::max(worst, std::abs(g->state(i, k, s) - want) / (1 + std::abs(want)));
+        }
+      }
+    }
+    EXPECT_LT(worst, c.bound);
+    EXPECT_LE(worst_steps, 3);
+  }
+}
+
+TEST_F(CudaTest, ReturnCodesMatchCpu) {
+  auto model = Parse("state u = 1\nu' = u^2\n");
+  SolveOptions maxed = Fixed(Algorithm::kEuler, 0.5, 0.001, Precision::kFloat64);
+  maxed.max_steps = 100;
+  for (const SolveOptions& o :
+       {Fixed(Algorithm::kRK4, 2, 0.01, Precision::kFloat64),
+        Adaptive(2, 1e-6, Precision::kFloat64), Adaptive(2, 1e-6, Precision::kFloat32), maxed}) {
+    auto g = Run(*gpu_, *model, o, BatchInputs{5});
+    auto h = Run(*cpu_, *model, o, BatchInputs{5});
+    ASSERT_TRUE(g.ok() && h.ok());
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(g->retcodes[i], h->retcodes[i]) << AlgorithmName(o.algorithm);
+      EXPECT_EQ(g->stats[i].accepted + g->stats[i].rejected,
+                h->stats[i].accepted + h->stats[i].rejected);
+    }
+  }
+}
+
+// Problem 1 (float32): Lorenz, t in [0, 10].
+TEST_F(CudaTest, AcceptanceProblem1) {
+  auto model = Parse(kLorenz);
+  std::vector<double> times;
+  for (int i = 0; i <= 100; ++i) times.push_back(0.1 * i);
+  const auto ref = LorenzReference(28, times);  // ref[20] is t = 2, ref[40] t = 4
+  const Precision f32 = Precision::kFloat32;
+  auto r = Run(*gpu_, *model, Fixed(Algorithm::kTsit5, 10, 0.01, f32), BatchInputs{1});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->stats[0].accepted, 1000);
+  EXPECT_LT(Dist(*r, 0, 0, ref[100]), 5e-3);
+  r = Run(*gpu_, *model, Adaptive(10, 1e-7, f32), BatchInputs{1});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->retcodes[0], RetCode::kSuccess);
+  EXPECT_LT(Dist(*r, 0, 0, ref[100]), 1e-3);
+  SolveOptions o = Fixed(Algorithm::kTsit5, 10, 0.01, f32);
+  o.saveat = {2.0, 4.0};
+  r = Run(*gpu_, *model, o, BatchInputs{1});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->num_save, 2);
+  EXPECT_LT(Dist(*r, 0, 0, ref[20]), 5e-4);
+  EXPECT_LT(Dist(*r, 0, 1, ref[40]), 5e-4);
+  SolveOptions fixed = Fixed(Algorithm::kTsit5, 10, 0.01, f32), adaptive = Adaptive(10, 1e-7, f32);
+  for (auto [so, bound] : {std::pair{fixed, 5e-3}, std::pair{adaptive, 1e-2}}) {
+    so.saveat = times;
+    r = Run(*gpu_, *model, so, BatchInputs{1});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->num_save, 101);
+    double worst = 0;
+    for (int k = 0; k <= 100; ++k) worst = std::max(worst, Dist(*r, 0, k, ref[k]));
+    EXPECT_LT(worst, bound) << (so.adaptive ? "adaptive" : "fixed");
+  }
+}
+
+// Problem 2: rho = linspace(0, 21, N), t in [0, 1], every trajectory within a bound
+// proportional to the tolerance (or rounding) of a float64 reference.
+TEST_F(CudaTest, AcceptanceProblem2) {
+  auto model = Parse(kLorenz);
+  const int n = 1024;
+  std::vector<double> p(3 * n);
+  std::vector<std::vector<double>> refs;
+  for (int i = 0; i < n; ++i) {
+    p[3 * i] = 10;
+    p[3 * i + 1] = 21.0 * i / (n - 1);
+    p[3 * i + 2] = 8.0 / 3.0;
+    refs.push_back(LorenzReference(p[3 * i + 1], {1.0})[0]);
+  }
+  const BatchInputs in{n, nullptr, 1, p.data(), n};
+  const std::pair<SolveOptions, double> cases[] = {
+      {Fixed(Algorithm::kTsit5, 1, 1e-3, Precision::kFloat64), 1e-11},
+      {Fixed(Algorithm::kTsit5, 1, 1e-3, Precision::kFloat32), 1e-5},
+      {Adaptive(1, 1e-6, Precision::kFloat64), 1e-5},
+      {Adaptive(1, 1e-6, Precision::kFloat32), 1e-5},
+  };
+  for (const auto& [o, bound] : cases) {
+    auto r = Run(*gpu_, *model, o, in);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ExpectAllWritten(*r);
+    double worst = 0;
+    for (int i = 0; i < n; ++i) {
+      ASSERT_EQ(r->retcodes[i], RetCode::kSuccess);
+      double scale = 1;
+      for (double v : refs[i]) scale = std::max(scale, std::abs(v));
+      worst = std::max(worst, Dist(*r, i, 0, refs[i]) / scale);
+    }
+    EXPECT_LT(worst, bound) << PrecisionName(o.precision) << " adaptive=" << o.adaptive;
+  }
+}
+
+// Problem 3: t in [0, 100], p = rand(3) .* (10, 28, 8/3), 10,000 trajectories, saveat 1.0:
+// 101 points each, and the same results whatever the batch size.
+TEST_F(CudaTest, AcceptanceProblem3) {
+  auto model = Parse(kLorenz);
+  const int n = 10000;
+  std::mt19937_64 rng(std::random_device{}());
+  std::uniform_real_distribution<double> uni(0, 1);
+  std::vector<double> p(3 * n);
+  for (int i = 0; i < n; ++i) {
+    p[3 * i] = 10 * uni(rng);
+    p[3 * i + 1] = 28 * uni(rng);
+    p[3 * i + 2] = 8.0 / 3.0 * uni(rng);
+  }
+  SolveOptions o = Adaptive(100, 1e-6, Precision::kFloat32);
+  o.reltol = 1e-3;
+  for (int k = 0; k <= 100; ++k) o.saveat.push_back(k);
+  auto whole = Run(*gpu_, *model, o, BatchInputs{n, nullptr, 1, p.data(), n});
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  ASSERT_EQ(whole->num_save, 101);
+  ExpectAllWritten(*whole);
+  for (int64_t first = 0; first < n; first += 3333) {
+    const int64_t count = std::min<int64_t>(3333, n - first);
+    auto part = Run(*gpu_, *model, o, BatchInputs{count, nullptr, 1, p.data() + 3 * first, count});
+    ASSERT_TRUE(part.ok());
+    for (int64_t i = 0; i < count; ++i) {
+      ASSERT_EQ(part->retcodes[i], whole->retcodes[first + i]);
+      for (int k = 0; k < 101; ++k) {
+        for (int s = 0; s < 3; ++s) {
+          ASSERT_EQ(part->state(i, k, s), whole->state(first + i, k, s)) << first + i;
+        }
+      }
+    }
+  }
+}
+
+TEST_F(CudaTest, OddSizesAndSharedInputsAreFullyWritten) {
+  auto model = Parse(cuda::testing::kEveryFunction);
+  for (int64_t n : {1, 31, 127, 129, 4099}) {
+    for (Precision pr : {Precision::kFloat32, Precision::kFloat64}) {
+      SolveOptions o = Adaptive(1, 1e-6, pr);
+      if (n % 2) o.saveat = {0, 0.3, 1};
+      auto g = Run(*gpu_, *model, o, BatchInputs{n});
+      auto h = Run(*cpu_, *model, o, BatchInputs{n});
+      ASSERT_TRUE(g.ok()) << g.status();
+      ASSERT_TRUE(h.ok());
+      ExpectAllWritten(*g);
+      for (int64_t i = 0; i < n * g->num_save * 4; ++i) {
+        const double a = pr == Precision::kFloat32 ? g->states_f32[i] : g->states_f64[i];
+        const double b = pr == Precision::kFloat32 ? h->states_f32[i] : h->states_f64[i];
+        ASSERT_NEAR(a, b, 1e-4 * (1 + std::abs(b))) << i;
+      }
+    }
+  }
+}
+
+TEST_F(CudaTest, CancelStopsARunningBatch) {
+  auto model = Parse(kLorenz);
+  SolveOptions o = Fixed(Algorithm::kTsit5, 1000, 1e-6, Precision::kFloat64);  // 1e9 steps
+  o.max_steps = 2000000000;
+  CancelFlag cancel{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    cancel = true;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto r = Run(*gpu_, *model, o, BatchInputs{20000}, &cancel);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  canceller.join();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
+  EXPECT_LT(s, 5.0);
+  // The backend is still usable afterwards.
+  auto ok =
+      Run(*gpu_, *model, Fixed(Algorithm::kRK4, 1, 0.01, Precision::kFloat64), BatchInputs{10});
+  EXPECT_TRUE(ok.ok()) << ok.status();
+}
+
+TEST_F(CudaTest, ModulesAreCachedPerDevice) {
+  auto model = Parse(kLorenz);
+  const SolveOptions o = Fixed(Algorithm::kRK4, 1, 0.01, Precision::kFloat32);
+  const CudaCompileStats before = gpu_->compile_stats();
+  ASSERT_TRUE(gpu_->Prepare(*model, o).ok());
+  ASSERT_TRUE(gpu_->Prepare(*model, o).ok());
+  const CudaCompileStats after = gpu_->compile_stats();
+  EXPECT_EQ(after.cache_hits, before.cache_hits + 1);
+  EXPECT_LE(after.compiles, before.compiles + 1);
+  EXPECT_GT(after.compile_seconds + after.load_seconds, 0);
+  // Mismatched options are refused, not misread.
+  auto prepared = gpu_->Prepare(*model, o);
+  SolveOptions other = o;
+  other.precision = Precision::kFloat64;
+  EXPECT_EQ(gpu_->Solve(**prepared, other, BatchInputs{1}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CudaTest, CudaErrorsAreStatuses) {
+  auto d = cuda::Driver::Get();
+  ASSERT_TRUE(d.ok());
+  CUmodule m = nullptr;
+  const absl::Status s =
+      cuda::CuStatus(**d, (*d)->cuModuleLoadData(&m, "not a cubin"), "cuModuleLoadData");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("cuModuleLoadData failed: CUDA_ERROR_"), absl::string_view::npos) << s;
+  auto devices = ListCudaDevices();
+  ASSERT_TRUE(devices.ok());
+  EXPECT_EQ(NewCudaBackend(static_cast<int>(devices->size())).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_GT(gpu_->device().total_memory_bytes, 0);
+  EXPECT_GE(gpu_->device().compute_capability_major, 7);
+}
+
+TEST_F(CudaTest, EveryDeviceGivesTheSameResults) {
+  auto devices = ListCudaDevices();
+  ASSERT_TRUE(devices.ok());
+  if (devices->size() < 2) GTEST_SKIP() << "one device";
+  auto model = Parse(kLorenz);
+  const SolveOptions o = Adaptive(1, 1e-6, Precision::kFloat32);
+  auto a = Run(*gpu_, *model, o, BatchInputs{1000});
+  for (size_t k = 1; k < devices->size(); ++k) {
+    auto other = NewCudaBackend(static_cast<int>(k));
+    ASSERT_TRUE(other.ok()) << other.status();
+    auto b = Run(**other, *model, o, BatchInputs{1000});
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->states_f32, b->states_f32);
+    EXPECT_EQ((*other)->compile_stats().compiles, 0);  // the cubin was reused
+  }
+}
+
+}  // namespace
+}  // namespace ensolve

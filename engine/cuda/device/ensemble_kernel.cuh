@@ -1,0 +1,146 @@
+// Device side of the CUDA backend, compiled by NVRTC together with a model's generated
+// code (engine/cuda/codegen.cc) and the shared algorithm templates (engine/algorithms).
+// The generated prelude defines, in namespace ensolve_gen:
+//   typedef float|double R;  constexpr int kN (states), kP (parameters);
+//   void ModelRhs(R t, const R* u, const R* p, R* du);  R Infinity();
+// and the macros ENSOLVE_ALG (an engine/algorithms integrator) and ENSOLVE_BLOCK.
+//
+// One thread per trajectory: the integrator's vectors and the parameters live in
+// registers (every index is a compile-time constant once the loops over kN unroll).
+// Outputs are structure-of-arrays, [save point][state][trajectory], so each store of a
+// warp is one contiguous run; ensolve_transpose turns them row-major afterwards.
+#ifndef ENSOLVE_ENGINE_CUDA_DEVICE_ENSEMBLE_KERNEL_CUH_
+#define ENSOLVE_ENGINE_CUDA_DEVICE_ENSEMBLE_KERNEL_CUH_
+
+#include "engine/algorithms/integrate.h"
+
+namespace ensolve_gen {
+
+namespace alg = ::ensolve::alg;
+
+// Everything one launch reads and writes. Passed by value as the kernel's one parameter
+// (the host mirrors this layout in engine/cuda/internal/launch.h).
+struct Args {
+  const double* u0;         // [u0_rows][kN] row-major
+  const double* p;          // [p_rows][kP] row-major
+  const R* saveat;          // [num_save]
+  R* out;                   // [max(num_save, 1)][kN][count]
+  unsigned char* retcodes;  // [count]
+  int* stats;               // [count][3]: accepted, rejected, rhs_evals
+  const int* cancel;        // nonzero: stop at the next check
+  long long count;
+  long long u0_stride;  // 0 (one shared row) or kN
+  long long p_stride;   // 0 or kP
+  int num_save;
+  int max_steps;
+  R t0, t1, dt, abstol, reltol, dtmin;
+};
+
+template <bool kAdaptive>
+struct Context {
+  using Scalar = R;
+  using Real = R;
+  using Mask = bool;
+  using Index = int;
+
+  R v[alg::kIntegrateVectors][kN];
+  R p[kP > 0 ? kP : 1];
+  const Args a;  // a copy: its fields are read straight from the parameter bank
+  long long traj;
+  unsigned polls;
+
+  __device__ __forceinline__ Context(const Args& args, long long i) : a(args), traj(i), polls(0) {}
+
+  __device__ __forceinline__ static constexpr int n() { return kN; }
+  __device__ __forceinline__ R* vec(int j) { return v[j]; }
+  __device__ __forceinline__ void Rhs(R t, const R* u, R* du) { ModelRhs(t, u, p, du); }
+  __device__ __forceinline__ int num_save() const { return a.num_save; }
+  __device__ __forceinline__ R SaveTime(int i) const {
+    return i < a.num_save ? a.saveat[i] : Infinity();
+  }
+  __device__ __forceinline__ void Save(int i, const R* y, bool m) {
+    if (!m) return;
+    R* dst = a.out + static_cast<long long>(i) * kN * a.count + traj;
+#pragma unroll
+    for (int s = 0; s < kN; ++s) dst[s * a.count] = y[s];
+  }
+  __device__ __forceinline__ bool Begin(R* u) {
+    const double* u0 = a.u0 + traj * a.u0_stride;
+#pragma unroll
+    for (int s = 0; s < kN; ++s) u[s] = static_cast<R>(u0[s]);
+    const double* pp = a.p + traj * a.p_stride;
+#pragma unroll
+    for (int j = 0; j < kP; ++j) p[j] = static_cast<R>(pp[j]);
+    return true;
+  }
+  __device__ __forceinline__ bool Retire(bool done, int code, const R* u, int accepted,
+                                         int rejected, int rhs_evals) {
+    if (!done) return false;
+    if (a.num_save == 0) Save(0, u, true);
+    a.retcodes[traj] = static_cast<unsigned char>(code);
+    int* st = a.stats + 3 * traj;
+    st[0] = accepted;
+    st[1] = rejected;
+    st[2] = rhs_evals;
+    return false;
+  }
+  // Cancellation: the host sets *cancel from another stream; polled every 256 steps.
+  __device__ __forceinline__ bool Stop() {
+    if ((++polls & 255u) != 0) return false;
+    return *static_cast<const volatile int*>(a.cancel) != 0;
+  }
+};
+
+template <bool kAdaptive>
+__device__ __forceinline__ void Solve(const Args& a) {
+  const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= a.count) return;
+  alg::Controls<R> o;
+  o.t0 = a.t0;
+  o.t1 = a.t1;
+  o.dt = a.dt;
+  o.abstol = a.abstol;
+  o.reltol = a.reltol;
+  o.dtmin = a.dtmin;
+  o.max_steps = a.max_steps;
+  o.adaptive = kAdaptive;  // a compile-time constant: the other mode's code is dropped
+  Context<kAdaptive> c(a, i);
+  alg::Integrate<ENSOLVE_ALG>(c, o);
+}
+
+}  // namespace ensolve_gen
+
+extern "C" __global__ void __launch_bounds__(ENSOLVE_BLOCK)
+    ensolve_fixed(const ensolve_gen::Args a) {
+  ensolve_gen::Solve<false>(a);
+}
+
+extern "C" __global__ void __launch_bounds__(ENSOLVE_BLOCK)
+    ensolve_adaptive(const ensolve_gen::Args a) {
+  ensolve_gen::Solve<true>(a);
+}
+
+// out[c][r] = in[r][c] for an rows x cols matrix, through a padded 32x32 shared tile so
+// both the loads and the stores of a warp are contiguous. Block (32, 8).
+extern "C" __global__ void __launch_bounds__(256)
+    ensolve_transpose(const ensolve_gen::R* __restrict__ in, ensolve_gen::R* __restrict__ out,
+                      int rows, long long cols) {
+  __shared__ ensolve_gen::R tile[32][33];
+  const long long c0 = static_cast<long long>(blockIdx.x) * 32;
+  for (int r0 = blockIdx.y * 32; r0 < rows; r0 += gridDim.y * 32) {
+    for (int k = threadIdx.y; k < 32; k += 8) {
+      const int r = r0 + k;
+      const long long c = c0 + threadIdx.x;
+      if (r < rows && c < cols) tile[k][threadIdx.x] = in[r * cols + c];
+    }
+    __syncthreads();
+    for (int k = threadIdx.y; k < 32; k += 8) {
+      const long long c = c0 + k;
+      const int r = r0 + threadIdx.x;
+      if (r < rows && c < cols) out[c * rows + r] = tile[threadIdx.x][k];
+    }
+    __syncthreads();
+  }
+}
+
+#endif  // ENSOLVE_ENGINE_CUDA_DEVICE_ENSEMBLE_KERNEL_CUH_

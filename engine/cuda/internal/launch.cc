@@ -1,0 +1,58 @@
+#include "engine/cuda/internal/launch.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "engine/cuda/codegen.h"
+
+namespace ensolve::cuda {
+
+absl::Status LoadKernel(const Driver& d, const std::string& cubin, LoadedKernel* k) {
+  CU_RETURN_IF_ERROR(d, cuModuleLoadData, &k->module, cubin.data());
+  CU_RETURN_IF_ERROR(d, cuModuleGetFunction, &k->fixed, k->module, "ensolve_fixed");
+  CU_RETURN_IF_ERROR(d, cuModuleGetFunction, &k->adaptive, k->module, "ensolve_adaptive");
+  CU_RETURN_IF_ERROR(d, cuModuleGetFunction, &k->transpose, k->module, "ensolve_transpose");
+  CU_RETURN_IF_ERROR(d, cuFuncGetAttribute, &k->registers_fixed, CU_FUNC_ATTRIBUTE_NUM_REGS,
+                     k->fixed);
+  CU_RETURN_IF_ERROR(d, cuFuncGetAttribute, &k->registers_adaptive, CU_FUNC_ATTRIBUTE_NUM_REGS,
+                     k->adaptive);
+  CU_RETURN_IF_ERROR(d, cuFuncGetAttribute, &k->local_bytes_fixed,
+                     CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, k->fixed);
+  CU_RETURN_IF_ERROR(d, cuFuncGetAttribute, &k->local_bytes_adaptive,
+                     CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, k->adaptive);
+  return absl::OkStatus();
+}
+
+template <class T>
+absl::Status LaunchEnsemble(const Driver& d, CUfunction fn, CUstream stream, int64_t count,
+                            KernelArgs<T>* args) {
+  const int64_t blocks = (count + kBlockSize - 1) / kBlockSize;
+  if (blocks > 2147483647) {
+    return absl::InvalidArgumentError(absl::StrCat("count: ", count,
+                                                   " trajectories in one batch "
+                                                   "exceed the launch limit"));
+  }
+  void* params[] = {args};
+  CU_RETURN_IF_ERROR(d, cuLaunchKernel, fn, static_cast<unsigned>(blocks), 1, 1, kBlockSize, 1, 1,
+                     0, stream, params, nullptr);
+  return absl::OkStatus();
+}
+
+template absl::Status LaunchEnsemble<float>(const Driver&, CUfunction, CUstream, int64_t,
+                                            KernelArgs<float>*);
+template absl::Status LaunchEnsemble<double>(const Driver&, CUfunction, CUstream, int64_t,
+                                             KernelArgs<double>*);
+
+absl::Status LaunchTranspose(const Driver& d, CUfunction fn, CUstream stream, CUdeviceptr in,
+                             CUdeviceptr out, int rows, int64_t cols) {
+  const int64_t bx = (cols + 31) / 32;
+  if (bx > 2147483647) return absl::InvalidArgumentError("count: too many trajectories");
+  const unsigned by = static_cast<unsigned>(std::min<int64_t>((rows + 31) / 32, 65535));
+  long long c = cols;
+  void* params[] = {&in, &out, &rows, &c};
+  CU_RETURN_IF_ERROR(d, cuLaunchKernel, fn, static_cast<unsigned>(bx), by, 1, 32, 8, 1, 0, stream,
+                     params, nullptr);
+  return absl::OkStatus();
+}
+
+}  // namespace ensolve::cuda

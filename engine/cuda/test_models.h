@@ -1,0 +1,42 @@
+// Models shared by the CUDA backend's tests.
+#ifndef ENSOLVE_ENGINE_CUDA_TEST_MODELS_H_
+#define ENSOLVE_ENGINE_CUDA_TEST_MODELS_H_
+
+namespace ensolve::cuda::testing {
+
+inline constexpr char kLorenz[] = R"(# Lorenz
+state x = 1, y = 0, z = 0
+param sigma = 10, rho = 28, beta = 8/3
+x' = sigma*(y - x)
+y' = x*(rho - z) - y
+z' = x*y - beta*z
+)";
+
+inline constexpr char kRobertson[] = R"(# Robertson
+state y1 = 1, y2 = 0, y3 = 0
+param k1 = 0.04, k2 = 3e7, k3 = 1e4
+y1' = -k1*y1 + k3*y2*y3
+y2' = k1*y1 - k2*y2^2 - k3*y2*y3
+y3' = k2*y2^2
+)";
+
+// Every function and operator of the model language, the time variable, lets and a
+// parameter-free state; smooth and bounded on t in [0, 1] from the defaults.
+inline constexpr char kEveryFunction[] = R"(# every function
+state a = 0.5, b = 0.8, c = 0.3, d = 1
+param k = 1.3, w = 2
+let s = sin(w*t) + cos(a) + tan(0.3*c)
+let inv = asin(0.5*tanh(a)) + acos(0.3*sin(b)) + atan(c) + atan2(b, a + 3)
+let hyp = sinh(0.2*a)/cosh(b) + exp(-a*b) + log(1 + b^2) + log10(2 + a^2)
+let pw = sqrt(c + 2) + pow(a + 2, c) + (a^2 + 1)^-1 + abs(b - 1)^1.5 + b^3
+let pcw = floor(3.5 + a) + ceil(b) + sign(c - 0.1) + min(a, b) + max(c, 0.2)
+let logic = ifelse(a > b, a, b) + ifelse(a < 0 || b >= 1, 1, 0) + (!(c <= 2)) + (a == b) + (a != b) + (b > 0 && c > 0)
+a' = -k*a + 0.1*s
+b' = 0.05*inv - 0.5*b + 0.01*hyp
+c' = 0.01*pw - c + 0.01*pcw*t
+d' = -0.1*d + 0.01*logic
+)";
+
+}  // namespace ensolve::cuda::testing
+
+#endif  // ENSOLVE_ENGINE_CUDA_TEST_MODELS_H_
