@@ -1,6 +1,14 @@
 #include "server/metrics.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <exception>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -81,7 +89,30 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                        .Add({});
 }
 
-Metrics::~Metrics() = default;
+Metrics::~Metrics() {
+  if (exposer_ == nullptr) return;
+  // civetweb's listener thread polls its sockets with a 2 s timeout and checks the stop
+  // flag only between polls, so stopping it can take 2 s. Connecting to the port wakes the
+  // poll: keep poking it until the exposer is gone.
+  std::atomic<bool> stopped{false};
+  const int port = port_;
+  std::thread poker([&stopped, port] {
+    while (!stopped.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      if (fd < 0) continue;
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(static_cast<uint16_t>(port));
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+      ::close(fd);
+    }
+  });
+  exposer_.reset();
+  stopped = true;
+  poker.join();
+}
 
 absl::Status Metrics::StartHttp(const std::string& host, int port) {
   if (port < 0) return absl::OkStatus();

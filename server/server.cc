@@ -50,7 +50,7 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
       static_cast<int>(std::min<int64_t>(c.max_request_bytes, std::numeric_limits<int>::max())));
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
-    s->scheduler_->Stop();
+    s->server_.reset();
     return absl::UnavailableError(absl::StrCat("cannot listen on ", c.address));
   }
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
@@ -98,6 +98,10 @@ bool EnsolveServer::Drain(absl::Duration deadline) {
 
 void EnsolveServer::Shutdown() {
   if (shut_down_.exchange(true)) return;
+  if (server_ == nullptr) {  // Start() failed part way
+    if (scheduler_ != nullptr) scheduler_->Stop();
+    return;
+  }
   server_->GetHealthCheckService()->SetServingStatus(false);
   context_->StartDraining();
   // Fail what is left with UNAVAILABLE (so its clients learn why), give those statuses a

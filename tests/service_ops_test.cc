@@ -1,0 +1,115 @@
+// Operations: /metrics over HTTP agrees with the work done; health turns NOT_SERVING when
+// the server drains, admitted jobs still finish, and new ones are refused.
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/support.h"
+
+namespace ensolve::testing {
+namespace {
+
+TEST(ServiceOps, MetricsCountTheWorkDone) {
+  TestServer t = StartServer();
+  int64_t trajectories = 0, batches = 0;
+  for (int64_t n : {1000, 2500, 7}) {
+    v1::SolveRequest req = LorenzRequest(n, 1);
+    req.set_batch_size(1000);
+    absl::StatusOr<SolveResult> r = t.client->Solve(req);
+    ASSERT_TRUE(r.ok()) << r.status();
+    trajectories += n;
+    batches += r->accepted.batches();
+  }
+  v1::SolveRequest bad = LorenzRequest(10, 1);
+  bad.mutable_options()->set_algorithm("nope");
+  EXPECT_FALSE(t.client->Solve(bad).ok());
+  ASSERT_TRUE(t.client->CompileModel(kLorenz).ok());
+  ASSERT_TRUE(t.client->GetServerInfo().ok());
+
+  absl::StatusOr<std::string> text = HttpGet(t.server->metrics_port(), "/metrics");
+  ASSERT_TRUE(text.ok()) << text.status();
+  const std::string& m = *text;
+  EXPECT_EQ(MetricValue(m, "ensolve_requests_total", {{"method", "Solve"}, {"code", "ok"}}), 3);
+  EXPECT_EQ(
+      MetricValue(m, "ensolve_requests_total", {{"method", "Solve"}, {"code", "invalid_argument"}}),
+      1);
+  EXPECT_EQ(MetricValue(m, "ensolve_requests_total", {{"method", "CompileModel"}}), 1);
+  EXPECT_EQ(MetricValue(m, "ensolve_requests_total", {{"method", "GetServerInfo"}}), 1);
+  EXPECT_EQ(MetricValue(m, "ensolve_trajectories_solved_total", {{"device", "cpu"}}), trajectories);
+  EXPECT_EQ(MetricValue(m, "ensolve_batches_total", {{"outcome", "completed"}}), batches);
+  EXPECT_EQ(MetricValue(m, "ensolve_batch_duration_seconds_count"), batches);
+  EXPECT_EQ(MetricValue(m, "ensolve_batch_queue_wait_seconds_count"), batches);
+  // One text, parsed once; every later request (and CompileModel) hit the cache.
+  EXPECT_EQ(MetricValue(m, "ensolve_model_compiles_total"), 1);
+  EXPECT_EQ(MetricValue(m, "ensolve_model_cache_hits_total"), 4);
+  EXPECT_EQ(MetricValue(m, "ensolve_model_prepares_total", {{"device", "cpu"}}), 1);
+  EXPECT_GT(MetricValue(m, "ensolve_device_busy_seconds_total", {{"device", "cpu"}}), 0);
+  EXPECT_EQ(MetricValue(m, "ensolve_stream_bytes_total"), trajectories * 3 * 8);
+  EXPECT_EQ(MetricValue(m, "ensolve_queue_depth_batches"), 0);
+  EXPECT_EQ(MetricValue(m, "ensolve_jobs_active"), 0);
+}
+
+TEST(ServiceOps, HealthServingThenNotServingOnDrain) {
+  TestServer t = StartServer();
+  const std::string target = t.server->target();
+  EXPECT_EQ(HealthCheck(target, "").value_or("?"), "SERVING");
+  EXPECT_EQ(HealthCheck(target, "ensolve.v1.EnsembleSolver").value_or("?"), "SERVING");
+
+  // A job of ~1 s is admitted; then the server drains.
+  v1::SolveRequest req = LorenzRequest(50 * 1000, 100);
+  req.set_batch_size(1000);
+  absl::Notification accepted;
+  absl::StatusOr<SolveResult> result;
+  std::thread job([&] {
+    ResultAssembler a;
+    absl::Status s = t.client->SolveStream(req, [&](const v1::SolveResponse& r) {
+      if (r.has_accepted()) accepted.Notify();
+      return a.Add(r);
+    });
+    result = s.ok() ? a.Take() : absl::StatusOr<SolveResult>(s);
+  });
+  accepted.WaitForNotification();
+  bool drained = false;
+  std::thread drain([&] { drained = t.server->Drain(absl::Seconds(30)); });
+
+  // While draining: NOT_SERVING, and new jobs are refused with UNAVAILABLE.
+  absl::StatusOr<std::string> health;
+  for (int i = 0; i < 200; ++i) {
+    health = HealthCheck(target, "");
+    if (health.ok() && *health == "NOT_SERVING") break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(health.value_or(health.status().ToString()), "NOT_SERVING");
+  absl::StatusOr<SolveResult> refused = t.client->Solve(LorenzRequest(10, 1));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable) << refused.status();
+
+  job.join();
+  drain.join();
+  EXPECT_TRUE(drained);
+  ASSERT_TRUE(result.ok()) << result.status();  // the admitted job finished in full
+  EXPECT_EQ(result->summary.retcode_counts().at("success"), 50 * 1000);
+}
+
+TEST(ServiceOps, DrainDeadlineFailsWhatIsLeftWithUnavailable) {
+  TestServer t = StartServer();
+  absl::Notification accepted;
+  absl::Status status;
+  std::thread job([&] {
+    v1::SolveRequest req = LorenzRequest(500 * 1000, 100);
+    req.set_batch_size(1000);
+    status = t.client->SolveStream(req, [&](const v1::SolveResponse& r) {
+      if (r.has_accepted()) accepted.Notify();
+      return absl::OkStatus();
+    });
+  });
+  accepted.WaitForNotification();
+  const absl::Time start = absl::Now();
+  EXPECT_FALSE(t.server->Drain(absl::Milliseconds(200)));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  job.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+}
+
+}  // namespace
+}  // namespace ensolve::testing

@@ -1,0 +1,222 @@
+// Results through the service are the engine's results: same values bit for bit, every
+// trajectory exactly once, independent of batch size and of how the server samples inputs.
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "client/tensor.h"
+#include "engine/sampler.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support.h"
+
+namespace ensolve::testing {
+namespace {
+
+// Bitwise equality of two double arrays (NaN-safe, -0 != +0).
+::testing::AssertionResult SameBits(const std::vector<double>& a, const double* b, size_t n) {
+  if (a.size() != n) return ::testing::AssertionFailure() << "sizes " << a.size() << " vs " << n;
+  for (size_t i = 0; i < n; ++i) {
+    if (std::memcmp(&a[i], &b[i], sizeof(double)) != 0) {
+      return ::testing::AssertionFailure() << "element " << i << ": " << a[i] << " vs " << b[i];
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+class ServiceResults : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new TestServer(StartServer()); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static Client& client() { return *server_->client; }
+  static TestServer* server_;
+};
+TestServer* ServiceResults::server_ = nullptr;
+
+TEST_F(ServiceResults, EqualEngineInProcessExactly) {
+  const int64_t n = 2000;
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::vector<double> p(n * 3), u0 = {1.0, 0.5, 0.25};
+  for (int64_t i = 0; i < n; ++i) {
+    p[i * 3 + 0] = 10 * unit(rng);
+    p[i * 3 + 1] = 28 * unit(rng);
+    p[i * 3 + 2] = 8.0 / 3 * unit(rng);
+  }
+  v1::SolveRequest req;
+  req.set_model_source(kLorenz);
+  req.set_batch_size(700);  // 3 batches, the last one short
+  req.mutable_options()->set_t1(5);
+  req.mutable_options()->mutable_saveat()->mutable_range()->set_start(0);
+  req.mutable_options()->mutable_saveat()->mutable_range()->set_step(0.5);
+  req.mutable_options()->mutable_saveat()->mutable_range()->set_stop(5);
+  *req.mutable_params()->mutable_values() = Float64Tensor(p, {n, 3});
+  *req.mutable_u0()->mutable_values() = Float64Tensor(u0, {3});
+
+  absl::StatusOr<SolveResult> got = client().Solve(req);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->trajectories, n);  // trajectories implied by the parameter rows
+  EXPECT_EQ(got->accepted.batches(), 3);
+  ASSERT_EQ(got->num_save, 11);
+
+  SolveOptions o;
+  o.t1 = 5;
+  for (int i = 0; i <= 10; ++i) o.saveat.push_back(i == 10 ? 5.0 : 0.5 * i);
+  absl::StatusOr<BatchResult> want = SolveInProcess(kLorenz, o, n, u0, 1, p, n);
+  ASSERT_TRUE(want.ok()) << want.status();
+  EXPECT_TRUE(SameBits(got->states, want->states_f64.data(), want->states_f64.size()));
+  for (int64_t i = 0; i < n; ++i) {
+    ASSERT_EQ(got->retcodes[i], static_cast<uint8_t>(want->retcodes[i])) << i;
+    ASSERT_EQ(got->accepted_steps[i], want->stats[i].accepted) << i;
+    ASSERT_EQ(got->rejected_steps[i], want->stats[i].rejected) << i;
+  }
+  EXPECT_EQ(got->summary.retcode_counts().at("success"), n);
+}
+
+TEST_F(ServiceResults, Float32FixedStepEqualsEngine) {
+  const int64_t n = 300;
+  std::vector<double> p = {10, 28, 8.0 / 3};
+  std::vector<double> u0(n * 3);
+  for (int64_t i = 0; i < n; ++i) u0[i * 3] = 1 + 0.01 * i;
+  v1::SolveRequest req;
+  req.set_model_source(kLorenz);
+  req.set_batch_size(128);
+  auto* o = req.mutable_options();
+  o->set_algorithm("rk4");
+  o->set_precision(v1::PRECISION_FLOAT32);
+  o->set_t1(2);
+  o->set_dt(0.01);
+  o->mutable_saveat()->add_times(1);
+  o->mutable_saveat()->add_times(2);
+  *req.mutable_u0()->mutable_values() = Float64Tensor(u0, {n, 3});
+  absl::StatusOr<SolveResult> got = client().Solve(req);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->dtype, v1::DTYPE_FLOAT32);
+
+  SolveOptions eo;
+  eo.algorithm = Algorithm::kRK4;
+  eo.adaptive = false;
+  eo.precision = Precision::kFloat32;
+  eo.t1 = 2;
+  eo.dt = 0.01;
+  eo.saveat = {1, 2};
+  absl::StatusOr<BatchResult> want = SolveInProcess(kLorenz, eo, n, u0, n, p, 1);
+  ASSERT_TRUE(want.ok()) << want.status();
+  std::vector<double> widened(want->states_f32.begin(), want->states_f32.end());
+  EXPECT_TRUE(SameBits(got->states, widened.data(), widened.size()));
+}
+
+// 25,001 trajectories in batches of 10,000: every index comes exactly once, in chunks of at
+// most 2 MiB, and the values equal one batch of 25,001.
+TEST_F(ServiceResults, EveryTrajectoryOnceAndIndependentOfBatchSize) {
+  const int64_t n = 25001;
+  v1::SolveRequest req = LorenzRequest(n, 1.0);
+  auto* range = req.mutable_options()->mutable_saveat()->mutable_range();
+  range->set_start(0);
+  range->set_step(0.125);
+  range->set_stop(1);
+  req.set_batch_size(10000);
+
+  std::vector<int> seen(n, 0);
+  int64_t chunks = 0;
+  ResultAssembler assembler;
+  absl::Status s = client().SolveStream(req, [&](const v1::SolveResponse& r) {
+    if (r.has_accepted()) {
+      EXPECT_EQ(r.accepted().batches(), 3);
+      EXPECT_EQ(r.accepted().batch_size(), 10000);
+    }
+    if (r.has_chunk()) {
+      ++chunks;
+      EXPECT_LE(r.chunk().states().data().size(), size_t{2} << 20);
+      for (int64_t i = r.chunk().first(); i < r.chunk().first() + r.chunk().count(); ++i) {
+        ++seen[i];
+      }
+    }
+    return assembler.Add(r);
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(seen[i], 1) << "trajectory " << i;
+  EXPECT_GE(chunks, 3);  // at least one chunk per batch
+  absl::StatusOr<SolveResult> small = assembler.Take();
+  ASSERT_TRUE(small.ok()) << small.status();
+
+  req.set_batch_size(n);
+  absl::StatusOr<SolveResult> whole = client().Solve(req);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(whole->accepted.batches(), 1);
+  EXPECT_TRUE(SameBits(small->states, whole->states.data(), whole->states.size()));
+  EXPECT_EQ(small->retcodes, whole->retcodes);
+  EXPECT_EQ(small->accepted_steps, whole->accepted_steps);
+}
+
+// Server-side samplers give trajectory i the same inputs whatever the batch size, and those
+// inputs are exactly Sampler::Fill's.
+TEST_F(ServiceResults, SamplersAreDeterministicAcrossBatchSizes) {
+  const int64_t n = 1500;
+  v1::SolveRequest req = LorenzRequest(n, 0.5, /*seed=*/99);
+  v1::Sampler* u0s = req.mutable_u0()->mutable_sampler();
+  u0s->set_seed(7);
+  for (double m : {1.0, 0.0, 0.0}) u0s->mutable_normal()->add_mean(m);
+  for (double sd : {0.1, 0.1, 0.0}) u0s->mutable_normal()->add_stddev(sd);
+
+  std::vector<SolveResult> results;
+  for (int64_t batch : {n, int64_t{1}, int64_t{7}, int64_t{400}}) {
+    req.set_batch_size(batch);
+    absl::StatusOr<SolveResult> r = client().Solve(req);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->accepted.batch_size(), batch);
+    results.push_back(std::move(*r));
+  }
+  for (size_t k = 1; k < results.size(); ++k) {
+    EXPECT_TRUE(SameBits(results[k].states, results[0].states.data(), results[0].states.size()))
+        << "batch size variant " << k;
+  }
+
+  // The reference: the engine fed with the sampler's values.
+  SamplerSpec ps{SamplerKind::kUniform, 99, {0, 0, 0}, {10, 28, 8.0 / 3}, {}};
+  SamplerSpec us{SamplerKind::kNormal, 7, {1, 0, 0}, {0.1, 0.1, 0}, {}};
+  auto psam = Sampler::Create(ps, 3);
+  auto usam = Sampler::Create(us, 3);
+  ASSERT_TRUE(psam.ok() && usam.ok());
+  std::vector<double> p(n * 3), u0(n * 3);
+  psam->Fill(0, n, p.data());
+  usam->Fill(0, n, u0.data());
+  SolveOptions o;
+  o.t1 = 0.5;
+  absl::StatusOr<BatchResult> want = SolveInProcess(kLorenz, o, n, u0, n, p, n);
+  ASSERT_TRUE(want.ok());
+  EXPECT_TRUE(SameBits(results[0].states, want->states_f64.data(), want->states_f64.size()));
+
+  // Another seed gives other trajectories.
+  req.mutable_params()->mutable_sampler()->set_seed(100);
+  absl::StatusOr<SolveResult> other = client().Solve(req);
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->states, results[0].states);
+}
+
+TEST_F(ServiceResults, GridSamplerImpliesTrajectoriesAndModelIdReuse) {
+  absl::StatusOr<v1::CompileModelResponse> m = client().CompileModel(kLorenz);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_THAT(m->state_names(), ::testing::ElementsAre("x", "y", "z"));
+  EXPECT_THAT(m->param_names(), ::testing::ElementsAre("sigma", "rho", "beta"));
+
+  v1::SolveRequest req;
+  req.set_model_id(m->model_id());
+  req.mutable_options()->set_t1(0.5);
+  v1::Grid* g = req.mutable_params()->mutable_sampler()->mutable_grid();
+  for (double v : {10.0, 0.0, 8.0 / 3}) g->add_lo(v);
+  for (double v : {10.0, 28.0, 8.0 / 3}) g->add_hi(v);
+  for (int64_t k : {1, 15, 1}) g->add_points(k);
+  absl::StatusOr<SolveResult> r = client().Solve(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->trajectories, 15);
+  EXPECT_EQ(r->accepted.model_id(), m->model_id());
+  // rho = 0: the origin attracts, so x decays from 1.
+  EXPECT_LT(std::abs(r->state(0, 0, 0)), 1.0);
+}
+
+}  // namespace
+}  // namespace ensolve::testing
