@@ -17,9 +17,10 @@ struct Device {
   int threads = 0;   // CPU threads (CPU devices)
 };
 
-// "auto": every GPU the build can drive, else the CPU. "cpu": the CPU (one device using
-// `threads` threads, <= 0 for all). "gpu": every GPU; FAILED_PRECONDITION when there is
-// none. Anything else is INVALID_ARGUMENT.
+// "auto": every CUDA GPU (one device each), else the CPU. "cpu": the CPU (one device using
+// `threads` threads, <= 0 for all). "gpu": every CUDA GPU; FAILED_PRECONDITION naming the
+// reason (no driver, no device, no NVRTC) when there is none. Anything else is
+// INVALID_ARGUMENT.
 absl::StatusOr<std::vector<Device>> CreateDevices(const std::string& devices, int threads);
 
 }  // namespace ensolve::server

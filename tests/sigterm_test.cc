@@ -132,7 +132,7 @@ TEST(Flags, GpuWithoutAGpuFailsFastWithAClearMessage) {
   absl::StatusOr<int> rc = (*p)->Wait(absl::Seconds(10));
   ASSERT_TRUE(rc.ok()) << rc.status();
   EXPECT_NE(*rc, 0);
-  EXPECT_THAT(ReadAll(dir + "/log"), ::testing::HasSubstr("--devices=gpu: no GPU"));
+  EXPECT_THAT(ReadAll(dir + "/log"), ::testing::HasSubstr("--devices=gpu: no GPU is available ("));
 }
 
 }  // namespace
