@@ -1,0 +1,157 @@
+// Request validation without a network: defaults, save-time expansion, shapes, limits.
+#include "server/request.h"
+
+#include <cstring>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ensolve::server {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kDecay[] = "state x = 2\nparam k = 0.5\nx' = -k*x\n";
+
+v1::Tensor Doubles(std::vector<double> v, std::vector<int64_t> shape) {
+  v1::Tensor t;
+  t.set_dtype(v1::DTYPE_FLOAT64);
+  for (int64_t d : shape) t.add_shape(d);
+  t.set_data(reinterpret_cast<const char*>(v.data()), v.size() * 8);
+  return t;
+}
+
+class RequestTest : public ::testing::Test {
+ protected:
+  RequestTest() : cache_(8, ModelLimits{}, nullptr) {}
+  absl::StatusOr<JobSpec> Build(const v1::SolveRequest& r) {
+    return BuildJobSpec(r, config_, cache_);
+  }
+  v1::SolveRequest Decay(int64_t n) {
+    v1::SolveRequest r;
+    r.set_model_source(kDecay);
+    r.set_trajectories(n);
+    r.mutable_options()->set_t1(1);
+    return r;
+  }
+  ServerConfig config_;
+  ModelCache cache_;
+};
+
+TEST_F(RequestTest, DefaultsApplied) {
+  absl::StatusOr<JobSpec> s = Build(Decay(25001));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->trajectories, 25001);
+  EXPECT_EQ(s->batch_size, 10000);
+  EXPECT_EQ(s->num_batches(), 3);
+  EXPECT_EQ(s->options.algorithm, Algorithm::kTsit5);
+  EXPECT_TRUE(s->options.adaptive);
+  EXPECT_EQ(s->options.abstol, 1e-6);
+  EXPECT_EQ(s->options.reltol, 1e-3);
+  EXPECT_THAT(s->save_times, ElementsAre(1.0));  // final state only
+  EXPECT_THAT(s->u0.values, ElementsAre(2.0));   // model defaults, shared
+  EXPECT_THAT(s->params.values, ElementsAre(0.5));
+  EXPECT_EQ(s->u0.rows, 1);
+}
+
+TEST_F(RequestTest, FixedStepAlgorithmsDefaultToNonAdaptive) {
+  v1::SolveRequest r = Decay(1);
+  r.mutable_options()->set_algorithm("rk4");
+  r.mutable_options()->set_dt(0.1);
+  absl::StatusOr<JobSpec> s = Build(r);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_FALSE(s->options.adaptive);
+}
+
+TEST_F(RequestTest, BatchSizeIsClampedToTheServerMaximumAndTheJob) {
+  v1::SolveRequest r = Decay(500);
+  r.set_batch_size(10000000);
+  EXPECT_EQ(Build(r)->batch_size, 500);
+  config_.max_batch_size = 64;
+  EXPECT_EQ(Build(r)->batch_size, 64);
+  r.set_batch_size(-1);
+  EXPECT_THAT(Build(r).status().message(), HasSubstr("batch_size"));
+}
+
+TEST(SaveTimes, RangeIncludesStopAndAvoidsDrift) {
+  v1::SaveAt s;
+  s.mutable_range()->set_start(0);
+  s.mutable_range()->set_step(0.1);
+  s.mutable_range()->set_stop(10);
+  absl::StatusOr<std::vector<double>> t = SaveTimes(s, 1000);
+  ASSERT_TRUE(t.ok());
+  ASSERT_EQ(t->size(), 101u);
+  EXPECT_EQ(t->back(), 10.0);               // exactly t1, not 10.000000000000002
+  EXPECT_EQ((*t)[3], 0.30000000000000004);  // start + i*step, no accumulation
+  EXPECT_EQ(SaveTimes(s, 100).status().code(), absl::StatusCode::kResourceExhausted);
+
+  s.mutable_range()->set_step(0);
+  EXPECT_EQ(SaveTimes(s, 1000).status().code(), absl::StatusCode::kInvalidArgument);
+  s.mutable_range()->set_step(0.3);  // 0, 0.3, ..., 9.9: stop is not on the grid
+  EXPECT_EQ(SaveTimes(s, 1000)->back(), 0.3 * 33);
+  s.add_times(1);
+  EXPECT_THAT(SaveTimes(s, 1000).status().message(), HasSubstr("not both"));
+}
+
+TEST_F(RequestTest, TensorInputsRowsAndDtypes) {
+  v1::SolveRequest r = Decay(0);
+  *r.mutable_u0()->mutable_values() = Doubles({1, 2, 3}, {3, 1});
+  absl::StatusOr<JobSpec> s = Build(r);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->trajectories, 3);  // implied by the rows
+  EXPECT_EQ(s->u0.rows, 3);
+
+  // float32 values are widened.
+  v1::Tensor f;
+  f.set_dtype(v1::DTYPE_FLOAT32);
+  f.add_shape(1);
+  const float one_third = 1.0f / 3;
+  f.set_data(reinterpret_cast<const char*>(&one_third), 4);
+  r = Decay(4);
+  *r.mutable_params()->mutable_values() = f;
+  s = Build(r);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->params.values[0], static_cast<double>(one_third));
+
+  // A huge declared shape cannot overflow the size check.
+  r = Decay(0);
+  *r.mutable_u0()->mutable_values() = Doubles({1}, {int64_t{1} << 62, 1});
+  EXPECT_THAT(Build(r).status().message(), HasSubstr("u0.values: data has 8 bytes"));
+
+  r = Decay(0);
+  v1::Tensor ints = Doubles({1}, {1});
+  ints.set_dtype(v1::DTYPE_INT32);
+  *r.mutable_u0()->mutable_values() = ints;
+  EXPECT_THAT(Build(r).status().message(), HasSubstr("u0.values: dtype"));
+}
+
+TEST_F(RequestTest, GridSamplerBoundsTrajectories) {
+  v1::SolveRequest r = Decay(0);
+  v1::Grid* g = r.mutable_params()->mutable_sampler()->mutable_grid();
+  g->add_lo(0);
+  g->add_hi(1);
+  g->add_points(11);
+  EXPECT_EQ(Build(r)->trajectories, 11);
+  r.set_trajectories(12);
+  EXPECT_THAT(Build(r).status().message(), HasSubstr("params.sampler.grid: has 11 points"));
+}
+
+TEST_F(RequestTest, OutputLimits) {
+  config_.max_chunk_bytes = 1000;
+  v1::SolveRequest r = Decay(10);
+  r.mutable_options()->mutable_saveat()->mutable_range()->set_step(0.001);
+  r.mutable_options()->mutable_saveat()->mutable_range()->set_stop(1);
+  absl::StatusOr<JobSpec> s = Build(r);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(s.status().message(), HasSubstr("--max_chunk_bytes"));
+}
+
+TEST_F(RequestTest, RequestIdIsBounded) {
+  v1::SolveRequest r = Decay(1);
+  r.set_request_id(std::string(200, 'x'));
+  EXPECT_THAT(Build(r).status().message(), HasSubstr("request_id"));
+}
+
+}  // namespace
+}  // namespace ensolve::server
