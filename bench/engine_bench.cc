@@ -119,8 +119,8 @@ int main(int argc, char** argv) {
         }
       }
       std::printf("%-18s %-8s %14.0f %14.0f %7.2fx %12.2e\n",
-                  adaptive ? "adaptive 1e-6" : "fixed 1000 steps", PrecisionName(p),
-                  n / t_engine, n / t_ceiling, t_ceiling / t_engine, diff);
+                  adaptive ? "adaptive 1e-6" : "fixed 1000 steps", PrecisionName(p), n / t_engine,
+                  n / t_ceiling, t_ceiling / t_engine, diff);
     }
   }
   std::printf("ratio = ceiling time / ensolve time (>= 1 means ensolve is as fast)\n");

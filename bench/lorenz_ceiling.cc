@@ -26,10 +26,9 @@ void SolveOne(T rho, const CeilingOptions& o, T* out) {
           a41 = T(2.8971530571054935), a42 = T(-6.359448489975075), a43 = T(4.3622954328695815),
           a51 = T(5.325864828439257), a52 = T(-11.748883564062828), a53 = T(7.4955393428898365),
           a54 = T(-0.09249506636175525), a61 = T(5.86145544294642), a62 = T(-12.92096931784711),
-          a63 = T(8.159367898576159), a64 = T(-0.071584973281401),
-          a65 = T(-0.028269050394068383), b1 = T(0.09646076681806523), b2 = T(0.01),
-          b3 = T(0.4798896504144996), b4 = T(1.379008574103742), b5 = T(-3.290069515436081),
-          b6 = T(2.324710524099774);
+          a63 = T(8.159367898576159), a64 = T(-0.071584973281401), a65 = T(-0.028269050394068383),
+          b1 = T(0.09646076681806523), b2 = T(0.01), b3 = T(0.4798896504144996),
+          b4 = T(1.379008574103742), b5 = T(-3.290069515436081), b6 = T(2.324710524099774);
   const T e1 = T(-0.00178001105222577714), e2 = T(-0.0008164344596567469),
           e3 = T(0.007880878010261995), e4 = T(-0.1447110071732629), e5 = T(0.5823571654525552),
           e6 = T(-0.45808210592918697), e7 = T(1.0 / 66.0);
@@ -65,8 +64,8 @@ void SolveOne(T rho, const CeilingOptions& o, T* out) {
     }
     f(tmp, k6);
     for (int i = 0; i < 3; ++i) {
-      un[i] = u[i] + h * (b1 * k1[i] + b2 * k2[i] + b3 * k3[i] + b4 * k4[i] + b5 * k5[i] +
-                          b6 * k6[i]);
+      un[i] =
+          u[i] + h * (b1 * k1[i] + b2 * k2[i] + b3 * k3[i] + b4 * k4[i] + b5 * k5[i] + b6 * k6[i]);
     }
     f(un, k7);
     bool accept = true;
@@ -122,8 +121,7 @@ void SolveLorenzCeiling(const double* rho, int64_t n, const CeilingOptions& o, i
   for (auto& th : pool) th.join();
 }
 
-template void SolveLorenzCeiling<float>(const double*, int64_t, const CeilingOptions&, int,
-                                        float*);
+template void SolveLorenzCeiling<float>(const double*, int64_t, const CeilingOptions&, int, float*);
 template void SolveLorenzCeiling<double>(const double*, int64_t, const CeilingOptions&, int,
                                          double*);
 
