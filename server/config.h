@@ -28,6 +28,10 @@ struct ServerConfig {
   // Batching and per-request limits (see ServerLimits in solver.proto).
   int64_t default_batch_size = 10000;
   int64_t max_batch_size = 1000000;
+  // When a request leaves batch_size to the server, batches are also kept to about this
+  // many states bytes, so saveat-heavy jobs stream while they compute and hold little
+  // memory (final-state-only jobs are unaffected: 10,000 x 24 bytes is far below).
+  int64_t batch_output_bytes = int64_t{16} << 20;
   int64_t max_trajectories = 100000000;
   int64_t max_save_points = 100000;
   int64_t max_output_bytes = int64_t{8} << 30;

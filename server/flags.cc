@@ -19,6 +19,8 @@ ABSL_FLAG(std::string, devices, "auto", "Devices to solve on: auto, cpu or gpu")
 ABSL_FLAG(int, threads, 0, "CPU backend threads (0: every hardware thread)");
 ABSL_FLAG(int64_t, batch_size, 10000, "Default trajectories per batch");
 ABSL_FLAG(int64_t, max_batch_size, 1000000, "Largest batch a request may ask for");
+ABSL_FLAG(int64_t, batch_output_bytes, int64_t{16} << 20,
+          "Default batches are cut to about this many states bytes (saveat-heavy jobs)");
 ABSL_FLAG(int64_t, max_trajectories, 100000000, "Most trajectories per request");
 ABSL_FLAG(int64_t, max_save_points, 100000, "Most save points per trajectory");
 ABSL_FLAG(int64_t, max_output_bytes, int64_t{8} << 30, "Most states bytes per request");
@@ -45,6 +47,7 @@ constexpr const char* kFlagNames[] = {"address",
                                       "threads",
                                       "batch_size",
                                       "max_batch_size",
+                                      "batch_output_bytes",
                                       "max_trajectories",
                                       "max_save_points",
                                       "max_output_bytes",
@@ -87,6 +90,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.threads = absl::GetFlag(FLAGS_threads);
   c.default_batch_size = absl::GetFlag(FLAGS_batch_size);
   c.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
+  c.batch_output_bytes = absl::GetFlag(FLAGS_batch_output_bytes);
   c.max_trajectories = absl::GetFlag(FLAGS_max_trajectories);
   c.max_save_points = absl::GetFlag(FLAGS_max_save_points);
   c.max_output_bytes = absl::GetFlag(FLAGS_max_output_bytes);
@@ -104,6 +108,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   };
   for (const auto& [name, v] : {std::pair<const char*, int64_t>{"batch_size", c.default_batch_size},
                                 {"max_batch_size", c.max_batch_size},
+                                {"batch_output_bytes", c.batch_output_bytes},
                                 {"max_trajectories", c.max_trajectories},
                                 {"max_save_points", c.max_save_points},
                                 {"max_output_bytes", c.max_output_bytes},

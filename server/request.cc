@@ -304,7 +304,12 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
   }
 
   if (req.batch_size() < 0) return Invalid("batch_size: must be >= 0");
-  int64_t batch = req.batch_size() == 0 ? config.default_batch_size : req.batch_size();
+  int64_t batch = req.batch_size();
+  if (batch == 0) {
+    batch = config.default_batch_size;
+    if (per_traj > 0)
+      batch = std::min(batch, std::max<int64_t>(1, config.batch_output_bytes / per_traj));
+  }
   batch = std::min(batch, config.max_batch_size);
   spec.batch_size = std::max<int64_t>(1, std::min(batch, n));
   return spec;

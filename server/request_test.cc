@@ -64,6 +64,16 @@ TEST_F(RequestTest, FixedStepAlgorithmsDefaultToNonAdaptive) {
   EXPECT_FALSE(s->options.adaptive);
 }
 
+TEST_F(RequestTest, DefaultBatchesOfSaveatHeavyJobsAreCutToTheOutputTarget) {
+  v1::SolveRequest r = Decay(100000);
+  r.mutable_options()->mutable_saveat()->mutable_range()->set_step(0.001);
+  r.mutable_options()->mutable_saveat()->mutable_range()->set_stop(1);
+  config_.batch_output_bytes = 8008 * 100;  // 1001 saves x 8 bytes = 8008 per trajectory
+  EXPECT_EQ(Build(r)->batch_size, 100);
+  r.set_batch_size(5000);  // an explicit batch size is the client's call
+  EXPECT_EQ(Build(r)->batch_size, 5000);
+}
+
 TEST_F(RequestTest, BatchSizeIsClampedToTheServerMaximumAndTheJob) {
   v1::SolveRequest r = Decay(500);
   r.set_batch_size(10000000);

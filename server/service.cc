@@ -125,6 +125,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::GetServerInfo(grpc::CallbackSer
   v1::ServerLimits* l = info->mutable_limits();
   l->set_default_batch_size(c.default_batch_size);
   l->set_max_batch_size(c.max_batch_size);
+  l->set_batch_output_bytes(c.batch_output_bytes);
   l->set_max_trajectories(c.max_trajectories);
   l->set_max_save_points(c.max_save_points);
   l->set_max_output_bytes(c.max_output_bytes);
