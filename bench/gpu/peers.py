@@ -101,7 +101,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--system", choices=["diffrax", "torchdiffeq"], required=True)
     ap.add_argument("--out", default="")
-    ap.add_argument("--log2", default="10,12,14,16,18,20,22,23")
+    ap.add_argument("--log2", default="10,14,17,20,23")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--cap", type=float, default=6.0, help="seconds per call before stopping")
     ap.add_argument("--budget", type=float, default=150.0, help="seconds for this system")

@@ -39,6 +39,7 @@ case $mode in
     ensolve-gpu-bench --only_multi_gpu --reps=5 --out="$results" 2>&1 | tee "$OUT/ensolve.log"
     ;;
   full)
+    cuda_backend_test 2>&1 | tee "$OUT/test.log" | grep -E '^\[ *(OK|FAILED|SKIPPED|PASSED) |Failure'
     ensolve-gpu-bench --multi_gpu --out="$results" 2>&1 | tee "$OUT/ensolve.log"
     # End to end: ensolved with its GPU workers on loopback, the C++ client beside it.
     {

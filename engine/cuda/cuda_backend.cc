@@ -228,7 +228,7 @@ class CudaBackendImpl : public CudaBackend {
     a.dtmin = static_cast<T>(o.dtmin);
     const bool adaptive = o.adaptive && IsAdaptiveCapable(o.algorithm);
     ENSOLVE_RETURN_IF_ERROR(cuda::LaunchEnsemble(
-        *d_, adaptive ? pm.kernel->adaptive : pm.kernel->fixed, stream_, count, &a));
+        *d_, pm.kernel->solve[adaptive ? 1 : 0][num_save > 0 ? 1 : 0], stream_, count, &a));
     CU_RETURN_IF_ERROR(*d_, cuEventRecord, events_[2], stream_);
     if (rows > 1) {
       ENSOLVE_RETURN_IF_ERROR(

@@ -195,8 +195,15 @@ TEST_F(CudaTest, ReturnCodesMatchCpu) {
     ASSERT_TRUE(g.ok() && h.ok());
     for (int i = 0; i < 5; ++i) {
       EXPECT_EQ(g->retcodes[i], h->retcodes[i]) << AlgorithmName(o.algorithm);
-      EXPECT_EQ(g->stats[i].accepted + g->stats[i].rejected,
-                h->stats[i].accepted + h->stats[i].rejected);
+      // Fixed steps: the same count; adaptive: rounding (FMA on the GPU) may move the
+      // blow-up by a step or two.
+      const int steps_g = g->stats[i].accepted + g->stats[i].rejected;
+      const int steps_h = h->stats[i].accepted + h->stats[i].rejected;
+      if (o.adaptive) {
+        EXPECT_NEAR(steps_g, steps_h, 3);
+      } else {
+        EXPECT_EQ(steps_g, steps_h);
+      }
     }
   }
 }

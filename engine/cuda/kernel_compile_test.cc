@@ -54,7 +54,8 @@ TEST_P(KernelCompileTest, CompilesForEveryAlgorithmAndPrecision) {
       EXPECT_GT(prog->cubin.size(), 1000u);
       if (std::string(GetParam().name) == "Lorenz") {
         std::printf("%s/%s:\n%s\n", AlgorithmName(a), PrecisionName(p), prog->log.c_str());
-        for (const char* k : {"ensolve_fixed", "ensolve_adaptive"}) {
+        for (const char* k : {"ensolve_fixed", "ensolve_adaptive", "ensolve_fixed_saveat",
+                              "ensolve_adaptive_saveat"}) {
           EXPECT_EQ(StackFrame(prog->log, k), 0)
               << k << " " << AlgorithmName(a) << "/" << PrecisionName(p) << ":\n"
               << prog->log;

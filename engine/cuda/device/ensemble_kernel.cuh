@@ -36,30 +36,49 @@ struct Args {
   R t0, t1, dt, abstol, reltol, dtmin;
 };
 
-template <bool kAdaptive>
+// The lane mask of one trajectory per thread. A struct rather than a plain bool so that
+// mask arithmetic stays in predicates (bool & bool promotes to int and back).
+struct Lane {
+  bool v;
+  __device__ __forceinline__ Lane() {}
+  __device__ __forceinline__ Lane(bool b) : v(b) {}  // NOLINT: comparisons are masks
+};
+__device__ __forceinline__ Lane operator&(Lane a, Lane b) { return Lane(a.v && b.v); }
+__device__ __forceinline__ Lane operator|(Lane a, Lane b) { return Lane(a.v || b.v); }
+__device__ __forceinline__ Lane operator!(Lane a) { return Lane(!a.v); }
+__device__ __forceinline__ bool Any(Lane a) { return a.v; }
+template <class T>
+__device__ __forceinline__ T Select(Lane m, T a, T b) {
+  return m.v ? a : b;
+}
+
+// kSaveAt: the launch has save points (false: final state only, and the integrator's
+// dense-output code is compiled out).
+template <bool kSaveAt>
 struct Context {
   using Scalar = R;
   using Real = R;
-  using Mask = bool;
+  using Mask = Lane;
   using Index = int;
 
   R v[alg::kIntegrateVectors][kN];
   R p[kP > 0 ? kP : 1];
   const Args a;  // a copy: its fields are read straight from the parameter bank
   long long traj;
-  unsigned polls;
+  int countdown;  // steps until the next look at the cancel flag
 
-  __device__ __forceinline__ Context(const Args& args, long long i) : a(args), traj(i), polls(0) {}
+  __device__ __forceinline__ Context(const Args& args, long long i)
+      : a(args), traj(i), countdown(256) {}
 
   __device__ __forceinline__ static constexpr int n() { return kN; }
   __device__ __forceinline__ R* vec(int j) { return v[j]; }
   __device__ __forceinline__ void Rhs(R t, const R* u, R* du) { ModelRhs(t, u, p, du); }
-  __device__ __forceinline__ int num_save() const { return a.num_save; }
+  __device__ __forceinline__ int num_save() const { return kSaveAt ? a.num_save : 0; }
   __device__ __forceinline__ R SaveTime(int i) const {
-    return i < a.num_save ? a.saveat[i] : Infinity();
+    return kSaveAt && i < a.num_save ? a.saveat[i] : Infinity();
   }
-  __device__ __forceinline__ void Save(int i, const R* y, bool m) {
-    if (!m) return;
+  __device__ __forceinline__ void Save(int i, const R* y, Lane m) {
+    if (!m.v) return;
     R* dst = a.out + static_cast<long long>(i) * kN * a.count + traj;
 #pragma unroll
     for (int s = 0; s < kN; ++s) dst[s * a.count] = y[s];
@@ -73,10 +92,10 @@ struct Context {
     for (int j = 0; j < kP; ++j) p[j] = static_cast<R>(pp[j]);
     return true;
   }
-  __device__ __forceinline__ bool Retire(bool done, int code, const R* u, int accepted,
+  __device__ __forceinline__ Lane Retire(Lane done, int code, const R* u, int accepted,
                                          int rejected, int rhs_evals) {
-    if (!done) return false;
-    if (a.num_save == 0) Save(0, u, true);
+    if (!done.v) return false;
+    if (num_save() == 0) Save(0, u, true);
     a.retcodes[traj] = static_cast<unsigned char>(code);
     int* st = a.stats + 3 * traj;
     st[0] = accepted;
@@ -84,14 +103,15 @@ struct Context {
     st[2] = rhs_evals;
     return false;
   }
-  // Cancellation: the host sets *cancel from another stream; polled every 256 steps.
+  // Cancellation: the host sets *cancel from another stream; read every 256 steps.
   __device__ __forceinline__ bool Stop() {
-    if ((++polls & 255u) != 0) return false;
-    return *static_cast<const volatile int*>(a.cancel) != 0;
+    if (__builtin_expect(--countdown != 0, 1)) return false;
+    countdown = 256;
+    return __ldcv(a.cancel) != 0;
   }
 };
 
-template <bool kAdaptive>
+template <bool kAdaptive, bool kSaveAt>
 __device__ __forceinline__ void Solve(const Args& a) {
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= a.count) return;
@@ -104,21 +124,22 @@ __device__ __forceinline__ void Solve(const Args& a) {
   o.dtmin = a.dtmin;
   o.max_steps = a.max_steps;
   o.adaptive = kAdaptive;  // a compile-time constant: the other mode's code is dropped
-  Context<kAdaptive> c(a, i);
+  Context<kSaveAt> c(a, i);
   alg::Integrate<ENSOLVE_ALG>(c, o);
 }
 
 }  // namespace ensolve_gen
 
-extern "C" __global__ void __launch_bounds__(ENSOLVE_BLOCK)
-    ensolve_fixed(const ensolve_gen::Args a) {
-  ensolve_gen::Solve<false>(a);
-}
-
-extern "C" __global__ void __launch_bounds__(ENSOLVE_BLOCK)
-    ensolve_adaptive(const ensolve_gen::Args a) {
-  ensolve_gen::Solve<true>(a);
-}
+// The four ensemble kernels: fixed or adaptive steps, final state only or save points.
+#define ENSOLVE_KERNEL(name, adaptive, saveat)                                                  \
+  extern "C" __global__ void __launch_bounds__(ENSOLVE_BLOCK) name(const ensolve_gen::Args a) { \
+    ensolve_gen::Solve<adaptive, saveat>(a);                                                    \
+  }
+ENSOLVE_KERNEL(ensolve_fixed, false, false)
+ENSOLVE_KERNEL(ensolve_adaptive, true, false)
+ENSOLVE_KERNEL(ensolve_fixed_saveat, false, true)
+ENSOLVE_KERNEL(ensolve_adaptive_saveat, true, true)
+#undef ENSOLVE_KERNEL
 
 // out[c][r] = in[r][c] for an rows x cols matrix, through a padded 32x32 shared tile so
 // both the loads and the stores of a warp are contiguous. Block (32, 8).

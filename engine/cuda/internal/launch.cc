@@ -9,17 +9,18 @@ namespace ensolve::cuda {
 
 absl::Status LoadKernel(const Driver& d, const std::string& cubin, LoadedKernel* k) {
   CU_RETURN_IF_ERROR(d, cuModuleLoadData, &k->module, cubin.data());
-  CU_RETURN_IF_ERROR(d, cuModuleGetFunction, &k->fixed, k->module, "ensolve_fixed");
-  CU_RETURN_IF_ERROR(d, cuModuleGetFunction, &k->adaptive, k->module, "ensolve_adaptive");
+  const char* names[2][2] = {{"ensolve_fixed", "ensolve_fixed_saveat"},
+                             {"ensolve_adaptive", "ensolve_adaptive_saveat"}};
+  for (int a = 0; a < 2; ++a) {
+    for (int s = 0; s < 2; ++s) {
+      CUfunction& f = k->solve[a][s];
+      CU_RETURN_IF_ERROR(d, cuModuleGetFunction, &f, k->module, names[a][s]);
+      CU_RETURN_IF_ERROR(d, cuFuncGetAttribute, &k->registers[a][s], CU_FUNC_ATTRIBUTE_NUM_REGS, f);
+      CU_RETURN_IF_ERROR(d, cuFuncGetAttribute, &k->local_bytes[a][s],
+                         CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, f);
+    }
+  }
   CU_RETURN_IF_ERROR(d, cuModuleGetFunction, &k->transpose, k->module, "ensolve_transpose");
-  CU_RETURN_IF_ERROR(d, cuFuncGetAttribute, &k->registers_fixed, CU_FUNC_ATTRIBUTE_NUM_REGS,
-                     k->fixed);
-  CU_RETURN_IF_ERROR(d, cuFuncGetAttribute, &k->registers_adaptive, CU_FUNC_ATTRIBUTE_NUM_REGS,
-                     k->adaptive);
-  CU_RETURN_IF_ERROR(d, cuFuncGetAttribute, &k->local_bytes_fixed,
-                     CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, k->fixed);
-  CU_RETURN_IF_ERROR(d, cuFuncGetAttribute, &k->local_bytes_adaptive,
-                     CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, k->adaptive);
   return absl::OkStatus();
 }
 

@@ -27,9 +27,12 @@ struct LoadedKernel {
   Algorithm algorithm = Algorithm::kTsit5;
   Precision precision = Precision::kFloat64;
   CUmodule module = nullptr;
-  CUfunction fixed = nullptr, adaptive = nullptr, transpose = nullptr;
-  int registers_fixed = 0, registers_adaptive = 0;
-  int local_bytes_fixed = 0, local_bytes_adaptive = 0;  // stack / spills per thread
+  // [adaptive][saveat]: the ensemble kernels for fixed or adaptive steps, final state only
+  // or save points.
+  CUfunction solve[2][2] = {};
+  CUfunction transpose = nullptr;
+  int registers[2][2] = {};
+  int local_bytes[2][2] = {};  // stack / spills per thread
 };
 
 // Loads `cubin` into the current context and looks up the kernels (module, functions and
