@@ -60,8 +60,8 @@ case $mode in
     } > "$OUT/e2e.log" 2>&1
     cat "$OUT/e2e.log"
     {
-      timeout 240 python3 bench/gpu/peers.py --system diffrax --out "$results" --budget 150
-      timeout 200 python3 bench/gpu/peers.py --system torchdiffeq --out "$results" --budget 120
+      timeout 200 python3 bench/gpu/peers.py --system diffrax --out "$results" --budget 140
+      timeout 150 python3 bench/gpu/peers.py --system torchdiffeq --out "$results" --budget 100
     } > "$OUT/peers.log" 2>&1
     cat "$OUT/peers.log"
     ;;
