@@ -62,6 +62,11 @@ TEST_F(RequestTest, FixedStepAlgorithmsDefaultToNonAdaptive) {
   absl::StatusOr<JobSpec> s = Build(r);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_FALSE(s->options.adaptive);
+  r.mutable_options()->set_adaptive(true);  // euler/rk4 have no error estimate
+  EXPECT_THAT(Build(r).status().message(), HasSubstr("options.adaptive: rk4 has no error"));
+  r.mutable_options()->set_algorithm("tsit5");
+  r.mutable_options()->set_adaptive(false);
+  EXPECT_FALSE(Build(r)->options.adaptive);
 }
 
 TEST_F(RequestTest, DefaultBatchesOfSaveatHeavyJobsAreCutToTheOutputTarget) {
