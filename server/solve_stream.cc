@@ -140,7 +140,11 @@ void SolveStream::Pump() {
     const absl::Status failure = job_->failure();
     if (cancelled_) {
       finish = true;
-      const bool expired = call_->deadline() <= std::chrono::system_clock::now();
+      // The client's own deadline timer usually cancels the call a moment before the
+      // server's copy of the deadline passes, so "cancelled just before the deadline" counts
+      // as the deadline.
+      const bool expired =
+          call_->deadline() - std::chrono::system_clock::now() < std::chrono::milliseconds(250);
       status = expired ? grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline exceeded")
                        : grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled");
     } else if (!failure.ok()) {

@@ -19,6 +19,17 @@ double Metric(TestServer& t, const std::string& name,
   return text.ok() ? MetricValue(*text, name, labels) : -1;
 }
 
+// Waits up to a few seconds for `name{labels}` to equal `want`; returns its last value.
+double WaitFor(TestServer& t, const std::string& name,
+               const std::map<std::string, std::string>& labels, double want) {
+  double v = Metric(t, name, labels);
+  for (int i = 0; i < 100 && v != want; ++i) {
+    absl::SleepFor(absl::Milliseconds(30));
+    v = Metric(t, name, labels);
+  }
+  return v;
+}
+
 // Waits until `name` stops changing (the server has settled), up to a few seconds.
 double Settled(TestServer& t, const std::string& name) {
   double last = Metric(t, name);
@@ -58,7 +69,8 @@ TEST(ServiceFlow, ClientCancelDropsRemainingBatches) {
   EXPECT_EQ(completed + cancelled + dropped, total);
   EXPECT_LT(solved, 10 * 1000);
   EXPECT_EQ(Metric(t, "ensolve_queue_depth_batches"), 0);
-  EXPECT_EQ(Metric(t, "ensolve_requests_total", {{"method", "Solve"}, {"code", "cancelled"}}), 1);
+  EXPECT_EQ(WaitFor(t, "ensolve_requests_total", {{"method", "Solve"}, {"code", "cancelled"}}, 1),
+            1);
 
   // The device is free again: a small job runs at once.
   const absl::Time start = absl::Now();
@@ -86,8 +98,9 @@ TEST(ServiceFlow, DeadlineExpiresCleanly) {
   Settled(t, "ensolve_trajectories_solved_total");
   EXPECT_GE(Metric(t, "ensolve_batches_dropped_total"), 80);
   EXPECT_EQ(
-      Metric(t, "ensolve_requests_total", {{"method", "Solve"}, {"code", "deadline_exceeded"}}), 1);
-  EXPECT_EQ(Metric(t, "ensolve_jobs_active"), 0);
+      WaitFor(t, "ensolve_requests_total", {{"method", "Solve"}, {"code", "deadline_exceeded"}}, 1),
+      1);
+  EXPECT_EQ(WaitFor(t, "ensolve_jobs_active", {}, 0), 0);
 }
 
 TEST(ServiceFlow, SlowReaderPausesItsJob) {
