@@ -127,8 +127,9 @@ int SingleGpu(const Flags& f, const Model& model, Tsv& tsv) {
   if (!ceiling.ok())
     std::printf("ceiling kernel unavailable: %s\n", ceiling.status().ToString().c_str());
 
-  std::printf("\n%-8s %-9s %9s %12s %12s %12s %8s %10s %6s\n", "prec", "mode", "N", "kernel_ms",
-              "solve_ms", "ceiling_ms", "k/ceil", "max_diff", "steps");
+  std::printf("\n%-8s %-9s %9s %10s %10s %10s %7s %9s %6s %8s %8s\n", "prec", "mode", "N",
+              "kernel_ms", "solve_ms", "ceil_ms", "k/ceil", "max_diff", "steps", "up_ms",
+              "down_ms");
   for (Precision pr : {Precision::kFloat32, Precision::kFloat64}) {
     for (bool adaptive : {false, true}) {
       const SolveOptions o = Options(pr, adaptive);
@@ -136,12 +137,14 @@ int SingleGpu(const Flags& f, const Model& model, Tsv& tsv) {
         const int64_t n = int64_t{1} << lg;
         const std::vector<double> p = LorenzParams(n);
         const int reps = n < (1 << 16) ? 4 * f.reps : f.reps;
-        std::vector<double> kernel, solve, ceil_ms;
+        std::vector<double> kernel, solve, ceil_ms, up, down;
         absl::StatusOr<BatchResult> r = SolveOnce(b, model, o, p, n);  // warm-up (compile)
         for (int k = 0; k < reps && r.ok(); ++k) {
           r = SolveOnce(b, model, o, p, n);
           kernel.push_back(b.last_timings().kernel_ms);
           solve.push_back(b.last_timings().total_ms);
+          up.push_back(b.last_timings().upload_ms);
+          down.push_back(b.last_timings().download_ms);
         }
         if (!r.ok()) {
           std::printf("solve failed: %s\n", r.status().ToString().c_str());
@@ -170,9 +173,10 @@ int SingleGpu(const Flags& f, const Model& model, Tsv& tsv) {
         int64_t steps = 0;
         for (const TrajectoryStats& st : r->stats) steps = std::max<int64_t>(steps, st.accepted);
         const double km = Median(kernel), sm = Median(solve), cm = Median(ceil_ms);
-        std::printf("%-8s %-9s %9lld %12.3f %12.3f %12.3f %8.2f %10.2e %6lld\n", PrecisionName(pr),
-                    adaptive ? "adaptive" : "fixed", static_cast<long long>(n), km, sm, cm, km / cm,
-                    diff, static_cast<long long>(steps));
+        std::printf("%-8s %-9s %9lld %10.3f %10.3f %10.3f %7.3f %9.2e %6lld %8.3f %8.3f\n",
+                    PrecisionName(pr), adaptive ? "adaptive" : "fixed", static_cast<long long>(n),
+                    km, sm, cm, km / cm, diff, static_cast<long long>(steps), Median(up),
+                    Median(down));
         tsv.Row("ensolve-kernel", pr, adaptive, n, km);
         tsv.Row("ensolve-solve", pr, adaptive, n, sm);
         if (!ceil_ms.empty()) tsv.Row("ceiling", pr, adaptive, n, cm);

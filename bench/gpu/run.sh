@@ -28,6 +28,29 @@ cat "$OUT/gpu.txt"
 results=$OUT/results.tsv
 : > "$results"
 
+# End to end: ensolved with its GPU workers on loopback, the C++ client beside it.
+e2e() {
+  {
+    port_file=$(mktemp)
+    rm -f "$port_file"
+    ensolved --address=127.0.0.1:0 --port_file="$port_file" --devices=gpu --metrics_port=-1 \
+      --max_batch_size=8388608 --max_trajectories=100000000 --max_output_bytes=8589934592 \
+      --log_format=kv >"$OUT/ensolved.err" 2>&1 &
+    server=$!
+    for _ in $(seq 100); do [[ -s $port_file ]] && break; sleep 0.1; done
+    if [[ -s $port_file ]]; then
+      ensolve-e2e-bench --server="127.0.0.1:$(cat "$port_file")" --batch_size=1048576 \
+        --out="$results" "$@"
+    else
+      echo "e2e: skipped (ensolved --devices=gpu did not start)"; tail -5 "$OUT/ensolved.err"
+    fi
+    kill "$server" 2>/dev/null
+    wait "$server" 2>/dev/null
+    rm -f "$OUT/ensolved.err"
+  } > "$OUT/e2e.log" 2>&1
+  cat "$OUT/e2e.log"
+}
+
 case $mode in
   test)
     cuda_backend_test 2>&1 | tee "$OUT/test.log" | grep -E '^\[ *(OK|FAILED|SKIPPED|PASSED) |Failure|error' 
@@ -36,29 +59,15 @@ case $mode in
     python3 -c "import diffrax, torchdiffeq, matplotlib; print('peers importable:', diffrax.__version__)"
     ;;
   multi)
-    ensolve-gpu-bench --only_multi_gpu --reps=5 --out="$results" 2>&1 | tee "$OUT/ensolve.log"
+    cuda_backend_test 2>&1 | tee "$OUT/test.log" | grep -E '^\[ *(OK|FAILED|SKIPPED|PASSED) |Failure'
+    ensolve-gpu-bench --multi_gpu --min_log2=20 --reps=5 --latency_requests=50 \
+      --out="$results" 2>&1 | tee "$OUT/ensolve.log"
+    e2e --min_log2=20 --reps=2 --latency_requests=20
     ;;
   full)
     cuda_backend_test 2>&1 | tee "$OUT/test.log" | grep -E '^\[ *(OK|FAILED|SKIPPED|PASSED) |Failure'
     ensolve-gpu-bench --multi_gpu --out="$results" 2>&1 | tee "$OUT/ensolve.log"
-    # End to end: ensolved with its GPU workers on loopback, the C++ client beside it.
-    {
-      port_file=$(mktemp)
-      rm -f "$port_file"
-      ensolved --address=127.0.0.1:0 --port_file="$port_file" --devices=gpu --metrics_port=-1 \
-        --max_batch_size=8388608 --max_trajectories=100000000 --max_output_bytes=8589934592 &
-      server=$!
-      for _ in $(seq 100); do [[ -s $port_file ]] && break; sleep 0.1; done
-      if [[ -s $port_file ]]; then
-        ensolve-e2e-bench --server="127.0.0.1:$(cat "$port_file")" --batch_size=1048576 \
-          --out="$results"
-      else
-        echo "e2e: skipped (ensolved --devices=gpu did not start: no GPU worker in this build?)"
-      fi
-      kill "$server" 2>/dev/null
-      wait "$server" 2>/dev/null
-    } > "$OUT/e2e.log" 2>&1
-    cat "$OUT/e2e.log"
+    e2e
     {
       timeout 200 python3 bench/gpu/peers.py --system diffrax --out "$results" --budget 140
       timeout 150 python3 bench/gpu/peers.py --system torchdiffeq --out "$results" --budget 100

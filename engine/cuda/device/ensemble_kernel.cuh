@@ -103,11 +103,15 @@ struct Context {
     st[2] = rhs_evals;
     return false;
   }
-  // Cancellation: the host sets *cancel from another stream; read every 256 steps.
+  // Cancellation: the host sets *cancel from another stream; read every 256 steps. A
+  // cancelled thread exits on the spot (the host discards the whole batch), so to the
+  // integrator Stop() is always false and its check compiles away.
   __device__ __forceinline__ bool Stop() {
-    if (__builtin_expect(--countdown != 0, 1)) return false;
-    countdown = 256;
-    return __ldcv(a.cancel) != 0;
+    if (__builtin_expect(--countdown == 0, 0)) {
+      countdown = 256;
+      if (__ldcv(a.cancel) != 0) asm volatile("exit;");
+    }
+    return false;
   }
 };
 
