@@ -138,7 +138,9 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
   };
   std::vector<Case> cases;
   for (Precision pr : {Precision::kFloat32, Precision::kFloat64}) {
-    const double round = pr == Precision::kFloat32 ? 2e-4 : 1e-10;
+    // Rounding differs (the GPU contracts to FMA), and Lorenz amplifies it over t in
+    // [0, 1]; float32 is also checked against float64 below.
+    const double round = pr == Precision::kFloat32 ? 2e-3 : 1e-10;
     cases.push_back({Fixed(Algorithm::kEuler, 1, 1e-3, pr), round});
     cases.push_back({Fixed(Algorithm::kRK4, 1, 1e-3, pr), round});
     cases.push_back({Fixed(Algorithm::kTsit5, 1, 1e-3, pr), round});
@@ -180,6 +182,24 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
     }
     EXPECT_LT(worst, c.bound);
     EXPECT_LE(worst_steps, 3);
+    if (c.o.precision == Precision::kFloat32) {
+      // The GPU's float32 error against a float64 solve is the CPU's, give or take.
+      SolveOptions o64 = c.o;
+      o64.precision = Precision::kFloat64;
+      auto ref = Run(*cpu_, *model, o64, in);
+      ASSERT_TRUE(ref.ok());
+      double err_gpu = 0, err_cpu = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        for (int k = 0; k < g->num_save; ++k) {
+          for (int s = 0; s < 3; ++s) {
+            const double want = ref->state(i, k, s), scale = 1 + std::abs(want);
+            err_gpu = std::max(err_gpu, std::abs(g->state(i, k, s) - want) / scale);
+            err_cpu = std::max(err_cpu, std::abs(h->state(i, k, s) - want) / scale);
+          }
+        }
+      }
+      EXPECT_LE(err_gpu, 3 * err_cpu + 1e-6) << "cpu float32 error " << err_cpu;
+    }
   }
 }
 
