@@ -59,10 +59,10 @@ case $mode in
     python3 -c "import diffrax, torchdiffeq, matplotlib; print('peers importable:', diffrax.__version__)"
     ;;
   multi)
-    cuda_backend_test 2>&1 | tee "$OUT/test.log" | grep -E '^\[ *(OK|FAILED|SKIPPED|PASSED) |Failure'
-    ensolve-gpu-bench --multi_gpu --min_log2=20 --reps=5 --latency_requests=50 \
-      --out="$results" 2>&1 | tee "$OUT/ensolve.log"
-    e2e --min_log2=20 --reps=2 --latency_requests=20
+    cuda_backend_test --gtest_filter='*EveryDevice*' 2>&1 | tee "$OUT/test.log" |
+      grep -E '^\[ *(OK|FAILED|SKIPPED|PASSED) |Failure'
+    ensolve-gpu-bench --only_multi_gpu --reps=5 --out="$results" 2>&1 | tee "$OUT/ensolve.log"
+    e2e --min_log2=20 --max_log2=23 --reps=2 --latency_requests=20
     ;;
   full)
     cuda_backend_test 2>&1 | tee "$OUT/test.log" | grep -E '^\[ *(OK|FAILED|SKIPPED|PASSED) |Failure'
