@@ -53,7 +53,15 @@ TEST_P(KernelCompileTest, CompilesForEveryAlgorithmAndPrecision) {
                              << src;
       EXPECT_GT(prog->cubin.size(), 1000u);
       if (std::string(GetParam().name) == "Lorenz") {
-        std::printf("%s/%s:\n%s\n", AlgorithmName(a), PrecisionName(p), prog->log.c_str());
+        for (const char* k : {"ensolve_fixed", "ensolve_adaptive"}) {
+          const std::regex used(std::string("Compiling entry function '") + k +
+                                "'[^\\n]*\\n[^\\n]*\\n[^\\n]*\\n[^\\n]*Used (\\d+) registers");
+          std::smatch m;
+          if (std::regex_search(prog->log, m, used)) {
+            std::printf("%s %s/%s: %s registers\n", k, AlgorithmName(a), PrecisionName(p),
+                        m[1].str().c_str());
+          }
+        }
         for (const char* k : {"ensolve_fixed", "ensolve_adaptive", "ensolve_fixed_saveat",
                               "ensolve_adaptive_saveat"}) {
           EXPECT_EQ(StackFrame(prog->log, k), 0)
