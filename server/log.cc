@@ -29,19 +29,8 @@ const char* LevelName(LogLevel level) {
   return "info";
 }
 
-// key=value values are quoted when they hold spaces, quotes, '=' or control characters.
-void AppendKvValue(std::string* out, absl::string_view v) {
-  bool plain = !v.empty();
-  for (char c : v) {
-    if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) {
-    out->append(v.data(), v.size());
-    return;
-  }
+// A JSON string literal: quotes, backslashes and control characters escaped.
+void AppendJsonString(std::string* out, absl::string_view v) {
   out->push_back('"');
   for (char c : v) {
     switch (c) {
@@ -68,31 +57,20 @@ void AppendKvValue(std::string* out, absl::string_view v) {
   out->push_back('"');
 }
 
-void AppendJsonString(std::string* out, absl::string_view v) {
-  out->push_back('"');
+// key=value values are quoted when they hold spaces, quotes, '=' or control characters.
+void AppendKvValue(std::string* out, absl::string_view v) {
+  bool plain = !v.empty();
   for (char c : v) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", c);
-        } else {
-          out->push_back(c);
-        }
+    if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+      plain = false;
+      break;
     }
   }
-  out->push_back('"');
+  if (plain) {
+    out->append(v.data(), v.size());
+    return;
+  }
+  AppendJsonString(out, v);  // the same escapes as JSON strings
 }
 
 }  // namespace
