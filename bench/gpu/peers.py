@@ -105,14 +105,16 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--cap", type=float, default=6.0, help="seconds per call before stopping")
     ap.add_argument("--budget", type=float, default=150.0, help="seconds for this system")
+    ap.add_argument("--modes", default="fixed,adaptive")
+    ap.add_argument("--precisions", default="float32,float64")
     args = ap.parse_args()
     sizes = [1 << int(x) for x in args.log2.split(",")]
     make = diffrax_runner if args.system == "diffrax" else torchdiffeq_runner
     method = {"diffrax": ("tsit5", "tsit5"), "torchdiffeq": ("rk4", "dopri5")}[args.system]
     out = open(args.out, "a") if args.out else None
     start = time.perf_counter()
-    for precision in ("float32", "float64"):
-        for adaptive in (False, True):
+    for precision in args.precisions.split(","):
+        for adaptive in [m == "adaptive" for m in args.modes.split(",")]:
             mode = "adaptive" if adaptive else "fixed"
             try:
                 run = make(precision, adaptive)
@@ -124,7 +126,8 @@ def main():
                 if time.perf_counter() - start > args.budget:
                     print(f"{args.system}: budget spent, stopping", flush=True)
                     break
-                if last * (n / prev_n if last else 1) > args.cap:
+                # Small sizes are launch-bound (flat in N); extrapolate only from long calls.
+                if last > args.cap / 2 or (last > 0.5 and last * n / prev_n > args.cap):
                     break
                 try:
                     call = run(n)

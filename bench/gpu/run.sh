@@ -63,6 +63,8 @@ case $mode in
       grep -E '^\[ *(OK|FAILED|SKIPPED|PASSED) |Failure'
     ensolve-gpu-bench --only_multi_gpu --reps=5 --out="$results" 2>&1 | tee "$OUT/ensolve.log"
     e2e --min_log2=20 --max_log2=23 --reps=2 --latency_requests=20
+    timeout 150 python3 bench/gpu/peers.py --system torchdiffeq --modes fixed --log2 14,17,20 \
+      --reps 2 --cap 20 --budget 120 --out "$results" 2>&1 | tee "$OUT/peers.log"
     ;;
   full)
     cuda_backend_test 2>&1 | tee "$OUT/test.log" | grep -E '^\[ *(OK|FAILED|SKIPPED|PASSED) |Failure'
