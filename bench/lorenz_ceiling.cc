@@ -35,7 +35,8 @@ void SolveOne(T rho, const CeilingOptions& o, T* out) {
   const Lorenz<T> f{rho};
   T u[3] = {1, 0, 0}, k1[3], k2[3], k3[3], k4[3], k5[3], k6[3], k7[3], tmp[3], un[3];
   f(u, k1);
-  T t = 0, h = T(o.dt), qold = T(1e-4);
+  T t = 0, h = T(o.dt);
+  float log_qold = std::log(1e-4f);
   const T t1 = T(o.t1);
   int64_t step = 0;
   while (t < t1) {
@@ -79,10 +80,12 @@ void SolveOne(T rho, const CeilingOptions& o, T* out) {
       }
       const T q = std::sqrt(sum / 3);
       accept = q <= 1;
-      const T q11 = std::pow(q, T(0.14));
+      // PI control with float32 exp/log, as the engine's controller.
+      const float lq = std::log(static_cast<float>(q));
+      const T q11 = std::exp(0.14f * lq);
       if (accept) {
-        const T fac = std::clamp(q11 / std::pow(qold, T(0.08)) / T(0.9), T(0.1), T(5));
-        qold = std::max(q, T(1e-4));
+        const T fac = std::clamp(T(std::exp(0.14f * lq - 0.08f * log_qold)) / T(0.9), T(0.1), T(5));
+        log_qold = std::max(lq, std::log(1e-4f));
         h = h / fac;
       } else {
         h = h / std::min(T(5), q11 / T(0.9));

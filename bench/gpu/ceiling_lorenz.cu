@@ -29,8 +29,6 @@ __device__ __forceinline__ void F(T s, T r, T b, T x, T y, T z, T& dx, T& dy, T&
   dz = x * y - b * z;
 }
 
-__device__ __forceinline__ float Pw(float a, float b) { return powf(a, b); }
-__device__ __forceinline__ double Pw(double a, double b) { return pow(a, b); }
 
 template <class T, bool kAdaptive>
 __device__ __forceinline__ void Lorenz(const double* __restrict__ p, T* __restrict__ out,
@@ -39,7 +37,8 @@ __device__ __forceinline__ void Lorenz(const double* __restrict__ p, T* __restri
   if (i >= n) return;
   using C = Tab<T>;
   const T s = T(p[3 * i]), r = T(p[3 * i + 1]), b = T(p[3 * i + 2]);
-  T x = 1, y = 0, z = 0, t = 0, h = dt, qold = T(1e-4);
+  T x = 1, y = 0, z = 0, t = 0, h = dt;
+  float log_qold = logf(1e-4f);  // PI control in float32 exp/log, as the engine's
   T k1x, k1y, k1z;
   F(s, r, b, x, y, z, k1x, k1y, k1z);
   int steps = 0;
@@ -88,11 +87,12 @@ __device__ __forceinline__ void Lorenz(const double* __restrict__ p, T* __restri
       const T sz = ez / (tol + tol * fmax(fabs(z), fabs(nz)));
       const T q = sqrt((sx * sx + sy * sy + sz * sz) / T(3));
       accept = q <= T(1);
-      const T q11 = Pw(q, T(0.14));
+      const float lq = logf(static_cast<float>(q));
+      const T q11 = expf(0.14f * lq);
       if (accept) {
-        T fac = q11 / Pw(qold, T(0.08));
+        T fac = expf(0.14f * lq - 0.08f * log_qold);
         fac = fmax(T(0.1), fmin(T(5), fac / T(0.9)));
-        qold = fmax(q, T(1e-4));
+        log_qold = fmaxf(lq, logf(1e-4f));
         t = last ? t1 : t + h;
         h = h / fac;
       } else {

@@ -12,20 +12,27 @@ inline constexpr double kBeta2 = 2.0 / 25.0;
 inline constexpr double kQmax = 10.0;
 inline constexpr double kQmin = 0.2;
 inline constexpr double kGamma = 0.9;
-inline constexpr double kQoldInit = 1e-4;
 
 // The step size after a step of size h with scaled error norm q (q <= 1 accepted). Updates
 // qold (the previous accepted error) for accepted lanes. A non-finite q shrinks the step
 // as much as allowed.
+inline constexpr double kLogQoldInit = -9.210340371976184;  // log(1e-4)
+
+// The step size after a step of size h with scaled error norm q (q <= 1 accepted):
+//   accepted: h / clamp(q^β1 / qold^β2 / γ, 1/qmax, 1/qmin), and qold = max(q, 1e-4);
+//   rejected: h / min(1/qmin, q^β1 / γ).
+// A non-finite q shrinks the step as much as allowed. log_qold holds log(qold); the powers
+// are float32 exp/log of it (LowExp, LowLog), the same on every backend.
 template <class S, class R, class M>
-ENSOLVE_HD R NextStepSize(R q, R h, M accept, R& qold) {
-  const R finite_q = Select(IsFinite(q), q, R(S(1e30)));
-  const R q11 = Pow(finite_q, S(kBeta1));
-  R fac = q11 / Pow(qold, S(kBeta2));
-  fac = Max(R(S(1.0 / kQmax)), Min(R(S(1.0 / kQmin)), fac / S(kGamma)));
+ENSOLVE_HD R NextStepSize(R q, R h, M accept, R& log_qold) {
+  const R lq = LowLog(Select(IsFinite(q), q, R(S(1e30))));  // -inf for q = 0
+  const R q11 = LowExp(S(kBeta1) * lq);
+  const R fac =
+      Max(R(S(1.0 / kQmax)),
+          Min(R(S(1.0 / kQmin)), LowExp(S(kBeta1) * lq - S(kBeta2) * log_qold) / S(kGamma)));
   const R hacc = h / fac;
   const R hrej = h / Min(R(S(1.0 / kQmin)), q11 / S(kGamma));
-  qold = Select(accept, Max(finite_q, R(S(kQoldInit))), qold);
+  log_qold = Select(accept, Max(lq, R(S(kLogQoldInit))), log_qold);
   return Select(accept, hacc, hrej);
 }
 

@@ -18,6 +18,10 @@
 
 namespace ensolve::alg {
 
+// LowLog and LowExp compute in float32 whatever the argument's type: for step-size control,
+// which needs no more digits (float64 pow was the costliest operation of a float64 step on a
+// GPU).
+//
 // Lane helpers for one trajectory per thread (GPU) or one trajectory per call (host
 // reference). The CPU backend's pack types provide the same names, found by ADL.
 template <class T>
@@ -39,6 +43,10 @@ ENSOLVE_HD float Max(float a, float b) { return fmaxf(a, b); }
 ENSOLVE_HD double Max(double a, double b) { return fmax(a, b); }
 ENSOLVE_HD bool IsFinite(float x) { return isfinite(x); }
 ENSOLVE_HD bool IsFinite(double x) { return isfinite(x); }
+ENSOLVE_HD float LowLog(float x) { return logf(x); }
+ENSOLVE_HD double LowLog(double x) { return logf(static_cast<float>(x)); }
+ENSOLVE_HD float LowExp(float x) { return expf(x); }
+ENSOLVE_HD double LowExp(double x) { return expf(static_cast<float>(x)); }
 #else
 ENSOLVE_HD float Abs(float x) { return std::fabs(x); }
 ENSOLVE_HD double Abs(double x) { return std::fabs(x); }
@@ -52,6 +60,10 @@ ENSOLVE_HD float Max(float a, float b) { return std::fmax(a, b); }
 ENSOLVE_HD double Max(double a, double b) { return std::fmax(a, b); }
 ENSOLVE_HD bool IsFinite(float x) { return std::isfinite(x); }
 ENSOLVE_HD bool IsFinite(double x) { return std::isfinite(x); }
+ENSOLVE_HD float LowLog(float x) { return std::log(x); }
+ENSOLVE_HD double LowLog(double x) { return std::log(static_cast<float>(x)); }
+ENSOLVE_HD float LowExp(float x) { return std::exp(x); }
+ENSOLVE_HD double LowExp(double x) { return std::exp(static_cast<float>(x)); }
 #endif
 
 // Machine epsilon of the scalar type, without <limits>.

@@ -40,7 +40,7 @@ struct Controls {
 
 template <class R, class I>
 struct LaneState {
-  R t, h, qold, nfixed;
+  R t, h, log_qold, nfixed;
   I accepted, rejected, rhs_evals, save;
 };
 
@@ -78,7 +78,7 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
                            R* u, R* unew, R* err, R* const* k) {
   const int n = c.n();
   st.t = Select(m, R(o.t0), st.t);
-  st.qold = Select(m, R(S(kQoldInit)), st.qold);
+  st.log_qold = Select(m, R(S(kLogQoldInit)), st.log_qold);
   st.nfixed = Select(m, R(S(0)), st.nfixed);
   st.accepted = Select(m, I(0), st.accepted);
   st.rejected = Select(m, I(0), st.rejected);
@@ -197,7 +197,7 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
 
     M too_small = active & !active;  // all false
     if (adaptive) {
-      const R hnew = NextStepSize<S>(q, h, accept, st.qold);
+      const R hnew = NextStepSize<S>(q, h, accept, st.log_qold);
       st.h = Select(active, hnew, st.h);
       const R dtmin = Max(R(o.dtmin), S(4) * eps * Max(Abs(st.t), R(Abs(t1))));
       too_small = active & !(accept & last) & (hnew < dtmin);

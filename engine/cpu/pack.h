@@ -158,6 +158,19 @@ inline Pack<T, W> Pow(const Pack<T, W>& a, T b) {
   ENSOLVE_LANES r.v[l] = std::pow(a.v[l], b);
   return r;
 }
+// float32 log and exp per lane, whatever T (see LowLog in engine/algorithms/hd.h).
+template <class T, int W>
+inline Pack<T, W> LowLog(const Pack<T, W>& a) {
+  Pack<T, W> r;
+  ENSOLVE_LANES r.v[l] = std::log(static_cast<float>(a.v[l]));
+  return r;
+}
+template <class T, int W>
+inline Pack<T, W> LowExp(const Pack<T, W>& a) {
+  Pack<T, W> r;
+  ENSOLVE_LANES r.v[l] = std::exp(static_cast<float>(a.v[l]));
+  return r;
+}
 template <class T, int W>
 inline Pack<T, W> Min(const Pack<T, W>& a, const Pack<T, W>& b) {
   Pack<T, W> r;
