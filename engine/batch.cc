@@ -24,10 +24,10 @@ void BatchResult::Resize(int64_t n, int saves, int states, Precision p) {
   num_states = states;
   precision = p;
   const size_t total = static_cast<size_t>(n) * saves * states;
-  states_f32.assign(p == Precision::kFloat32 ? total : 0, 0.0f);
-  states_f64.assign(p == Precision::kFloat64 ? total : 0, 0.0);
-  retcodes.assign(n, RetCode::kSuccess);
-  stats.assign(n, TrajectoryStats{});
+  states_f32 = HostArray<float>(p == Precision::kFloat32 ? total : 0);
+  states_f64 = HostArray<double>(p == Precision::kFloat64 ? total : 0);
+  retcodes = HostArray<RetCode>(static_cast<size_t>(n));
+  stats = HostArray<TrajectoryStats>(static_cast<size_t>(n));
 }
 
 }  // namespace ensolve

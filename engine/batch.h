@@ -4,11 +4,13 @@
 #define ENSOLVE_ENGINE_BATCH_H_
 
 #include <cstdint>
-#include <vector>
 
+#include "engine/host_array.h"
 #include "engine/solve_options.h"
 
 namespace ensolve {
+
+class Sampler;
 
 // Per-trajectory outcome. Values are part of the wire format (proto RetCode mirrors them).
 enum class RetCode : uint8_t {
@@ -23,12 +25,21 @@ const char* RetCodeName(RetCode r);
 
 // Inputs of `count` trajectories, row-major float64. Each of u0 and p holds either one row
 // shared by all trajectories (rows == 1) or one row per trajectory (rows == count).
+//
+// Either input may instead come from a sampler (engine/sampler.h) of the model's number of
+// states (parameters): row k of the batch is then sampler->Value(first + k, d), where
+// `first` is the batch's first trajectory in the whole ensemble, and the input's pointer
+// and rows are ignored. A backend draws the values where it likes (the CUDA backend draws
+// grid and uniform samples on the device); they are bitwise the sampler's either way.
 struct BatchInputs {
   int64_t count = 0;
   const double* u0 = nullptr;
   int64_t u0_rows = 1;
   const double* p = nullptr;  // may be null when the model has no parameters
   int64_t p_rows = 1;
+  const Sampler* u0_sampler = nullptr;
+  const Sampler* p_sampler = nullptr;
+  int64_t first = 0;  // the ensemble index of trajectory 0 of the batch (for samplers)
 };
 
 struct TrajectoryStats {
@@ -39,21 +50,24 @@ struct TrajectoryStats {
 
 // Results of one batch. states is row-major [trajectory][save point][state], stored as
 // float32 or float64 per `precision` (exactly one of states_f32 / states_f64 is filled).
+// The arrays may live in memory a backend lent (pinned staging of a GPU), which it gets
+// back when the result is destroyed; a result may be moved to and destroyed on any thread.
 struct BatchResult {
   int64_t count = 0;
   int num_save = 0;
   int num_states = 0;
   Precision precision = Precision::kFloat64;
-  std::vector<float> states_f32;
-  std::vector<double> states_f64;
-  std::vector<RetCode> retcodes;
-  std::vector<TrajectoryStats> stats;
+  HostArray<float> states_f32;
+  HostArray<double> states_f64;
+  HostArray<RetCode> retcodes;
+  HostArray<TrajectoryStats> stats;
 
   double state(int64_t traj, int save, int s) const {
     const int64_t i = (traj * num_save + save) * num_states + s;
     return precision == Precision::kFloat32 ? states_f32[i] : states_f64[i];
   }
-  // Allocates every array for `count` trajectories.
+  // Allocates every array for `count` trajectories on the heap, uninitialized (the
+  // backend writes every element).
   void Resize(int64_t count, int num_save, int num_states, Precision precision);
 };
 

@@ -23,6 +23,24 @@ inline double UnitOpen1(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.
 // 53 random bits as a double in (0, 1].
 inline double UnitOpen0(uint64_t h) { return static_cast<double>((h >> 11) + 1) * 0x1.0p-53; }
 
+// The values, one formula each, shared by Value() and Fill() (and mirrored operation for
+// operation by the CUDA backend's device sampler for uniform and grid).
+inline double UniformValue(double lo, double hi, uint64_t h) {
+  return lo + (hi - lo) * UnitOpen1(h);
+}
+// Box-Muller on two independent streams of the same (i, d); `row` is Mix(key, i).
+inline double NormalValue(double mean, double stddev, uint64_t row, int d) {
+  const double u1 = UnitOpen0(Mix(row, 2 * static_cast<uint64_t>(d)));
+  const double u2 = UnitOpen1(Mix(row, 2 * static_cast<uint64_t>(d) + 1));
+  return mean + stddev * (std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2));
+}
+// Point k of n evenly spaced over [lo, hi], the ends exact.
+inline double GridValue(double lo, double hi, int64_t k, int64_t n) {
+  if (n == 1) return lo;
+  if (k == n - 1) return hi;
+  return lo + (hi - lo) * (static_cast<double>(k) / static_cast<double>(n - 1));
+}
+
 absl::Status CheckValues(const std::vector<double>& v, int dims, const char* prefix,
                          const char* name) {
   if (static_cast<int>(v.size()) != dims) {
@@ -101,34 +119,67 @@ absl::StatusOr<Sampler> Sampler::Create(SamplerSpec spec, int dims, const char* 
 double Sampler::Value(int64_t i, int d) const {
   const double a = spec_.a[d], b = spec_.b[d];
   switch (spec_.kind) {
-    case SamplerKind::kUniform: {
-      const uint64_t h = Mix(Mix(key_, static_cast<uint64_t>(i)), static_cast<uint64_t>(d));
-      return a + (b - a) * UnitOpen1(h);
-    }
-    case SamplerKind::kNormal: {
-      // Box-Muller on two independent streams of the same (i, d).
-      const uint64_t row = Mix(key_, static_cast<uint64_t>(i));
-      const double u1 = UnitOpen0(Mix(row, 2 * static_cast<uint64_t>(d)));
-      const double u2 = UnitOpen1(Mix(row, 2 * static_cast<uint64_t>(d) + 1));
-      return a + b * (std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2));
-    }
+    case SamplerKind::kUniform:
+      return UniformValue(a, b, Mix(Mix(key_, static_cast<uint64_t>(i)), static_cast<uint64_t>(d)));
+    case SamplerKind::kNormal:
+      return NormalValue(a, b, Mix(key_, static_cast<uint64_t>(i)), d);
     case SamplerKind::kGrid: {
       // Mixed-radix digits of i (mod size), last dimension fastest.
       int64_t rest = i % size_;
       for (int e = dims_ - 1; e > d; --e) rest /= spec_.points[e];
       const int64_t n = spec_.points[d];
-      const int64_t k = rest % n;
-      if (n == 1) return a;
-      if (k == n - 1) return b;
-      return a + (b - a) * (static_cast<double>(k) / static_cast<double>(n - 1));
+      return GridValue(a, b, rest % n, n);
     }
   }
   return 0.0;
 }
 
+// Value() row by row, with the per-row work done once: the row's hash for the random
+// samplers, and for a grid the digits of `first` once, then counted up like an odometer
+// (each digit wrapping at its number of points is exactly Value()'s i mod size).
 void Sampler::Fill(int64_t first, int64_t count, double* out) const {
-  for (int64_t k = 0; k < count; ++k) {
-    for (int d = 0; d < dims_; ++d) out[k * dims_ + d] = Value(first + k, d);
+  if (count <= 0) return;
+  const int dims = dims_;
+  const double* a = spec_.a.data();
+  const double* b = spec_.b.data();
+  switch (spec_.kind) {
+    case SamplerKind::kUniform:
+      for (int64_t k = 0; k < count; ++k) {
+        const uint64_t row = Mix(key_, static_cast<uint64_t>(first + k));
+        double* o = out + k * dims;
+        for (int d = 0; d < dims; ++d) {
+          o[d] = UniformValue(a[d], b[d], Mix(row, static_cast<uint64_t>(d)));
+        }
+      }
+      return;
+    case SamplerKind::kNormal:
+      for (int64_t k = 0; k < count; ++k) {
+        const uint64_t row = Mix(key_, static_cast<uint64_t>(first + k));
+        double* o = out + k * dims;
+        for (int d = 0; d < dims; ++d) o[d] = NormalValue(a[d], b[d], row, d);
+      }
+      return;
+    case SamplerKind::kGrid: {
+      const int64_t* points = spec_.points.data();
+      std::vector<int64_t> digit(static_cast<size_t>(dims));
+      std::vector<double> value(static_cast<size_t>(dims));
+      int64_t rest = first % size_;
+      for (int d = dims - 1; d >= 0; --d) {
+        digit[d] = rest % points[d];
+        rest /= points[d];
+        value[d] = GridValue(a[d], b[d], digit[d], points[d]);
+      }
+      for (int64_t k = 0; k < count; ++k) {
+        double* o = out + k * dims;
+        for (int d = 0; d < dims; ++d) o[d] = value[d];
+        for (int d = dims - 1; d >= 0; --d) {
+          if (++digit[d] == points[d]) digit[d] = 0;
+          value[d] = GridValue(a[d], b[d], digit[d], points[d]);
+          if (digit[d] != 0) break;  // no carry into the next dimension
+        }
+      }
+      return;
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 #include "engine/sampler.h"
 
 #include <cmath>
+#include <cstring>
 #include <set>
 #include <vector>
 
@@ -112,6 +113,40 @@ TEST(Sampler, GridVisitsEveryPointOnceLastDimensionFastest) {
   EXPECT_EQ(s->Value(14, 0), 1.0);  // endpoints are exact
   EXPECT_EQ(s->Value(14, 1), 20.0);
   EXPECT_EQ(s->Value(15, 1), 10.0);  // wraps around
+}
+
+// Fill() is Value() row by row, bit for bit: random box and normal specs, grids with
+// single points, wrap-around, and a grid whose size saturates, from offsets far in.
+TEST(Sampler, FillIsValueBitForBit) {
+  std::vector<std::pair<SamplerSpec, int>> specs;
+  specs.push_back({Uniform(3), 3});
+  SamplerSpec normal{SamplerKind::kNormal, 11, {1, -2, 0, 5}, {0.5, 3, 0, 1e-3}, {}};
+  specs.push_back({normal, 4});
+  SamplerSpec grid{SamplerKind::kGrid, 0, {10, 0, 8.0 / 3}, {10, 21, 8.0 / 3}, {1, 1000, 1}};
+  specs.push_back({grid, 3});
+  SamplerSpec grid2{SamplerKind::kGrid, 0, {-1, 0.1, 3}, {1, 0.7, 3.5}, {7, 2, 13}};
+  specs.push_back({grid2, 3});
+  SamplerSpec huge{
+      SamplerKind::kGrid, 0, {0, 1, 2}, {1, 2, 3}, {int64_t{1} << 40, 3, int64_t{1} << 30}};
+  specs.push_back({huge, 3});
+  for (const auto& [spec, dims] : specs) {
+    auto s = Sampler::Create(spec, dims);
+    ASSERT_TRUE(s.ok()) << s.status();
+    for (int64_t first : {int64_t{0}, int64_t{1}, int64_t{181}, int64_t{999}, int64_t{1} << 33,
+                          (int64_t{1} << 62) + 12345}) {
+      const int64_t count = 1500;
+      std::vector<double> out(count * dims);
+      s->Fill(first, count, out.data());
+      for (int64_t k = 0; k < count; ++k) {
+        for (int d = 0; d < dims; ++d) {
+          const double want = s->Value(first + k, d);
+          ASSERT_EQ(std::memcmp(&out[k * dims + d], &want, sizeof(double)), 0)
+              << "kind " << static_cast<int>(spec.kind) << " first " << first << " k " << k << " d "
+              << d << ": " << out[k * dims + d] << " vs " << want;
+        }
+      }
+    }
+  }
 }
 
 TEST(Sampler, RejectsBadSpecsNamingTheField) {

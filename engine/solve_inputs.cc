@@ -1,37 +1,64 @@
 #include "engine/solve_inputs.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/sampler.h"
 
 namespace ensolve {
+namespace {
 
-absl::StatusOr<ResolvedInputs> ResolveInputs(const Model& model, const BatchInputs& in) {
+// One input (u0 or p) of `dims` columns: the caller's rows, a sampler's, or the defaults
+// (also for an input without columns when `no_columns_is_default`).
+absl::Status ResolveOne(const char* name, int dims, bool no_columns_is_default,
+                        const double* defaults, const double* data, int64_t rows,
+                        const Sampler* sampler, const BatchInputs& in, bool draw_samples,
+                        const double** out, int64_t* out_rows, const Sampler** out_sampler,
+                        std::vector<double>* scratch) {
+  if (sampler != nullptr && dims > 0) {
+    if (sampler->dims() != dims) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": the sampler has ", sampler->dims(),
+                                                     " dimensions; the model has ", dims));
+    }
+    *out_rows = in.count;
+    if (!draw_samples) {
+      *out = nullptr;
+      *out_sampler = sampler;
+      return absl::OkStatus();
+    }
+    scratch->resize(static_cast<size_t>(in.count) * dims);
+    sampler->Fill(in.first, in.count, scratch->data());
+    *out = scratch->data();
+    return absl::OkStatus();
+  }
+  if (data == nullptr || (no_columns_is_default && dims == 0)) {
+    *out = defaults;
+    *out_rows = 1;
+    return absl::OkStatus();
+  }
+  if (rows != 1 && rows != in.count) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": has ", rows, " rows; expected 1 (shared) or ", in.count, " (one per trajectory)"));
+  }
+  *out = data;
+  *out_rows = rows;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ResolvedInputs> ResolveInputs(const Model& model, const BatchInputs& in,
+                                             bool draw_samples) {
   if (in.count < 0) return absl::InvalidArgumentError("count: must not be negative");
+  if (in.first < 0) return absl::InvalidArgumentError("first: must not be negative");
   ResolvedInputs r;
   r.count = in.count;
-  if (in.u0 == nullptr) {
-    r.u0 = model.state_defaults().data();
-    r.u0_rows = 1;
-  } else {
-    if (in.u0_rows != 1 && in.u0_rows != in.count) {
-      return absl::InvalidArgumentError(absl::StrCat("u0: has ", in.u0_rows,
-                                                     " rows; expected 1 (shared) or ", in.count,
-                                                     " (one per trajectory)"));
-    }
-    r.u0 = in.u0;
-    r.u0_rows = in.u0_rows;
-  }
-  if (in.p == nullptr || model.num_params() == 0) {
-    r.p = model.param_defaults().data();
-    r.p_rows = 1;
-  } else {
-    if (in.p_rows != 1 && in.p_rows != in.count) {
-      return absl::InvalidArgumentError(absl::StrCat("params: has ", in.p_rows,
-                                                     " rows; expected 1 (shared) or ", in.count,
-                                                     " (one per trajectory)"));
-    }
-    r.p = in.p;
-    r.p_rows = in.p_rows;
-  }
+  r.first = in.first;
+  absl::Status s =
+      ResolveOne("u0", model.num_states(), false, model.state_defaults().data(), in.u0, in.u0_rows,
+                 in.u0_sampler, in, draw_samples, &r.u0, &r.u0_rows, &r.u0_sampler, &r.u0_scratch);
+  if (!s.ok()) return s;
+  s = ResolveOne("params", model.num_params(), true, model.param_defaults().data(), in.p, in.p_rows,
+                 in.p_sampler, in, draw_samples, &r.p, &r.p_rows, &r.p_sampler, &r.p_scratch);
+  if (!s.ok()) return s;
   return r;
 }
 

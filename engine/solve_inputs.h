@@ -3,6 +3,8 @@
 #ifndef ENSOLVE_ENGINE_SOLVE_INPUTS_H_
 #define ENSOLVE_ENGINE_SOLVE_INPUTS_H_
 
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "engine/batch.h"
 #include "engine/model/model.h"
@@ -10,17 +12,32 @@
 namespace ensolve {
 
 // BatchInputs with u0 and p always set (pointing at the model's defaults where the caller
-// gave none). Valid while the model and the original inputs live.
+// gave none, or at samples drawn into this object). Valid while the model and the
+// original inputs live. Move-only: the pointers may refer into its own scratch.
 struct ResolvedInputs {
+  ResolvedInputs() = default;
+  ResolvedInputs(ResolvedInputs&&) = default;
+  ResolvedInputs& operator=(ResolvedInputs&&) = default;
+
   int64_t count = 0;
   const double* u0 = nullptr;
   int64_t u0_rows = 1;
   const double* p = nullptr;
   int64_t p_rows = 1;
+  // With draw_samples = false: an input that comes from a sampler keeps it here (its
+  // pointer above is then null, its rows count), for the backend to draw.
+  const Sampler* u0_sampler = nullptr;
+  const Sampler* p_sampler = nullptr;
+  int64_t first = 0;
+
+  std::vector<double> u0_scratch, p_scratch;  // samples drawn on the host
 };
 
-// INVALID_ARGUMENT when a row count is neither 1 nor count, or count < 0.
-absl::StatusOr<ResolvedInputs> ResolveInputs(const Model& model, const BatchInputs& in);
+// INVALID_ARGUMENT when a row count is neither 1 nor count, count < 0, first < 0, or a
+// sampler's dimensions are not the model's. Sampled inputs are drawn on the host unless
+// `draw_samples` is false.
+absl::StatusOr<ResolvedInputs> ResolveInputs(const Model& model, const BatchInputs& in,
+                                             bool draw_samples = true);
 
 }  // namespace ensolve
 

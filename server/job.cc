@@ -7,17 +7,17 @@
 namespace ensolve::server {
 namespace {
 
-// Points `*data`/`*rows` at the rows of trajectories [first, first + count) of `src`.
-void SliceInput(const InputSource& src, int dims, int64_t first, int64_t count,
-                std::vector<double>* scratch, const double** data, int64_t* rows) {
+// Points `*data`/`*rows` (or `*sampler`) at the rows of trajectories [first, first + count)
+// of `src`.
+void SliceInput(const InputSource& src, int dims, int64_t first, int64_t count, const double** data,
+                int64_t* rows, const Sampler** sampler) {
   if (dims == 0) {
     *data = nullptr;
     *rows = 1;
   } else if (src.sampler.has_value()) {
-    scratch->resize(static_cast<size_t>(count * dims));
-    src.sampler->Fill(first, count, scratch->data());
-    *data = scratch->data();
+    *data = nullptr;
     *rows = count;
+    *sampler = &*src.sampler;
   } else if (src.rows == 1) {
     *data = src.values.data();
     *rows = 1;
@@ -29,12 +29,13 @@ void SliceInput(const InputSource& src, int dims, int64_t first, int64_t count,
 
 }  // namespace
 
-void MakeBatchInputs(const JobSpec& spec, int64_t first, int64_t count, BatchInputView* view) {
-  view->inputs.count = count;
-  SliceInput(spec.u0, spec.model->num_states(), first, count, &view->u0_scratch, &view->inputs.u0,
-             &view->inputs.u0_rows);
-  SliceInput(spec.params, spec.model->num_params(), first, count, &view->p_scratch, &view->inputs.p,
-             &view->inputs.p_rows);
+BatchInputs MakeBatchInputs(const JobSpec& spec, int64_t first, int64_t count) {
+  BatchInputs in;
+  in.count = count;
+  in.first = first;
+  SliceInput(spec.u0, spec.model->num_states(), first, count, &in.u0, &in.u0_rows, &in.u0_sampler);
+  SliceInput(spec.params, spec.model->num_params(), first, count, &in.p, &in.p_rows, &in.p_sampler);
+  return in;
 }
 
 Job::Job(std::string id, JobSpec spec)

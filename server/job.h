@@ -49,14 +49,10 @@ struct JobSpec {
   int64_t bytes_per_trajectory() const { return int64_t{num_save()} * num_states() * elem_bytes(); }
 };
 
-// Inputs of one batch in engine form. The pointers refer into the JobSpec (dense inputs)
-// or into `scratch` (sampled inputs), so a BatchInputView must not outlive either.
-struct BatchInputView {
-  BatchInputs inputs;
-  std::vector<double> u0_scratch, p_scratch;
-};
-// Builds the inputs of trajectories [first, first + count) of `spec`.
-void MakeBatchInputs(const JobSpec& spec, int64_t first, int64_t count, BatchInputView* view);
+// The inputs of trajectories [first, first + count) of `spec` in engine form. Dense inputs
+// point into the JobSpec; sampled ones pass the spec's sampler, which the backend draws
+// from (on the device where it can), so the result must not outlive the spec.
+BatchInputs MakeBatchInputs(const JobSpec& spec, int64_t first, int64_t count);
 
 // The results of one batch, handed from a device worker to the job's stream.
 struct BatchOutput {

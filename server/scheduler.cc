@@ -221,9 +221,8 @@ void BatchScheduler::SolveBatch(Worker* w, Job& job, int64_t index) {
   if (!job.cancel_flag().load()) {
     absl::StatusOr<const PreparedModel*> prepared = w->GetPrepared(spec);
     if (prepared.ok()) {
-      BatchInputView view;
-      MakeBatchInputs(spec, first, count, &view);
-      result = w->device.backend->Solve(**prepared, spec.options, view.inputs, &job.cancel_flag());
+      result = w->device.backend->Solve(**prepared, spec.options,
+                                        MakeBatchInputs(spec, first, count), &job.cancel_flag());
     } else {
       result = prepared.status();
     }

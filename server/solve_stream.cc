@@ -183,7 +183,6 @@ bool SolveStream::NextChunkLocked() {
     if (!current_.has_value()) return false;
     cursor_ = 0;
     ++batches_streamed_;
-    for (RetCode r : current_->result.retcodes) ++retcode_counts_[static_cast<int>(r)];
     queue_seconds_ += current_->queue_seconds;
     solve_seconds_ += current_->solve_seconds;
     devices_.insert(current_->device);
@@ -208,6 +207,7 @@ bool SolveStream::NextChunkLocked() {
   static_assert(sizeof(RetCode) == 1, "retcodes travel as one byte each");
   SetTensor(c->mutable_retcodes(), v1::DTYPE_UINT8, {rows}, r.retcodes.data() + cursor_,
             static_cast<size_t>(rows));
+  for (int64_t i = 0; i < rows; ++i) ++retcode_counts_[static_cast<int>(r.retcodes[cursor_ + i])];
   std::vector<int32_t> steps(static_cast<size_t>(rows));
   for (int64_t i = 0; i < rows; ++i) steps[i] = r.stats[cursor_ + i].accepted;
   SetTensor(c->mutable_accepted_steps(), v1::DTYPE_INT32, {rows}, steps.data(), rows * 4);

@@ -87,6 +87,12 @@ class CpuBackend : public Backend {
     BatchResult result;
     result.Resize(inputs.count, NumSavePoints(options), pm.model.num_states(), options.precision);
     if (inputs.count == 0) return result;
+    // Every trajectory's final state, return code and counters are written when it
+    // retires; save points it never reached (it stopped early) read 0.
+    if (!options.saveat.empty()) {
+      result.states_f32.Fill(0.0f);
+      result.states_f64.Fill(0.0);
+    }
     if (options.precision == Precision::kFloat32) {
       Run<float>(pm, options, *resolved, cancel, result.states_f32.data(), result);
     } else {
