@@ -260,6 +260,8 @@ std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precis
   return src;
 }
 
+std::string SamplerKernelSource() { return "#include \"engine/cuda/device/sampler_kernel.cuh\"\n"; }
+
 const std::vector<NamedHeader>& KernelHeaders() {
   static const std::vector<NamedHeader>* headers = [] {
     auto* h = new std::vector<NamedHeader>;

@@ -36,6 +36,12 @@ std::string GenerateModelCode(const Model& model, Precision precision);
 // ensemble_kernel.cuh for their contract).
 std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precision precision);
 
+// The translation unit of the device sampler (engine/cuda/device/sampler_kernel.cuh: the
+// kernels ensolve_sample_uniform and ensolve_sample_grid), and its cubin cache key. It
+// does not depend on any model.
+std::string SamplerKernelSource();
+inline constexpr char kSamplerKernelKey[] = "ensolve_sampler/v1";
+
 // The named headers the kernel source includes (algorithm templates and the device
 // kernel), with their text as embedded at build time.
 const std::vector<NamedHeader>& KernelHeaders();

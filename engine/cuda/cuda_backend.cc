@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -16,6 +18,8 @@
 #include "engine/cuda/internal/device_info.h"
 #include "engine/cuda/internal/driver.h"
 #include "engine/cuda/internal/launch.h"
+#include "engine/cuda/internal/pinned_pool.h"
+#include "engine/sampler.h"
 #include "engine/solve_inputs.h"
 
 namespace ensolve {
@@ -28,6 +32,8 @@ using Clock = std::chrono::steady_clock;
 double Ms(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
+
+size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
 #define ENSOLVE_RETURN_IF_ERROR(expr)    \
   do {                                   \
@@ -61,7 +67,9 @@ class CudaBackendImpl : public CudaBackend {
     d_->cuCtxSetCurrent(ctx_);
     if (stream_ != nullptr) d_->cuStreamSynchronize(stream_);
     for (auto& [key, k] : kernels_) d_->cuModuleUnload(k->module);
-    for (DeviceBuffer* b : {&u0_, &p_, &saveat_, &soa_, &rowmajor_, &retcodes_, &stats_, &flag_}) {
+    if (sampler_module_ != nullptr) d_->cuModuleUnload(sampler_module_);
+    for (DeviceBuffer* b :
+         {&u0_, &p_, &saveat_, &soa_, &rowmajor_, &retcodes_, &stats_, &flag_, &sampler_spec_}) {
       b->Release();
     }
     for (CUevent& e : events_) {
@@ -81,6 +89,12 @@ class CudaBackendImpl : public CudaBackend {
     CU_RETURN_IF_ERROR(*d_, cuStreamCreate, &stream_, CU_STREAM_NON_BLOCKING);
     CU_RETURN_IF_ERROR(*d_, cuStreamCreate, &control_, CU_STREAM_NON_BLOCKING);
     for (CUevent& e : events_) CU_RETURN_IF_ERROR(*d_, cuEventCreate, &e, CU_EVENT_DEFAULT);
+    if (options_.pinned_host_memory) {
+      absl::StatusOr<std::shared_ptr<cuda::PinnedPool>> pool =
+          cuda::PinnedPool::Create(d_, dev_, options_.max_cached_pinned_bytes);
+      if (!pool.ok()) return pool.status();
+      pinned_ = *std::move(pool);
+    }
     return absl::OkStatus();
   }
 
@@ -141,19 +155,35 @@ class CudaBackendImpl : public CudaBackend {
           PrecisionName(pm.kernel->precision), ")"));
     }
     if (cancel != nullptr && cancel->load()) return absl::CancelledError("batch cancelled");
-    absl::StatusOr<ResolvedInputs> resolved = ResolveInputs(pm.model, inputs);
+    // Sampled inputs stay samplers here: Run() draws them on the device where it can.
+    absl::StatusOr<ResolvedInputs> resolved =
+        ResolveInputs(pm.model, inputs, /*draw_samples=*/false);
     if (!resolved.ok()) return resolved.status();
     BatchResult result;
-    result.Resize(inputs.count, NumSavePoints(options), pm.model.num_states(), options.precision);
+    const int num_save = NumSavePoints(options);
+    bool pinned_result = false;
+    if (inputs.count > 0 && pinned_ != nullptr) {
+      pinned_result =
+          LendResult(inputs.count, num_save, pm.model.num_states(), options.precision, &result);
+    } else {
+      result.Resize(inputs.count, num_save, pm.model.num_states(), options.precision);
+    }
     CudaSolveTimings t;
     t.count = inputs.count;
     if (inputs.count > 0) {
       CU_RETURN_IF_ERROR(*d_, cuCtxSetCurrent, ctx_);
+      std::vector<std::shared_ptr<void>> staging;  // host memory that copies read from
       const absl::Status s =
           options.precision == Precision::kFloat32
-              ? Run<float>(pm, options, *resolved, cancel, result.states_f32.data(), result, &t)
-              : Run<double>(pm, options, *resolved, cancel, result.states_f64.data(), result, &t);
-      if (!s.ok()) return s;
+              ? Run<float>(pm, options, *resolved, cancel, result.states_f32.data(), result,
+                           pinned_result, &staging, &t)
+              : Run<double>(pm, options, *resolved, cancel, result.states_f64.data(), result,
+                            pinned_result, &staging, &t);
+      if (!s.ok()) {
+        // Copies may still be in flight from the staging or into the result's memory.
+        d_->cuStreamSynchronize(stream_);
+        return s;
+      }
     }
     t.total_ms = Ms(start, Clock::now());
     absl::MutexLock lock(&mu_);
@@ -162,9 +192,125 @@ class CudaBackendImpl : public CudaBackend {
   }
 
  private:
+  // Points `result`'s arrays into one pooled pinned block: the device copies results
+  // straight into it, and it goes back to the pool when the result (wherever it went) dies.
+  // False when the pool could only lend heap memory.
+  bool LendResult(int64_t count, int num_save, int n, Precision precision, BatchResult* result) {
+    const size_t elems = static_cast<size_t>(count) * num_save * n;
+    const size_t elem_bytes = precision == Precision::kFloat32 ? sizeof(float) : sizeof(double);
+    const size_t stats_at = RoundUp(elems * elem_bytes, 64);
+    const size_t codes_at = RoundUp(stats_at + count * sizeof(TrajectoryStats), 64);
+    bool pinned = false;
+    std::shared_ptr<void> block = pinned_->Get(codes_at + count, &pinned);
+    char* base = static_cast<char*>(block.get());
+    result->count = count;
+    result->num_save = num_save;
+    result->num_states = n;
+    result->precision = precision;
+    if (precision == Precision::kFloat32) {
+      result->states_f32 = HostArray<float>(reinterpret_cast<float*>(base), elems, block);
+    } else {
+      result->states_f64 = HostArray<double>(reinterpret_cast<double*>(base), elems, block);
+    }
+    result->stats = HostArray<TrajectoryStats>(reinterpret_cast<TrajectoryStats*>(base + stats_at),
+                                               count, block);
+    result->retcodes =
+        HostArray<RetCode>(reinterpret_cast<RetCode*>(base + codes_at), count, std::move(block));
+    return pinned;
+  }
+
+  // Puts the `rows` x `dims` float64 values of one input at `dst`, on the stream: the
+  // caller's rows, or rows drawn from `sampler` (on the device for grid and uniform
+  // samplers, else on the host into pinned memory). Host memory that the copies read
+  // stays alive in `staging` until the caller has synchronized the stream.
+  absl::Status PutInput(const double* data, int64_t rows, const Sampler* sampler, int dims,
+                        int64_t first, CUdeviceptr dst, std::vector<std::shared_ptr<void>>* staging,
+                        CudaSolveTimings* t) {
+    const size_t bytes = static_cast<size_t>(rows) * dims * sizeof(double);
+    if (bytes == 0) return absl::OkStatus();
+    if (sampler == nullptr) {
+      CU_RETURN_IF_ERROR(*d_, cuMemcpyHtoDAsync, dst, data, bytes, stream_);
+      return absl::OkStatus();
+    }
+    if (options_.device_sampling && sampler->spec().kind != SamplerKind::kNormal) {
+      ++t->inputs_sampled_on_device;
+      return SampleOnDevice(*sampler, first, rows, dst, staging);
+    }
+    const auto start = Clock::now();
+    std::shared_ptr<void> host = HostBlock(bytes);
+    sampler->Fill(first, rows, static_cast<double*>(host.get()));
+    t->host_sampling_ms += Ms(start, Clock::now());
+    CU_RETURN_IF_ERROR(*d_, cuMemcpyHtoDAsync, dst, host.get(), bytes, stream_);
+    staging->push_back(std::move(host));
+    return absl::OkStatus();
+  }
+
+  // `bytes` of host memory to copy from: pinned when the backend has a pool.
+  std::shared_ptr<void> HostBlock(size_t bytes) {
+    if (pinned_ != nullptr) return pinned_->Get(bytes);
+    return std::shared_ptr<void>(new char[std::max<size_t>(bytes, 1)],
+                                 std::default_delete<char[]>());
+  }
+
+  // Rows [first, first + rows) of `sampler` at `dst`, drawn by the kernels of
+  // engine/cuda/device/sampler_kernel.cuh (bitwise engine/sampler.cc's values).
+  absl::Status SampleOnDevice(const Sampler& sampler, int64_t first, int64_t rows, CUdeviceptr dst,
+                              std::vector<std::shared_ptr<void>>* staging) {
+    ENSOLVE_RETURN_IF_ERROR(LoadSamplerKernels());
+    const SamplerSpec& spec = sampler.spec();
+    int dims = sampler.dims();
+    const size_t d8 = static_cast<size_t>(dims) * 8;
+    // The spec on the device: [lo | hi | points].
+    std::shared_ptr<void> host = HostBlock(3 * d8);
+    char* h = static_cast<char*>(host.get());
+    std::memcpy(h, spec.a.data(), d8);
+    std::memcpy(h + d8, spec.b.data(), d8);
+    if (spec.kind == SamplerKind::kGrid) std::memcpy(h + 2 * d8, spec.points.data(), d8);
+    ENSOLVE_ASSIGN_OR_RETURN(dev, sampler_spec_.Reserve(d_, 3 * d8, "sampler"));
+    CU_RETURN_IF_ERROR(*d_, cuMemcpyHtoDAsync, dev, h, 3 * d8, stream_);
+    staging->push_back(std::move(host));
+    CUdeviceptr out = dst, lo = dev, hi = dev + d8, points = dev + 2 * d8;
+    long long row0 = first, count = rows;
+    const int64_t blocks = (rows + 255) / 256;
+    if (blocks > 2147483647) return absl::InvalidArgumentError("count: too many trajectories");
+    if (spec.kind == SamplerKind::kUniform) {
+      unsigned long long key = SplitMix64(spec.seed);
+      void* params[] = {&out, &lo, &hi, &dims, &key, &row0, &count};
+      CU_RETURN_IF_ERROR(*d_, cuLaunchKernel, sample_uniform_, static_cast<unsigned>(blocks), 1, 1,
+                         256, 1, 1, 0, stream_, params, nullptr);
+    } else {
+      long long size = sampler.size();
+      void* params[] = {&out, &lo, &hi, &points, &dims, &size, &row0, &count};
+      CU_RETURN_IF_ERROR(*d_, cuLaunchKernel, sample_grid_, static_cast<unsigned>(blocks), 1, 1,
+                         256, 1, 1, 0, stream_, params, nullptr);
+    }
+    return absl::OkStatus();
+  }
+
+  // The device sampler's module: compiled once per process and architecture, loaded once
+  // per device, on the first batch that needs it.
+  absl::Status LoadSamplerKernels() {
+    if (sampler_module_ != nullptr) return absl::OkStatus();
+    absl::StatusOr<cuda::CubinLookup> cubin =
+        cuda::GetOrCompileCubin(cuda::kSamplerKernelKey, arch_, cuda::SamplerKernelSource);
+    if (!cubin.ok()) return cubin.status();
+    CUmodule module = nullptr;
+    CU_RETURN_IF_ERROR(*d_, cuModuleLoadData, &module, cubin->program->cubin.data());
+    CUresult r = d_->cuModuleGetFunction(&sample_uniform_, module, "ensolve_sample_uniform");
+    if (r == CUDA_SUCCESS)
+      r = d_->cuModuleGetFunction(&sample_grid_, module, "ensolve_sample_grid");
+    if (r != CUDA_SUCCESS) {
+      d_->cuModuleUnload(module);
+      return cuda::CuStatus(*d_, r, "cuModuleGetFunction");
+    }
+    sampler_module_ = module;
+    return absl::OkStatus();
+  }
+
   template <class T>
   absl::Status Run(const CudaPreparedModel& pm, const SolveOptions& o, const ResolvedInputs& in,
-                   const CancelFlag* cancel, T* out, BatchResult& result, CudaSolveTimings* t) {
+                   const CancelFlag* cancel, T* out, BatchResult& result, bool pinned_result,
+                   std::vector<std::shared_ptr<void>>* staging, CudaSolveTimings* t) {
     const int n = pm.model.num_states(), np = pm.model.num_params();
     const int num_save = static_cast<int>(o.saveat.size());
     const int rows = std::max(num_save, 1) * n;  // output rows per trajectory
@@ -188,11 +334,15 @@ class CudaBackendImpl : public CudaBackend {
     ENSOLVE_ASSIGN_OR_RETURN(flag, flag_.Reserve(d_, sizeof(int), "cancel flag"));
 
     CU_RETURN_IF_ERROR(*d_, cuEventRecord, events_[0], stream_);
-    CU_RETURN_IF_ERROR(*d_, cuMemcpyHtoDAsync, u0, in.u0, u0_bytes, stream_);
-    if (p_bytes > 0) CU_RETURN_IF_ERROR(*d_, cuMemcpyHtoDAsync, p, in.p, p_bytes, stream_);
+    ENSOLVE_RETURN_IF_ERROR(
+        PutInput(in.u0, in.u0_rows, in.u0_sampler, n, in.first, u0, staging, t));
+    ENSOLVE_RETURN_IF_ERROR(PutInput(in.p, in.p_rows, in.p_sampler, np, in.first, p, staging, t));
     if (num_save > 0) {
-      CU_RETURN_IF_ERROR(*d_, cuMemcpyHtoDAsync, save, saveat.data(), saveat.size() * sizeof(T),
-                         stream_);
+      const size_t bytes = saveat.size() * sizeof(T);
+      std::shared_ptr<void> host = HostBlock(bytes);
+      std::memcpy(host.get(), saveat.data(), bytes);
+      CU_RETURN_IF_ERROR(*d_, cuMemcpyHtoDAsync, save, host.get(), bytes, stream_);
+      staging->push_back(std::move(host));
     }
     CU_RETURN_IF_ERROR(*d_, cuMemsetD32Async, flag, 0u, 1, stream_);
     // A cancellation written through the control stream must land after this reset.
@@ -204,6 +354,9 @@ class CudaBackendImpl : public CudaBackend {
       CU_RETURN_IF_ERROR(*d_, cuMemsetD8Async, codes, 0xFF, count, stream_);
       CU_RETURN_IF_ERROR(*d_, cuMemsetD8Async, stats, 0xFF, count * sizeof(TrajectoryStats),
                          stream_);
+    } else if (num_save > 0) {
+      // Save points a trajectory never reaches (it stopped early) read 0, as on the CPU.
+      CU_RETURN_IF_ERROR(*d_, cuMemsetD8Async, soa, 0, out_bytes, stream_);
     }
     CU_RETURN_IF_ERROR(*d_, cuEventRecord, events_[1], stream_);
 
@@ -235,17 +388,29 @@ class CudaBackendImpl : public CudaBackend {
           cuda::LaunchTranspose(*d_, pm.kernel->transpose, stream_, soa, rowmajor, rows, count));
     }
     CU_RETURN_IF_ERROR(*d_, cuEventRecord, events_[3], stream_);
+    auto download = [&]() -> absl::Status {
+      CU_RETURN_IF_ERROR(*d_, cuMemcpyDtoHAsync, out, rowmajor, out_bytes, stream_);
+      CU_RETURN_IF_ERROR(*d_, cuMemcpyDtoHAsync, result.retcodes.data(), codes, count, stream_);
+      CU_RETURN_IF_ERROR(*d_, cuMemcpyDtoHAsync, result.stats.data(), stats,
+                         count * sizeof(TrajectoryStats), stream_);
+      CU_RETURN_IF_ERROR(*d_, cuEventRecord, events_[5], stream_);
+      return absl::OkStatus();
+    };
+    // Into pinned memory the results come back in the same stream right behind the
+    // kernels (a cancelled batch's copies are wasted; the normal case saves a round trip).
+    // A copy into pageable memory would block this thread until the kernel is done, so
+    // those wait until Wait() has forwarded any cancellation.
+    if (pinned_result) ENSOLVE_RETURN_IF_ERROR(download());
     ENSOLVE_RETURN_IF_ERROR(Wait(cancel, flag));
     if (cancel != nullptr && cancel->load()) return absl::CancelledError("batch cancelled");
+    if (!pinned_result) {
+      ENSOLVE_RETURN_IF_ERROR(download());
+      CU_RETURN_IF_ERROR(*d_, cuStreamSynchronize, stream_);
+    }
 
-    const auto download = Clock::now();
-    CU_RETURN_IF_ERROR(*d_, cuMemcpyDtoHAsync, out, rowmajor, out_bytes, stream_);
-    CU_RETURN_IF_ERROR(*d_, cuMemcpyDtoHAsync, result.retcodes.data(), codes, count, stream_);
-    CU_RETURN_IF_ERROR(*d_, cuMemcpyDtoHAsync, result.stats.data(), stats,
-                       count * sizeof(TrajectoryStats), stream_);
-    CU_RETURN_IF_ERROR(*d_, cuStreamSynchronize, stream_);
-    t->download_ms = Ms(download, Clock::now());
     float ms = 0;
+    CU_RETURN_IF_ERROR(*d_, cuEventElapsedTime, &ms, events_[3], events_[5]);
+    t->download_ms = ms;
     CU_RETURN_IF_ERROR(*d_, cuEventElapsedTime, &ms, events_[0], events_[1]);
     t->upload_ms = ms;
     CU_RETURN_IF_ERROR(*d_, cuEventElapsedTime, &ms, events_[1], events_[2]);
@@ -289,9 +454,13 @@ class CudaBackendImpl : public CudaBackend {
   CUcontext ctx_ = nullptr;
   CUstream stream_ = nullptr;   // all of a batch's work
   CUstream control_ = nullptr;  // cancellation writes, concurrent with a running kernel
-  CUevent events_[5] = {};      // start, uploaded, kernel done, transposed, flag reset
+  // start, uploaded, kernel done, transposed, flag reset, downloaded
+  CUevent events_[6] = {};
   absl::flat_hash_map<std::string, std::unique_ptr<cuda::LoadedKernel>> kernels_;
-  DeviceBuffer u0_, p_, saveat_, soa_, rowmajor_, retcodes_, stats_, flag_;
+  DeviceBuffer u0_, p_, saveat_, soa_, rowmajor_, retcodes_, stats_, flag_, sampler_spec_;
+  std::shared_ptr<cuda::PinnedPool> pinned_;  // null without options_.pinned_host_memory
+  CUmodule sampler_module_ = nullptr;         // loaded on the first sampled batch
+  CUfunction sample_uniform_ = nullptr, sample_grid_ = nullptr;
 
   mutable absl::Mutex mu_;
   CudaCompileStats compile_stats_ ABSL_GUARDED_BY(mu_);
@@ -314,7 +483,14 @@ absl::StatusOr<std::unique_ptr<CudaBackend>> NewCudaBackend(int device,
   }
   absl::StatusOr<GpuDeviceInfo> info = cuda::QueryDevice(**d, device);
   if (!info.ok()) return info.status();
-  auto backend = std::make_unique<CudaBackendImpl>(*d, *std::move(info), options);
+  CudaBackendOptions o = options;
+  auto off = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr && std::string(v) == "0";
+  };
+  if (off("ENSOLVE_CUDA_DEVICE_SAMPLING")) o.device_sampling = false;
+  if (off("ENSOLVE_CUDA_PINNED")) o.pinned_host_memory = false;
+  auto backend = std::make_unique<CudaBackendImpl>(*d, *std::move(info), o);
   if (absl::Status s = backend->Init(); !s.ok()) return s;
   return backend;
 }

@@ -48,17 +48,30 @@ struct CudaCompileStats {
 // Where the time of the last Solve() went (milliseconds, wall clock unless said).
 struct CudaSolveTimings {
   int64_t count = 0;
-  double upload_ms = 0;     // host inputs to device (async copies, measured by events)
-  double kernel_ms = 0;     // the ensemble kernel alone (CUDA events)
-  double transpose_ms = 0;  // SoA -> row-major on the device (CUDA events)
-  double download_ms = 0;   // device results into the BatchResult (wall)
-  double total_ms = 0;      // the whole Solve() call (wall)
+  double upload_ms = 0;         // inputs onto the device: copies, or samples drawn there (events)
+  double kernel_ms = 0;         // the ensemble kernel alone (CUDA events)
+  double transpose_ms = 0;      // SoA -> row-major on the device (CUDA events)
+  double download_ms = 0;       // device results into the BatchResult (CUDA events)
+  double total_ms = 0;          // the whole Solve() call (wall)
+  double host_sampling_ms = 0;  // sampled inputs drawn on the host (wall)
+  int inputs_sampled_on_device = 0;  // of u0 and p
 };
 
+// The environment can turn the two speed-ups off (for measurements): ENSOLVE_CUDA_PINNED=0,
+// ENSOLVE_CUDA_DEVICE_SAMPLING=0.
 struct CudaBackendOptions {
   // Tests: fill every device output buffer with 0xFF bytes before each launch (NaN states,
   // invalid return codes, negative counters), so unwritten outputs show.
   bool poison_outputs = false;
+  // Results (and host-side input staging) in pooled pinned host memory, copied at the
+  // bus's full speed: a BatchResult's arrays then live in a block that returns to the pool
+  // when the result is destroyed. Off: heap memory and pageable copies.
+  bool pinned_host_memory = true;
+  // Returned pinned blocks kept for reuse, at most.
+  size_t max_cached_pinned_bytes = size_t{1} << 30;
+  // Inputs from grid and uniform samplers (BatchInputs::u0_sampler, p_sampler) drawn on
+  // the device, bitwise the host's values, instead of drawn on the host and copied over.
+  bool device_sampling = true;
 };
 
 class CudaBackend : public Backend {

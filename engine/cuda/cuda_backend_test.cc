@@ -5,6 +5,7 @@
 #include "engine/cuda/cuda_backend.h"
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <thread>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "engine/cuda/internal/driver.h"
 #include "engine/cuda/test_models.h"
 #include "engine/model/model.h"
+#include "engine/sampler.h"
 #include "gtest/gtest.h"
 
 namespace ensolve {
@@ -352,25 +354,34 @@ TEST_F(CudaTest, OddSizesAndSharedInputsAreFullyWritten) {
   }
 }
 
+// With results in pinned memory (their copies queued behind the kernel) and in heap
+// memory (copied after the wait).
 TEST_F(CudaTest, CancelStopsARunningBatch) {
   auto model = Parse(kLorenz);
   SolveOptions o = Fixed(Algorithm::kTsit5, 1000, 1e-6, Precision::kFloat64);  // 1e9 steps
   o.max_steps = 2000000000;
-  CancelFlag cancel{false};
-  std::thread canceller([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    cancel = true;
-  });
-  const auto start = std::chrono::steady_clock::now();
-  auto r = Run(*gpu_, *model, o, BatchInputs{20000}, &cancel);
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  canceller.join();
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
-  EXPECT_LT(s, 5.0);
-  // The backend is still usable afterwards.
-  auto ok =
-      Run(*gpu_, *model, Fixed(Algorithm::kRK4, 1, 0.01, Precision::kFloat64), BatchInputs{10});
-  EXPECT_TRUE(ok.ok()) << ok.status();
+  CudaBackendOptions heap_opts;
+  heap_opts.pinned_host_memory = false;
+  auto heap = NewCudaBackend(0, heap_opts);
+  ASSERT_TRUE(heap.ok()) << heap.status();
+  for (CudaBackend* b : {gpu_.get(), heap->get()}) {
+    CancelFlag cancel{false};
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      cancel = true;
+    });
+    const auto start = std::chrono::steady_clock::now();
+    auto r = Run(*b, *model, o, BatchInputs{20000}, &cancel);
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    canceller.join();
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
+    EXPECT_LT(s, 5.0);
+    // The backend is still usable afterwards.
+    auto ok =
+        Run(*b, *model, Fixed(Algorithm::kRK4, 1, 0.01, Precision::kFloat64), BatchInputs{10});
+    EXPECT_TRUE(ok.ok()) << ok.status();
+  }
 }
 
 TEST_F(CudaTest, ModulesAreCachedPerDevice) {
@@ -405,6 +416,110 @@ TEST_F(CudaTest, CudaErrorsAreStatuses) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_GT(gpu_->device().total_memory_bytes, 0);
   EXPECT_GE(gpu_->device().compute_capability_major, 7);
+}
+
+// Sampled inputs drawn on the device are bitwise the host sampler's values. Two models
+// that hand their inputs back exactly (one Euler step of 1 from t = 0: x = 0 + 1 * p and
+// u = u0 + 1 * 0), uniform and grid samplers, batches from far into the ensemble, grids
+// that wrap around and one whose size saturates; and the host path (device sampling off,
+// pinned staging) agrees too.
+TEST_F(CudaTest, DeviceSamplesAreBitwiseTheHostSampler) {
+  auto take_p =
+      Parse("state a = 0, b = 0, c = 0\nparam p = 1, q = 1, r = 1\na' = p\nb' = q\nc' = r\n");
+  auto keep_u0 = Parse("state a = 1, b = 1, c = 1\na' = 0\nb' = 0\nc' = 0\n");
+  const SolveOptions o = Fixed(Algorithm::kEuler, 1, 1, Precision::kFloat64);
+  std::vector<SamplerSpec> specs = {
+      {SamplerKind::kUniform, 7, {0, 0, 0}, {10, 28, 8.0 / 3}, {}},
+      {SamplerKind::kUniform, 0xdeadbeefULL, {-5, 1e-300, 3}, {5, 1e300, 3}, {}},
+      {SamplerKind::kGrid, 0, {10, 0, 8.0 / 3}, {10, 21, 8.0 / 3}, {1, 1 << 20, 1}},
+      {SamplerKind::kGrid, 0, {-1, 0.1, 3}, {1, 0.7, 3.5}, {7, 2, 13}},
+      {SamplerKind::kGrid, 0, {0, 1, 2}, {1, 2, 3}, {int64_t{1} << 40, 3, int64_t{1} << 30}},
+  };
+  CudaBackendOptions host_opts;
+  host_opts.device_sampling = false;
+  auto host_sampling = NewCudaBackend(0, host_opts);
+  ASSERT_TRUE(host_sampling.ok()) << host_sampling.status();
+  for (const SamplerSpec& spec : specs) {
+    auto sampler = Sampler::Create(spec, 3);
+    ASSERT_TRUE(sampler.ok()) << sampler.status();
+    for (int64_t first : {int64_t{0}, int64_t{12345}, int64_t{1} << 40}) {
+      const int64_t n = 5000;
+      std::vector<double> want(3 * n);
+      sampler->Fill(first, n, want.data());
+      for (bool params : {true, false}) {
+        BatchInputs in{n};
+        in.first = first;
+        (params ? in.p_sampler : in.u0_sampler) = &*sampler;
+        for (CudaBackend* b : {gpu_.get(), host_sampling->get()}) {
+          auto r = Run(*b, params ? *take_p : *keep_u0, o, in);
+          ASSERT_TRUE(r.ok()) << r.status();
+          EXPECT_EQ(b->last_timings().inputs_sampled_on_device, b == gpu_.get() ? 1 : 0);
+          ASSERT_EQ(r->states_f64.size(), want.size());
+          for (int64_t i = 0; i < 3 * n; ++i) {
+            ASSERT_EQ(std::memcmp(&r->states_f64[i], &want[i], 8), 0)
+                << "kind " << static_cast<int>(spec.kind) << " first " << first << " row " << i / 3
+                << " dim " << i % 3 << ": " << r->states_f64[i] << " vs " << want[i]
+                << (params ? " (params)" : " (u0)") << (b == gpu_.get() ? " device" : " host");
+          }
+        }
+      }
+    }
+  }
+}
+
+// The benchmark's path: Lorenz with rho from a grid sampler gives bitwise the results of
+// the same values passed as a table, in both precisions.
+TEST_F(CudaTest, SampledAndTabulatedInputsGiveTheSameResults) {
+  auto model = Parse(kLorenz);
+  const int64_t n = 100000, first = 3 * n;
+  SamplerSpec spec{SamplerKind::kGrid, 0, {10, 0, 8.0 / 3}, {10, 21, 8.0 / 3}, {1, 4 * n, 1}};
+  auto sampler = Sampler::Create(spec, 3);
+  ASSERT_TRUE(sampler.ok());
+  std::vector<double> p(3 * n);
+  sampler->Fill(first, n, p.data());
+  for (Precision pr : {Precision::kFloat32, Precision::kFloat64}) {
+    const SolveOptions o = Fixed(Algorithm::kTsit5, 1, 1e-3, pr);
+    BatchInputs sampled{n};
+    sampled.p_sampler = &*sampler;
+    sampled.first = first;
+    auto a = Run(*gpu_, *model, o, sampled);
+    auto b = Run(*gpu_, *model, o, BatchInputs{n, nullptr, 1, p.data(), n});
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_TRUE(a->states_f32 == b->states_f32 && a->states_f64 == b->states_f64)
+        << PrecisionName(pr);
+    EXPECT_EQ(a->retcodes, b->retcodes);
+  }
+}
+
+// Results live in the backend's pooled pinned memory, stay valid after the backend is
+// gone, and equal those of a backend without pinned memory. Save points a trajectory
+// never reaches read 0, as on the CPU.
+TEST_F(CudaTest, PinnedResultsOutliveTheBackendAndMatchHeapResults) {
+  auto model = Parse("state u = 1\nu' = u^2\n");  // blows up at t = 1
+  SolveOptions o = Adaptive(2, 1e-6, Precision::kFloat64);
+  o.saveat = {0.5, 1.5, 1.9};
+  auto pinned = NewCudaBackend(0);
+  CudaBackendOptions heap_opts;
+  heap_opts.pinned_host_memory = false;
+  auto heap = NewCudaBackend(0, heap_opts);
+  ASSERT_TRUE(pinned.ok() && heap.ok());
+  auto a = Run(**pinned, *model, o, BatchInputs{100});
+  auto b = Run(**heap, *model, o, BatchInputs{100});
+  auto c = Run(*cpu_, *model, o, BatchInputs{100});
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_TRUE(a->states_f64.borrowed());
+  EXPECT_FALSE(b->states_f64.borrowed());
+  pinned->reset();
+  EXPECT_EQ(a->states_f64, b->states_f64);
+  EXPECT_EQ(a->retcodes, b->retcodes);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(a->stats[i].accepted, b->stats[i].accepted);
+    EXPECT_NE(a->retcodes[i], RetCode::kSuccess);
+    EXPECT_EQ(a->retcodes[i], c->retcodes[i]);
+    EXPECT_EQ(a->state(i, 1, 0), 0.0);
+    EXPECT_EQ(a->state(i, 2, 0), 0.0);
+    EXPECT_EQ(c->state(i, 2, 0), 0.0);
+  }
 }
 
 TEST_F(CudaTest, EveryDeviceGivesTheSameResults) {

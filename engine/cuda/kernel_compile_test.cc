@@ -79,6 +79,17 @@ INSTANTIATE_TEST_SUITE_P(Models, KernelCompileTest,
                                            Case{"EveryFunction", testing::kEveryFunction}),
                          [](const auto& info) { return std::string(info.param.name); });
 
+TEST(Codegen, DeviceSamplerCompiles) {
+  absl::StatusOr<const Nvrtc*> nvrtc = Nvrtc::Get();
+  if (!nvrtc.ok()) GTEST_SKIP() << "NVRTC unavailable: " << nvrtc.status();
+  absl::StatusOr<CompiledProgram> prog =
+      (*nvrtc)->Compile(SamplerKernelSource(), "sampler.cu", KernelHeaders(), "sm_90");
+  ASSERT_TRUE(prog.ok()) << prog.status();
+  for (const char* k : {"ensolve_sample_uniform", "ensolve_sample_grid"}) {
+    EXPECT_NE(prog->log.find(k), std::string::npos) << k << " missing:\n" << prog->log;
+  }
+}
+
 TEST(Codegen, ConstantsAreExactAndDerivativesAreEmitted) {
   std::unique_ptr<Model> model = Parse(testing::kLorenz);
   ASSERT_NE(model, nullptr);

@@ -36,6 +36,8 @@ absl::StatusOr<const Driver*> LoadDriver() {
   ENSOLVE_LOAD(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
   ENSOLVE_LOAD(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2");
   ENSOLVE_LOAD(cuCtxSetCurrent, "cuCtxSetCurrent");
+  ENSOLVE_LOAD(cuCtxPushCurrent, "cuCtxPushCurrent_v2");
+  ENSOLVE_LOAD(cuCtxPopCurrent, "cuCtxPopCurrent_v2");
   ENSOLVE_LOAD(cuMemGetInfo, "cuMemGetInfo_v2");
   ENSOLVE_LOAD(cuStreamCreate, "cuStreamCreate");
   ENSOLVE_LOAD(cuStreamDestroy, "cuStreamDestroy_v2");
