@@ -1,7 +1,15 @@
 #include "client/client.h"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <iterator>
+#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -33,7 +41,167 @@ absl::Status Broken(const Parts&... parts) {
   return absl::InvalidArgumentError(absl::StrCat("Solve stream: ", parts...));
 }
 
+bool TurnedOff(const char* env) {
+  const char* v = std::getenv(env);
+  return v != nullptr && std::string(v) == "0";
+}
+
+// The elements of a tensor's little-endian bytes as T, read one by one: a random-access
+// iterator for vector::insert, which constructs the new elements straight from it (no
+// zero-fill first), widening float32 to double on the way.
+template <class T>
+class LittleEndian {
+ public:
+  using iterator_category = std::random_access_iterator_tag;
+  using value_type = T;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const T*;
+  using reference = T;
+
+  explicit LittleEndian(const char* p) : p_(p) {}
+  T operator*() const {
+    T v;
+    std::memcpy(&v, p_, sizeof(T));
+    return v;
+  }
+  T operator[](difference_type i) const { return *(*this + i); }
+  LittleEndian& operator++() {
+    p_ += sizeof(T);
+    return *this;
+  }
+  LittleEndian operator++(int) {
+    LittleEndian old = *this;
+    p_ += sizeof(T);
+    return old;
+  }
+  LittleEndian& operator--() {
+    p_ -= sizeof(T);
+    return *this;
+  }
+  LittleEndian& operator+=(difference_type n) {
+    p_ += n * static_cast<difference_type>(sizeof(T));
+    return *this;
+  }
+  LittleEndian operator+(difference_type n) const { return LittleEndian(*this) += n; }
+  difference_type operator-(const LittleEndian& o) const {
+    return (p_ - o.p_) / static_cast<difference_type>(sizeof(T));
+  }
+  bool operator==(const LittleEndian& o) const { return p_ == o.p_; }
+  bool operator!=(const LittleEndian& o) const { return p_ != o.p_; }
+  bool operator<(const LittleEndian& o) const { return p_ < o.p_; }
+
+ private:
+  const char* p_;
+};
+
+template <class T, class V>
+void Append(std::vector<V>* v, const std::string& bytes) {
+  v->insert(v->end(), LittleEndian<T>(bytes.data()), LittleEndian<T>(bytes.data() + bytes.size()));
+}
+
+// Messages handed from the thread reading a stream to the one reassembling it. Bounded,
+// so a slow reassembly still slows the reading (and, through gRPC flow control, the
+// server); processed messages come back for reuse.
+class MessageQueue {
+ public:
+  explicit MessageQueue(size_t capacity) : capacity_(capacity) {}
+
+  // A message to read into: a processed one, or a new one.
+  std::unique_ptr<v1::SolveResponse> Spare() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (spare_.empty()) return std::make_unique<v1::SolveResponse>();
+    std::unique_ptr<v1::SolveResponse> m = std::move(spare_.back());
+    spare_.pop_back();
+    return m;
+  }
+  // Waits for room; false when the consumer has stopped (the message is dropped).
+  bool Push(std::unique_ptr<v1::SolveResponse> m) {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return stopped_ || ready_.size() < capacity_; });
+    if (stopped_) return false;
+    ready_.push_back(std::move(m));
+    changed_.notify_all();
+    return true;
+  }
+  // The next message, or null once the producer is done and everything was taken.
+  std::unique_ptr<v1::SolveResponse> Pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return done_ || !ready_.empty(); });
+    if (ready_.empty()) return nullptr;
+    std::unique_ptr<v1::SolveResponse> m = std::move(ready_.front());
+    ready_.pop_front();
+    changed_.notify_all();
+    return m;
+  }
+  void Recycle(std::unique_ptr<v1::SolveResponse> m) {
+    std::lock_guard<std::mutex> lock(mu_);
+    spare_.push_back(std::move(m));
+  }
+  // Producer: no more messages.
+  void Done() {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+    changed_.notify_all();
+  }
+  // Consumer: it takes no more messages (Push fails from now on).
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  const size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<std::unique_ptr<v1::SolveResponse>> ready_;
+  std::vector<std::unique_ptr<v1::SolveResponse>> spare_;
+  bool done_ = false, stopped_ = false;
+};
+
 }  // namespace
+
+ResultAssembler::~ResultAssembler() { JoinPrefault(); }
+
+void ResultAssembler::StartPrefault() {
+#ifdef MADV_POPULATE_WRITE
+  if (TurnedOff("ENSOLVE_CLIENT_PREFAULT")) return;
+  constexpr uintptr_t kPage = 4096;
+  constexpr size_t kPiece = size_t{4} << 20;
+  struct Range {
+    uintptr_t begin, end;
+  };
+  std::vector<Range> pieces;
+  size_t total = 0;
+  auto add = [&](const void* data, size_t bytes) {
+    const uintptr_t b = (reinterpret_cast<uintptr_t>(data) + kPage - 1) & ~(kPage - 1);
+    const uintptr_t e = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kPage - 1);
+    for (uintptr_t p = b; p < e; p += kPiece)
+      pieces.push_back({p, std::min<uintptr_t>(e, p + kPiece)});
+    if (e > b) total += e - b;
+  };
+  add(result_.states.data(), result_.states.capacity() * sizeof(double));
+  add(result_.retcodes.data(), result_.retcodes.capacity());
+  add(result_.accepted_steps.data(), result_.accepted_steps.capacity() * sizeof(int32_t));
+  add(result_.rejected_steps.data(), result_.rejected_steps.capacity() * sizeof(int32_t));
+  if (total < (size_t{16} << 20)) return;  // small results: not worth a thread
+  const size_t threads = std::min<size_t>(4, total / (size_t{16} << 20));
+  for (size_t t = 0; t < threads; ++t) {
+    prefault_.emplace_back([pieces, t, threads] {
+      for (size_t i = t; i < pieces.size(); i += threads) {
+        // Errors (an older kernel) only mean the writes fault the pages in later.
+        madvise(reinterpret_cast<void*>(pieces[i].begin), pieces[i].end - pieces[i].begin,
+                MADV_POPULATE_WRITE);
+      }
+    });
+  }
+#endif
+}
+
+void ResultAssembler::JoinPrefault() {
+  for (std::thread& t : prefault_) t.join();
+  prefault_.clear();
+}
 
 absl::Status ResultAssembler::Add(const v1::SolveResponse& r) {
   switch (r.message_case()) {
@@ -47,11 +215,13 @@ absl::Status ResultAssembler::Add(const v1::SolveResponse& r) {
       result_.num_states = a.state_names_size();
       result_.dtype = a.dtype();
       const size_t n = static_cast<size_t>(a.trajectories());
-      result_.states.assign(n * result_.num_save * result_.num_states, 0.0);
-      result_.retcodes.assign(n, 0);
-      result_.accepted_steps.assign(n, 0);
-      result_.rejected_steps.assign(n, 0);
-      seen_.assign(n, false);
+      // Room for everything, filled as chunks arrive (no zero-fill first), and backed with
+      // memory in the background meanwhile.
+      result_.states.reserve(n * result_.num_save * result_.num_states);
+      result_.retcodes.reserve(n);
+      result_.accepted_steps.reserve(n);
+      result_.rejected_steps.reserve(n);
+      StartPrefault();
       return absl::OkStatus();
     }
     case v1::SolveResponse::kChunk:
@@ -86,28 +256,67 @@ absl::Status ResultAssembler::AddChunk(const v1::ResultChunk& c) {
       static_cast<int64_t>(c.rejected_steps().data().size()) != count * 4) {
     return Broken("chunk tensors have the wrong number of bytes");
   }
-  for (int64_t i = first; i < first + count; ++i) {
-    if (seen_[i]) {
-      return absl::DataLossError(absl::StrCat("Solve stream: trajectory ", i, " arrived twice"));
-    }
-    seen_[i] = true;
+  if (count == 0) return absl::OkStatus();
+  // Every trajectory once: the new range must not overlap any received one.
+  const int64_t end = first + count;
+  auto next = arrived_.lower_bound(first);
+  if (next != arrived_.end() && next->first < end) {
+    return absl::DataLossError(
+        absl::StrCat("Solve stream: trajectory ", next->first, " arrived twice"));
   }
-  double* dst = result_.states.data() + first * per;
-  const char* src = st.data().data();
-  if (elem == 8) {
-    std::memcpy(dst, src, static_cast<size_t>(count * per * 8));
+  auto prev = next == arrived_.begin() ? arrived_.end() : std::prev(next);
+  if (prev != arrived_.end() && prev->second > first) {
+    return absl::DataLossError(absl::StrCat("Solve stream: trajectory ", first, " arrived twice"));
+  }
+  int64_t begin = first, stop = end;
+  if (prev != arrived_.end() && prev->second == first) {
+    begin = prev->first;
+    arrived_.erase(prev);
+  }
+  if (next != arrived_.end() && next->first == end) {
+    stop = next->second;
+    arrived_.erase(next);
+  }
+  arrived_[begin] = stop;
+
+  if (static_cast<int64_t>(result_.retcodes.size()) == first) {
+    // In order (the usual case): append.
+    if (elem == 8) {
+      Append<double>(&result_.states, st.data());
+    } else {
+      Append<float>(&result_.states, st.data());
+    }
+    Append<uint8_t>(&result_.retcodes, c.retcodes().data());
+    Append<int32_t>(&result_.accepted_steps, c.accepted_steps().data());
+    Append<int32_t>(&result_.rejected_steps, c.rejected_steps().data());
   } else {
-    for (int64_t k = 0; k < count * per; ++k) {
-      float f;
-      std::memcpy(&f, src + 4 * k, 4);
-      dst[k] = f;
+    Grow(end);
+    std::copy(LittleEndian<uint8_t>(c.retcodes().data().data()),
+              LittleEndian<uint8_t>(c.retcodes().data().data() + count),
+              result_.retcodes.begin() + first);
+    double* dst = result_.states.data() + first * per;
+    const char* src = st.data().data();
+    if (elem == 8) {
+      std::copy(LittleEndian<double>(src), LittleEndian<double>(src) + count * per, dst);
+    } else {
+      std::copy(LittleEndian<float>(src), LittleEndian<float>(src) + count * per, dst);
     }
+    std::memcpy(result_.accepted_steps.data() + first, c.accepted_steps().data().data(), count * 4);
+    std::memcpy(result_.rejected_steps.data() + first, c.rejected_steps().data().data(), count * 4);
   }
-  std::memcpy(result_.retcodes.data() + first, c.retcodes().data().data(), count);
-  std::memcpy(result_.accepted_steps.data() + first, c.accepted_steps().data().data(), count * 4);
-  std::memcpy(result_.rejected_steps.data() + first, c.rejected_steps().data().data(), count * 4);
   received_ += count;
   return absl::OkStatus();
+}
+
+void ResultAssembler::Grow(int64_t trajectories) {
+  const size_t n = static_cast<size_t>(trajectories);
+  if (result_.retcodes.size() >= n) return;
+  // Chunks usually arrive in order, so this appends; a gap left by a chunk still to come
+  // is zero-filled now and overwritten when it arrives. Within the reserved capacity.
+  result_.states.resize(n * result_.num_save * result_.num_states);
+  result_.retcodes.resize(n);
+  result_.accepted_steps.resize(n);
+  result_.rejected_steps.resize(n);
 }
 
 absl::StatusOr<SolveResult> ResultAssembler::Take() {
@@ -118,6 +327,8 @@ absl::StatusOr<SolveResult> ResultAssembler::Take() {
     return absl::DataLossError(absl::StrCat("Solve stream: ", received_, " of ",
                                             result_.trajectories, " trajectories arrived"));
   }
+  Grow(result_.trajectories);  // a no-op once every trajectory has arrived
+  JoinPrefault();
   return std::move(result_);
 }
 
@@ -136,9 +347,40 @@ Client::Client(std::shared_ptr<grpc::Channel> channel)
 absl::StatusOr<SolveResult> Client::Solve(const v1::SolveRequest& request,
                                           const CallOptions& options) {
   ResultAssembler assembler;
-  absl::Status s = SolveStream(
-      request, [&](const v1::SolveResponse& r) { return assembler.Add(r); }, options);
-  if (!s.ok()) return s;
+  if (TurnedOff("ENSOLVE_CLIENT_PIPELINE")) {
+    absl::Status s = SolveStream(
+        request, [&](const v1::SolveResponse& r) { return assembler.Add(r); }, options);
+    if (!s.ok()) return s;
+    return assembler.Take();
+  }
+  // gRPC's synchronous reader receives on the thread that calls Read(): reading here and
+  // reassembling on another thread keeps the stream moving while chunks are copied.
+  grpc::ClientContext ctx;
+  ApplyOptions(options, &ctx);
+  MessageQueue queue(4);
+  absl::Status add_status;
+  std::thread assembling([&] {
+    while (std::unique_ptr<v1::SolveResponse> m = queue.Pop()) {
+      if (add_status.ok()) {
+        add_status = assembler.Add(*m);
+        if (!add_status.ok()) {
+          ctx.TryCancel();
+          queue.Stop();
+        }
+      }
+      queue.Recycle(std::move(m));
+    }
+  });
+  std::unique_ptr<grpc::ClientReader<v1::SolveResponse>> reader = stub_->Solve(&ctx, request);
+  for (;;) {
+    std::unique_ptr<v1::SolveResponse> m = queue.Spare();
+    if (!reader->Read(m.get()) || !queue.Push(std::move(m))) break;
+  }
+  queue.Done();
+  assembling.join();
+  const grpc::Status status = reader->Finish();
+  if (!add_status.ok()) return add_status;
+  if (!status.ok()) return FromGrpc(status);
   return assembler.Take();
 }
 

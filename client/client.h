@@ -17,8 +17,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -53,8 +55,18 @@ struct SolveResult {
 
 // Builds a SolveResult from the messages of one Solve stream, checking that chunks fit the
 // accepted shape and that every trajectory arrives exactly once.
+//
+// For a large result it asks the kernel, on helper threads, to back the result's arrays
+// with memory as soon as the stream is accepted (Linux: MADV_POPULATE_WRITE), so that the
+// page faults of fresh memory, slow in virtual machines, overlap with the server's first
+// batch instead of holding up each chunk. ENSOLVE_CLIENT_PREFAULT=0 turns that off.
 class ResultAssembler {
  public:
+  ResultAssembler() = default;
+  ~ResultAssembler();
+  ResultAssembler(const ResultAssembler&) = delete;
+  ResultAssembler& operator=(const ResultAssembler&) = delete;
+
   // Feed every message in order. INVALID_ARGUMENT (or DATA_LOSS for a duplicate or missing
   // trajectory) when the stream breaks the API's contract.
   absl::Status Add(const v1::SolveResponse& response);
@@ -64,11 +76,16 @@ class ResultAssembler {
 
  private:
   absl::Status AddChunk(const v1::ResultChunk& chunk);
+  // Sizes the result's arrays for at least `trajectories` rows.
+  void Grow(int64_t trajectories);
+  void StartPrefault();
+  void JoinPrefault();
   bool accepted_ = false;
   bool summarized_ = false;
   int64_t received_ = 0;
-  std::vector<bool> seen_;
+  std::map<int64_t, int64_t> arrived_;  // trajectory ranges received, [first, end), merged
   SolveResult result_;
+  std::vector<std::thread> prefault_;
 };
 
 struct CallOptions {
@@ -92,7 +109,9 @@ class Client {
   }
   explicit Client(std::shared_ptr<grpc::Channel> channel);
 
-  // Solves and returns the whole result.
+  // Solves and returns the whole result. The stream is read on the calling thread and
+  // reassembled on another, so that copying one chunk into the result overlaps with
+  // receiving the next (ENSOLVE_CLIENT_PIPELINE=0: both on the calling thread).
   absl::StatusOr<SolveResult> Solve(const v1::SolveRequest& request,
                                     const CallOptions& options = {});
 
