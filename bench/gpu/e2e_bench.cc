@@ -2,6 +2,12 @@
 // and the C++ client on loopback: parameters drawn on the server by a grid sampler
 // (rho = linspace(0, 21, N) exactly), results streamed back and reassembled. Prints a table
 // and, with --out=FILE, TSV rows (system, precision, mode, n, ms, note) for report.py.
+//
+//   --batch_size=N   trajectories per batch (default 2^20)
+//   --tag=NAME       the TSV rows' system name (default "e2e")
+//   --overhead       the same shapes (3 states, 3 grid-sampled parameters, final state) with
+//                    a right-hand side of zero and one Euler step: everything but the solve
+//   --precisions=float32,float64  --modes=fixed,adaptive   subsets of the table
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -21,6 +27,14 @@ y' = x*(rho - z) - y
 z' = x*y - beta*z
 )";
 
+// Lorenz's shapes with nothing to solve: what the service costs around a kernel.
+constexpr char kZero[] = R"(state x = 1, y = 0, z = 0
+param sigma = 10, rho = 28, beta = 8/3
+x' = 0*sigma
+y' = 0*rho
+z' = 0*beta
+)";
+
 double NowMs() {
   return std::chrono::duration<double, std::milli>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -32,9 +46,10 @@ double Quantile(std::vector<double> v, double q) {
   return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))];
 }
 
-ensolve::v1::SolveRequest Request(int64_t n, bool f32, bool adaptive, int64_t batch_size) {
+ensolve::v1::SolveRequest Request(int64_t n, bool f32, bool adaptive, int64_t batch_size,
+                                  bool overhead) {
   ensolve::v1::SolveRequest req;
-  req.set_model_source(kLorenz);
+  req.set_model_source(overhead ? kZero : kLorenz);
   req.set_trajectories(n);
   req.set_batch_size(batch_size);
   auto* o = req.mutable_options();
@@ -43,7 +58,11 @@ ensolve::v1::SolveRequest Request(int64_t n, bool f32, bool adaptive, int64_t ba
   o->set_t0(0);
   o->set_t1(1);
   o->set_adaptive(adaptive);
-  if (adaptive) {
+  if (overhead) {
+    o->set_algorithm("euler");
+    o->set_adaptive(false);
+    o->set_dt(1);
+  } else if (adaptive) {
     o->set_abstol(1e-6);
     o->set_reltol(1e-6);
   } else {
@@ -59,7 +78,9 @@ ensolve::v1::SolveRequest Request(int64_t n, bool f32, bool adaptive, int64_t ba
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string server = "127.0.0.1:50051", out;
+  std::string server = "127.0.0.1:50051", out, tag = "e2e";
+  std::string precisions = "float32,float64", modes = "fixed,adaptive";
+  bool overhead = false;
   int min_log2 = 10, max_log2 = 23, reps = 3, latency_requests = 100;
   int64_t batch_size = 1 << 20;
   for (int i = 1; i < argc; ++i) {
@@ -76,6 +97,10 @@ int main(int argc, char** argv) {
     if (const char* v = val("--reps")) reps = std::atoi(v);
     if (const char* v = val("--latency_requests")) latency_requests = std::atoi(v);
     if (const char* v = val("--batch_size")) batch_size = std::atoll(v);
+    if (const char* v = val("--tag")) tag = v;
+    if (const char* v = val("--precisions")) precisions = v;
+    if (const char* v = val("--modes")) modes = v;
+    if (a == "--overhead") overhead = true;
   }
   std::ofstream tsv;
   if (!out.empty()) tsv.open(out, std::ios::app);
@@ -85,17 +110,28 @@ int main(int argc, char** argv) {
     std::printf("e2e: no server at %s: %s\n", server.c_str(), info.status().ToString().c_str());
     return 1;
   }
-  std::printf("e2e through ensolved at %s, batch_size %lld\n%s\n", server.c_str(),
-              static_cast<long long>(batch_size), info->ShortDebugString().c_str());
-  std::printf("%-8s %-9s %9s %10s %10s %8s %s\n", "prec", "mode", "N", "wall_ms", "solve_ms",
+  std::printf("e2e through ensolved at %s, batch_size %lld%s\n%s\n", server.c_str(),
+              static_cast<long long>(batch_size),
+              overhead ? ", overhead only (zero right-hand side, one Euler step)" : "",
+              info->ShortDebugString().c_str());
+  // wall: Client::Solve() (the median of --reps after a warm-up). Then one more call
+  // through Client::SolveStream with the reassembly on the reading thread, timed inside:
+  // when SolveAccepted and the first and last chunks arrive, and the time spent in
+  // ResultAssembler::Add. solve: the server's batch time, summed.
+  std::printf("%-8s %-9s %9s %9s | %9s %9s %9s %9s %9s | %9s %7s %s\n", "prec", "mode", "N",
+              "wall_ms", "serial", "accept", "1st_chunk", "last_chunk", "reassembly", "solve_ms",
               "batches", "devices");
   for (bool f32 : {true, false}) {
     for (bool adaptive : {false, true}) {
       const char* prec = f32 ? "float32" : "float64";
       const char* mode = adaptive ? "adaptive" : "fixed";
+      if (precisions.find(prec) == std::string::npos || modes.find(mode) == std::string::npos ||
+          (overhead && adaptive)) {
+        continue;
+      }
       for (int lg = min_log2; lg <= max_log2; ++lg) {
         const int64_t n = int64_t{1} << lg;
-        const auto req = Request(n, f32, adaptive, batch_size);
+        const auto req = Request(n, f32, adaptive, batch_size, overhead);
         std::vector<double> ms;
         ensolve::v1::SolveSummary summary;
         for (int k = 0; k <= reps; ++k) {
@@ -108,21 +144,44 @@ int main(int argc, char** argv) {
           if (k > 0) ms.push_back(NowMs() - t0);
           summary = r->summary;
         }
+        ensolve::ResultAssembler assembler;
+        double t_accept = 0, t_first = -1, t_last = 0, in_handler = 0;
+        const double t0 = NowMs();
+        absl::Status s = client->SolveStream(req, [&](const ensolve::v1::SolveResponse& r) {
+          const double t = NowMs();
+          if (r.has_accepted()) t_accept = t - t0;
+          if (r.has_chunk()) {
+            if (t_first < 0) t_first = t - t0;
+            t_last = t - t0;
+          }
+          absl::Status added = assembler.Add(r);
+          in_handler += NowMs() - t;
+          return added;
+        });
+        const absl::StatusOr<ensolve::SolveResult> serial =
+            s.ok() ? assembler.Take() : absl::StatusOr<ensolve::SolveResult>(s);
+        const double serial_ms = NowMs() - t0;
+        if (!serial.ok()) {
+          std::printf("e2e solve failed: %s\n", serial.status().ToString().c_str());
+          return 1;
+        }
         const double wall = Quantile(ms, 0.5);
         std::string devices;
         for (const auto& d : summary.devices()) devices += d + " ";
-        std::printf("%-8s %-9s %9lld %10.2f %10.2f %8lld %s\n", prec, mode,
-                    static_cast<long long>(n), wall, summary.solve_seconds() * 1e3,
+        std::printf("%-8s %-9s %9lld %9.2f | %9.2f %9.2f %9.2f %9.2f %9.2f | %9.2f %7lld %s\n",
+                    prec, mode, static_cast<long long>(n), wall, serial_ms, t_accept, t_first,
+                    t_last, in_handler, summary.solve_seconds() * 1e3,
                     static_cast<long long>(summary.batches()), devices.c_str());
         if (tsv.is_open()) {
-          tsv << "e2e\t" << prec << '\t' << mode << '\t' << n << '\t' << wall << '\t' << devices
+          tsv << tag << '\t' << prec << '\t' << mode << '\t' << n << '\t' << wall << '\t' << devices
               << '\n';
         }
       }
     }
   }
   for (bool adaptive : {false, true}) {
-    const auto req = Request(1024, true, adaptive, batch_size);
+    if (latency_requests <= 0 || overhead) break;
+    const auto req = Request(1024, true, adaptive, batch_size, false);
     std::vector<double> ms;
     for (int k = 0; k < latency_requests + 5; ++k) {
       const double t0 = NowMs();

@@ -47,8 +47,9 @@ def table(rows, notes):
     out = []
     g = rows.get
     out.append("| precision | mode | N | ensolve kernel | hand-written ceiling | kernel / ceiling |"
-               " ensolve Solve() | end-to-end | diffrax | torchdiffeq | diffrax / kernel |")
-    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+               " ensolve Solve() | Solve(), sampled | end-to-end | end-to-end, 2^18 batches |"
+               " diffrax | torchdiffeq | diffrax / kernel |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     ns = sorted({k[3] for k in rows if k[0] == "ensolve-kernel"})
     for prec in ("float32", "float64"):
         for mode in ("fixed", "adaptive"):
@@ -61,11 +62,32 @@ def table(rows, notes):
                 out.append(
                     f"| {prec} | {mode} | 2^{int(math.log2(n))} | {fmt(k)} | {fmt(c)} | "
                     f"{'—' if r is None else f'{r:.2f}'} | {fmt(g(('ensolve-solve', prec, mode, n)))} | "
-                    f"{fmt(g(('e2e', prec, mode, n)))} | {fmt(dx)} | {fmt(td)} | "
+                    f"{fmt(g(('ensolve-solve-sampled', prec, mode, n)))} | "
+                    f"{fmt(g(('e2e', prec, mode, n)))} | {fmt(g(('e2e-b18', prec, mode, n)))} | "
+                    f"{fmt(dx)} | {fmt(td)} | "
                     f"{'—' if ratio(dx, k) is None else f'{ratio(dx, k):.0f}×'} |")
     out.append("")
     out.append("All times in milliseconds, medians of warm runs. ensolve and the ceiling: Tsit5; "
                "diffrax: Tsit5; torchdiffeq: rk4 (fixed) and dopri5 (adaptive), it has no Tsit5.")
+    goal = [n for n in (1 << 20,) if g(("ensolve-upload", "float32", "fixed", n)) is not None]
+    for n in goal:
+        out.append("")
+        out.append(f"| end-to-end goal, N = 2^{int(math.log2(n))} | precision | mode | kernel | upload |"
+                   " download | kernel + transfer | end-to-end (2^20 / 2^18 batches) | ratio |")
+        out.append("|---|---|---|---:|---:|---:|---:|---:|---:|")
+        for prec in ("float32", "float64"):
+            for mode in ("fixed", "adaptive"):
+                k = g(("ensolve-kernel", prec, mode, n))
+                up = g(("ensolve-upload", prec, mode, n))
+                down = g(("ensolve-download", prec, mode, n))
+                e1, e2 = g(("e2e", prec, mode, n)), g(("e2e-b18", prec, mode, n))
+                if None in (k, up, down):
+                    continue
+                kt = k + up + down
+                best = min(v for v in (e1, e2) if v is not None) if (e1 or e2) else None
+                out.append(f"| | {prec} | {mode} | {fmt(k)} | {fmt(up)} | {fmt(down)} | {fmt(kt)} | "
+                           f"{fmt(e1)} / {fmt(e2)} | "
+                           f"{'—' if best is None else f'{best / kt:.2f}×'} |")
     lat = [(k, v) for k, v in rows.items() if "latency" in k[0]]
     if lat:
         out.append("")
@@ -105,7 +127,9 @@ def plot(rows, path):
         print("no matplotlib: plot skipped", file=sys.stderr)
         return
     systems = [("ensolve-kernel", "ensolve kernel"), ("ceiling", "hand-written CUDA"),
-               ("ensolve-solve", "ensolve Solve()"), ("e2e", "ensolved end-to-end"),
+               ("ensolve-solve", "ensolve Solve()"),
+               ("ensolve-solve-sampled", "ensolve Solve(), inputs sampled on the device"),
+               ("e2e", "ensolved end-to-end"), ("e2e-b18", "ensolved end-to-end, 2^18 batches"),
                ("diffrax", "diffrax (JAX)"), ("torchdiffeq", "torchdiffeq")]
     fig, axes = plt.subplots(2, 2, figsize=(11, 8), sharex=True)
     for ax, (prec, mode) in zip(axes.flat, [("float32", "fixed"), ("float32", "adaptive"),
