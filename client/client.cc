@@ -4,12 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <iterator>
-#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -98,66 +95,6 @@ template <class T, class V>
 void Append(std::vector<V>* v, const std::string& bytes) {
   v->insert(v->end(), LittleEndian<T>(bytes.data()), LittleEndian<T>(bytes.data() + bytes.size()));
 }
-
-// Messages handed from the thread reading a stream to the one reassembling it. Bounded,
-// so a slow reassembly still slows the reading (and, through gRPC flow control, the
-// server); processed messages come back for reuse.
-class MessageQueue {
- public:
-  explicit MessageQueue(size_t capacity) : capacity_(capacity) {}
-
-  // A message to read into: a processed one, or a new one.
-  std::unique_ptr<v1::SolveResponse> Spare() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (spare_.empty()) return std::make_unique<v1::SolveResponse>();
-    std::unique_ptr<v1::SolveResponse> m = std::move(spare_.back());
-    spare_.pop_back();
-    return m;
-  }
-  // Waits for room; false when the consumer has stopped (the message is dropped).
-  bool Push(std::unique_ptr<v1::SolveResponse> m) {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [&] { return stopped_ || ready_.size() < capacity_; });
-    if (stopped_) return false;
-    ready_.push_back(std::move(m));
-    changed_.notify_all();
-    return true;
-  }
-  // The next message, or null once the producer is done and everything was taken.
-  std::unique_ptr<v1::SolveResponse> Pop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [&] { return done_ || !ready_.empty(); });
-    if (ready_.empty()) return nullptr;
-    std::unique_ptr<v1::SolveResponse> m = std::move(ready_.front());
-    ready_.pop_front();
-    changed_.notify_all();
-    return m;
-  }
-  void Recycle(std::unique_ptr<v1::SolveResponse> m) {
-    std::lock_guard<std::mutex> lock(mu_);
-    spare_.push_back(std::move(m));
-  }
-  // Producer: no more messages.
-  void Done() {
-    std::lock_guard<std::mutex> lock(mu_);
-    done_ = true;
-    changed_.notify_all();
-  }
-  // Consumer: it takes no more messages (Push fails from now on).
-  void Stop() {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopped_ = true;
-    changed_.notify_all();
-  }
-
- private:
-  const size_t capacity_;
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::deque<std::unique_ptr<v1::SolveResponse>> ready_;
-  std::vector<std::unique_ptr<v1::SolveResponse>> spare_;
-  bool done_ = false, stopped_ = false;
-};
 
 }  // namespace
 
@@ -347,40 +284,9 @@ Client::Client(std::shared_ptr<grpc::Channel> channel)
 absl::StatusOr<SolveResult> Client::Solve(const v1::SolveRequest& request,
                                           const CallOptions& options) {
   ResultAssembler assembler;
-  if (TurnedOff("ENSOLVE_CLIENT_PIPELINE")) {
-    absl::Status s = SolveStream(
-        request, [&](const v1::SolveResponse& r) { return assembler.Add(r); }, options);
-    if (!s.ok()) return s;
-    return assembler.Take();
-  }
-  // gRPC's synchronous reader receives on the thread that calls Read(): reading here and
-  // reassembling on another thread keeps the stream moving while chunks are copied.
-  grpc::ClientContext ctx;
-  ApplyOptions(options, &ctx);
-  MessageQueue queue(4);
-  absl::Status add_status;
-  std::thread assembling([&] {
-    while (std::unique_ptr<v1::SolveResponse> m = queue.Pop()) {
-      if (add_status.ok()) {
-        add_status = assembler.Add(*m);
-        if (!add_status.ok()) {
-          ctx.TryCancel();
-          queue.Stop();
-        }
-      }
-      queue.Recycle(std::move(m));
-    }
-  });
-  std::unique_ptr<grpc::ClientReader<v1::SolveResponse>> reader = stub_->Solve(&ctx, request);
-  for (;;) {
-    std::unique_ptr<v1::SolveResponse> m = queue.Spare();
-    if (!reader->Read(m.get()) || !queue.Push(std::move(m))) break;
-  }
-  queue.Done();
-  assembling.join();
-  const grpc::Status status = reader->Finish();
-  if (!add_status.ok()) return add_status;
-  if (!status.ok()) return FromGrpc(status);
+  absl::Status s = SolveStream(
+      request, [&](const v1::SolveResponse& r) { return assembler.Add(r); }, options);
+  if (!s.ok()) return s;
   return assembler.Take();
 }
 

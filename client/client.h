@@ -109,9 +109,7 @@ class Client {
   }
   explicit Client(std::shared_ptr<grpc::Channel> channel);
 
-  // Solves and returns the whole result. The stream is read on the calling thread and
-  // reassembled on another, so that copying one chunk into the result overlaps with
-  // receiving the next (ENSOLVE_CLIENT_PIPELINE=0: both on the calling thread).
+  // Solves and returns the whole result.
   absl::StatusOr<SolveResult> Solve(const v1::SolveRequest& request,
                                     const CallOptions& options = {});
 

@@ -98,7 +98,6 @@ case $mode in
         --tag=e2e-nopin-$b $one
       serve_e2e "" "" --batch_size=$b --tag=e2e-overhead-$b --overhead --min_log2=18
     done
-    serve_e2e "ENSOLVE_CLIENT_PIPELINE=0" "" --batch_size=262144 --tag=e2e-nopipe-262144 $one
     serve_e2e "ENSOLVE_CLIENT_PREFAULT=0" "" --batch_size=262144 --tag=e2e-noprefault-262144 $one
     cat "$OUT/e2e.log"
     prev=(.gpu-c/prev/*.tsv)
