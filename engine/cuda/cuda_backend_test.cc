@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/cuda/internal/driver.h"
+#include "engine/cuda/internal/pinned_pool.h"
 #include "engine/cuda/test_models.h"
 #include "engine/model/model.h"
 #include "engine/sampler.h"
@@ -520,6 +521,38 @@ TEST_F(CudaTest, PinnedResultsOutliveTheBackendAndMatchHeapResults) {
     EXPECT_EQ(a->state(i, 2, 0), 0.0);
     EXPECT_EQ(c->state(i, 2, 0), 0.0);
   }
+}
+
+// Blocks come back to the pool and are lent again; past the cap, the blocks that came
+// back longest ago are freed, not the one coming back.
+TEST_F(CudaTest, PinnedPoolReusesAndEvictsTheOldest) {
+  auto d = cuda::Driver::Get();
+  ASSERT_TRUE(d.ok());
+  CUdevice dev = 0;
+  ASSERT_EQ((*d)->cuDeviceGet(&dev, 0), CUDA_SUCCESS);
+  constexpr size_t kMiB = size_t{1} << 20;
+  auto pool = cuda::PinnedPool::Create(*d, dev, 8 * kMiB);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  cuda::PinnedPool& p = **pool;
+  bool pinned = false;
+  {
+    auto a = p.Get(kMiB, &pinned);  // rounded up to 2 MiB
+    ASSERT_TRUE(pinned);
+    auto b = p.Get(2 * kMiB);
+    std::memset(a.get(), 1, 2 * kMiB);
+    std::memset(b.get(), 2, 2 * kMiB);
+  }
+  EXPECT_EQ(p.stats().cached_bytes, 4 * kMiB);
+  EXPECT_EQ(p.stats().pinned_allocations, 2);
+  { auto c = p.Get(2 * kMiB); }  // reused
+  EXPECT_EQ(p.stats().reuses, 1);
+  { auto big = p.Get(6 * kMiB); }  // 4 + 6 > 8: the older 2 MiB block goes
+  EXPECT_EQ(p.stats().cached_bytes, 8 * kMiB);
+  { auto again = p.Get(5 * kMiB); }  // the 6 MiB block stayed cached
+  EXPECT_EQ(p.stats().reuses, 2);
+  EXPECT_EQ(p.stats().pinned_allocations, 3);
+  { auto huge = p.Get(16 * kMiB); }  // larger than the cap: freed at once
+  EXPECT_EQ(p.stats().cached_bytes, 8 * kMiB);
 }
 
 TEST_F(CudaTest, EveryDeviceGivesTheSameResults) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 namespace ensolve::cuda {
 namespace {
@@ -19,7 +20,7 @@ absl::StatusOr<std::shared_ptr<PinnedPool>> PinnedPool::Create(const Driver* d, 
 
 PinnedPool::~PinnedPool() {
   // Every lent block holds a reference to the pool, so all of them are back by now.
-  for (auto& [capacity, p] : free_) Free(p);
+  for (auto& [capacity, cached] : free_) Free(cached.p);
   d_->cuDevicePrimaryCtxRelease(dev_);
 }
 
@@ -33,7 +34,7 @@ std::shared_ptr<void> PinnedPool::Get(size_t bytes, bool* pinned) {
     auto it = free_.lower_bound(want);
     if (it != free_.end() && it->first <= 2 * want + kGranule) {
       capacity = it->first;
-      p = it->second;
+      p = it->second.p;
       free_.erase(it);
       stats_.cached_bytes -= capacity;
       ++stats_.reuses;
@@ -70,15 +71,26 @@ std::shared_ptr<void> PinnedPool::Get(size_t bytes, bool* pinned) {
 }
 
 void PinnedPool::Return(void* p, size_t capacity) {
+  std::vector<void*> evicted;
   {
     absl::MutexLock lock(&mu_);
-    if (stats_.cached_bytes + capacity <= max_cached_) {
-      free_.emplace(capacity, p);
+    if (capacity > max_cached_) {
+      evicted.push_back(p);
+    } else {
+      while (stats_.cached_bytes + capacity > max_cached_) {
+        auto oldest = free_.begin();
+        for (auto it = free_.begin(); it != free_.end(); ++it) {
+          if (it->second.returned < oldest->second.returned) oldest = it;
+        }
+        evicted.push_back(oldest->second.p);
+        stats_.cached_bytes -= oldest->first;
+        free_.erase(oldest);
+      }
+      free_.emplace(capacity, Cached{p, ++returns_});
       stats_.cached_bytes += capacity;
-      return;
     }
   }
-  Free(p);
+  for (void* q : evicted) Free(q);  // outside the lock: cuMemFreeHost is slow
 }
 
 void PinnedPool::Free(void* p) {

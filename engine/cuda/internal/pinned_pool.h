@@ -26,7 +26,8 @@ namespace ensolve::cuda {
 class PinnedPool : public std::enable_shared_from_this<PinnedPool> {
  public:
   // A pool on device `dev` (its primary context is retained for the pool's lifetime)
-  // that keeps at most `max_cached_bytes` of returned blocks for reuse.
+  // that keeps at most `max_cached_bytes` of returned blocks for reuse: a block coming
+  // back evicts the blocks that came back longest ago, so the sizes in use stay cached.
   static absl::StatusOr<std::shared_ptr<PinnedPool>> Create(const Driver* d, CUdevice dev,
                                                             size_t max_cached_bytes);
   ~PinnedPool();
@@ -57,8 +58,13 @@ class PinnedPool : public std::enable_shared_from_this<PinnedPool> {
   const CUcontext ctx_;
   const size_t max_cached_;
 
+  struct Cached {
+    void* p;
+    uint64_t returned;  // when it came back (a counter): the oldest goes first
+  };
   mutable absl::Mutex mu_;
-  std::multimap<size_t, void*> free_ ABSL_GUARDED_BY(mu_);  // by capacity
+  std::multimap<size_t, Cached> free_ ABSL_GUARDED_BY(mu_);  // by capacity
+  uint64_t returns_ ABSL_GUARDED_BY(mu_) = 0;
   Stats stats_ ABSL_GUARDED_BY(mu_);
 };
 
