@@ -15,15 +15,11 @@
 
 #include "bench/lorenz_ceiling.h"
 #include "engine/backend.h"
+#include "engine/testing/lorenz.h"
 
 namespace {
 
-constexpr char kLorenz[] = R"(state x = 1, y = 0, z = 0
-param sigma = 10, rho = 28, beta = 8/3
-x' = sigma*(y - x)
-y' = x*(rho - z) - y
-z' = x*y - beta*z
-)";
+using ensolve::testing::kLorenz;
 
 double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();

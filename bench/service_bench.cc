@@ -28,6 +28,7 @@
 #include "engine/backend.h"
 #include "engine/model/model.h"
 #include "engine/sampler.h"
+#include "engine/testing/lorenz.h"
 #include "ensolve/v1/solver.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "server/log.h"
@@ -36,6 +37,8 @@
 
 namespace ensolve {
 namespace {
+
+using ensolve::testing::kLorenz;
 
 // 16 independent decays: cheap to step, so a dense saveat makes it output-bound.
 constexpr char kDecay16[] = R"(state a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7, h = 8
@@ -57,13 +60,6 @@ m' = -r*m
 n' = -r*n
 o' = -r*o
 p' = -r*p
-)";
-
-constexpr char kLorenz[] = R"(state x = 1, y = 0, z = 0
-param sigma = 10, rho = 28, beta = 8/3
-x' = sigma*(y - x)
-y' = x*(rho - z) - y
-z' = x*y - beta*z
 )";
 
 double Best(int reps, const std::function<void()>& f) {

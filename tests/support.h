@@ -16,19 +16,12 @@
 #include "client/client.h"
 #include "engine/batch.h"
 #include "engine/solve_options.h"
+#include "engine/testing/lorenz.h"
 #include "ensolve/v1/solver.pb.h"
 #include "server/config.h"
 #include "server/server.h"
 
 namespace ensolve::testing {
-
-inline constexpr char kLorenz[] = R"(# Lorenz
-state x = 1, y = 0, z = 0
-param sigma = 10, rho = 28, beta = 8/3
-x' = sigma*(y - x)
-y' = x*(rho - z) - y
-z' = x*y - beta*z
-)";
 
 // Loopback, any free ports, the CPU with 2 threads.
 server::ServerConfig TestConfig();

@@ -17,15 +17,11 @@
 #include <vector>
 
 #include "client/client.h"
+#include "engine/testing/lorenz.h"
 
 namespace {
 
-constexpr char kLorenz[] = R"(state x = 1, y = 0, z = 0
-param sigma = 10, rho = 28, beta = 8/3
-x' = sigma*(y - x)
-y' = x*(rho - z) - y
-z' = x*y - beta*z
-)";
+using ensolve::testing::kLorenz;
 
 // Lorenz's shapes with nothing to solve: what the service costs around a kernel.
 constexpr char kZero[] = R"(state x = 1, y = 0, z = 0

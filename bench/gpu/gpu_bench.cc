@@ -19,16 +19,12 @@
 #include "engine/cuda/cuda_backend.h"
 #include "engine/model/model.h"
 #include "engine/sampler.h"
+#include "engine/testing/lorenz.h"
 
 namespace ensolve::bench {
 namespace {
 
-constexpr char kLorenz[] = R"(state x = 1, y = 0, z = 0
-param sigma = 10, rho = 28, beta = 8/3
-x' = sigma*(y - x)
-y' = x*(rho - z) - y
-z' = x*y - beta*z
-)";
+using ensolve::testing::kLorenz;
 
 struct Flags {
   int min_log2 = 10, max_log2 = 23, reps = 5, latency_requests = 100;

@@ -14,18 +14,14 @@
 #include "engine/cpu/pack.h"
 #include "engine/cpu/tape_eval.h"
 #include "engine/ir/tape.h"
+#include "engine/testing/lorenz.h"
 #include "gtest/gtest.h"
 
 namespace ensolve {
 namespace {
 
-constexpr char kLorenz[] = R"(# Lorenz
-state x = 1, y = 0, z = 0
-param sigma = 10, rho = 28, beta = 8/3
-x' = sigma*(y - x)
-y' = x*(rho - z) - y
-z' = x*y - beta*z
-)";
+using testing::kLorenz;
+using testing::LorenzReference;
 
 std::unique_ptr<Model> Parse(const char* src) {
   auto m = Model::Parse(src);
@@ -64,34 +60,6 @@ SolveOptions Adaptive(double t1, double tol, Precision p) {
   o.abstol = o.reltol = tol;
   o.precision = p;
   return o;
-}
-
-// Lorenz in float64 by an independent route: classic RK4 with a tiny step, compiled code.
-std::vector<std::vector<double>> LorenzReference(double rho, const std::vector<double>& times) {
-  auto f = [rho](const double* u, double* du) {
-    du[0] = 10.0 * (u[1] - u[0]);
-    du[1] = u[0] * (rho - u[2]) - u[1];
-    du[2] = u[0] * u[1] - (8.0 / 3.0) * u[2];
-  };
-  std::vector<std::vector<double>> out;
-  double u[3] = {1, 0, 0}, k1[3], k2[3], k3[3], k4[3], tmp[3];
-  const double h = 1e-5;
-  long step = 0;
-  for (double target : times) {
-    const long steps = std::lround(target / h);
-    for (; step < steps; ++step) {
-      f(u, k1);
-      for (int i = 0; i < 3; ++i) tmp[i] = u[i] + 0.5 * h * k1[i];
-      f(tmp, k2);
-      for (int i = 0; i < 3; ++i) tmp[i] = u[i] + 0.5 * h * k2[i];
-      f(tmp, k3);
-      for (int i = 0; i < 3; ++i) tmp[i] = u[i] + h * k3[i];
-      f(tmp, k4);
-      for (int i = 0; i < 3; ++i) u[i] += h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
-    }
-    out.push_back({u[0], u[1], u[2]});
-  }
-  return out;
 }
 
 double Dist(const BatchResult& r, int64_t traj, int save, const std::vector<double>& ref) {

@@ -15,10 +15,13 @@
 #include "engine/cuda/test_models.h"
 #include "engine/model/model.h"
 #include "engine/sampler.h"
+#include "engine/testing/lorenz.h"
 #include "gtest/gtest.h"
 
 namespace ensolve {
 namespace {
+
+using ensolve::testing::LorenzReference;
 
 using cuda::testing::kLorenz;
 
@@ -70,32 +73,6 @@ class CudaTest : public ::testing::Test {
 };
 
 // Lorenz in float64 by an independent route: classic RK4 with a tiny step.
-std::vector<std::vector<double>> LorenzReference(double rho, const std::vector<double>& times) {
-  auto f = [rho](const double* u, double* du) {
-    du[0] = 10.0 * (u[1] - u[0]);
-    du[1] = u[0] * (rho - u[2]) - u[1];
-    du[2] = u[0] * u[1] - (8.0 / 3.0) * u[2];
-  };
-  std::vector<std::vector<double>> out;
-  double u[3] = {1, 0, 0}, k1[3], k2[3], k3[3], k4[3], tmp[3];
-  const double h = 1e-5;
-  long step = 0;
-  for (double target : times) {
-    for (const long steps = std::lround(target / h); step < steps; ++step) {
-      f(u, k1);
-      for (int i = 0; i < 3; ++i) tmp[i] = u[i] + 0.5 * h * k1[i];
-      f(tmp, k2);
-      for (int i = 0; i < 3; ++i) tmp[i] = u[i] + 0.5 * h * k2[i];
-      f(tmp, k3);
-      for (int i = 0; i < 3; ++i) tmp[i] = u[i] + h * k3[i];
-      f(tmp, k4);
-      for (int i = 0; i < 3; ++i) u[i] += h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
-    }
-    out.push_back({u[0], u[1], u[2]});
-  }
-  return out;
-}
-
 double Dist(const BatchResult& r, int64_t traj, int save, const std::vector<double>& ref) {
   double s = 0;
   for (int i = 0; i < 3; ++i) s += std::pow(r.state(traj, save, i) - ref[i], 2);
@@ -157,7 +134,7 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
     cases.push_back(saved);
   }
   for (const Case& c : cases) {
-    SCOPED_TRACE(testing::Message()
+    SCOPED_TRACE(::testing::Message()
                  << AlgorithmName(c.o.algorithm) << " " << PrecisionName(c.o.precision)
                  << " adaptive=" << c.o.adaptive << " saves=" << c.o.saveat.size());
     auto g = Run(*gpu_, *model, c.o, in);

@@ -2,15 +2,11 @@
 #ifndef ENSOLVE_ENGINE_CUDA_TEST_MODELS_H_
 #define ENSOLVE_ENGINE_CUDA_TEST_MODELS_H_
 
+#include "engine/testing/lorenz.h"
+
 namespace ensolve::cuda::testing {
 
-inline constexpr char kLorenz[] = R"(# Lorenz
-state x = 1, y = 0, z = 0
-param sigma = 10, rho = 28, beta = 8/3
-x' = sigma*(y - x)
-y' = x*(rho - z) - y
-z' = x*y - beta*z
-)";
+inline constexpr auto& kLorenz = ensolve::testing::kLorenz;
 
 inline constexpr char kRobertson[] = R"(# Robertson
 state y1 = 1, y2 = 0, y3 = 0
