@@ -48,6 +48,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                    .Name("ensolve_model_prepares_total")
                    .Help("Models prepared (compiled) for a device's backend")
                    .Register(r);
+  prepare_seconds_ = &prometheus::BuildCounter()
+                          .Name("ensolve_model_prepare_seconds_total")
+                          .Help("Seconds spent preparing (compiling) models for a device")
+                          .Register(r);
   batch_duration_ = &prometheus::BuildHistogram()
                          .Name("ensolve_batch_duration_seconds")
                          .Help("Device time per batch")
@@ -142,6 +146,7 @@ DeviceMetrics Metrics::ForDevice(const std::string& device) {
   m.batches_failed = &batches_->Add({{"device", device}, {"outcome", "failed"}});
   m.busy_seconds = &busy_->Add({{"device", device}});
   m.prepares = &prepares_->Add({{"device", device}});
+  m.prepare_seconds = &prepare_seconds_->Add({{"device", device}});
   m.batch_duration = &batch_duration_->Add({{"device", device}}, SecondsBuckets());
   return m;
 }

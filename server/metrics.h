@@ -12,6 +12,7 @@
 //   model_compiles_total                   model texts parsed (cache misses)
 //   model_cache_hits_total                 model texts or ids found in the cache
 //   model_prepares_total{device}           models prepared for a device's backend
+//   model_prepare_seconds_total{device}    time spent preparing them (NVRTC compiles on a GPU)
 //   device_busy_seconds_total{device}      time each device spent solving
 //   stream_bytes_total                     states bytes written to Solve streams
 //
@@ -43,6 +44,7 @@ struct DeviceMetrics {
   prometheus::Counter* batches_failed;
   prometheus::Counter* busy_seconds;
   prometheus::Counter* prepares;
+  prometheus::Counter* prepare_seconds;
   prometheus::Histogram* batch_duration;
 };
 
@@ -79,6 +81,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* batches_;
   prometheus::Family<prometheus::Counter>* busy_;
   prometheus::Family<prometheus::Counter>* prepares_;
+  prometheus::Family<prometheus::Counter>* prepare_seconds_;
   prometheus::Family<prometheus::Histogram>* batch_duration_;
   prometheus::Gauge* jobs_active_;
   prometheus::Gauge* queue_depth_;

@@ -36,10 +36,12 @@ struct BatchScheduler::Worker {
                      PrecisionName(spec.options.precision));
     auto it = prepared.find(key);
     if (it == prepared.end()) {
+      const absl::Time start = absl::Now();
       absl::StatusOr<std::unique_ptr<PreparedModel>> p =
           device.backend->Prepare(*spec.model, spec.options);
       if (!p.ok()) return p.status();
       metrics.prepares->Increment();
+      metrics.prepare_seconds->Increment(absl::ToDoubleSeconds(absl::Now() - start));
       if (prepared.size() >= kMaxPrepared) {
         auto victim = std::min_element(prepared.begin(), prepared.end(), [](auto& a, auto& b) {
           return a.second.last_use < b.second.last_use;

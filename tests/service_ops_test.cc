@@ -55,6 +55,7 @@ TEST(ServiceOps, MetricsCountTheWorkDone) {
   EXPECT_EQ(MetricValue(m, "ensolve_model_compiles_total"), 1);
   EXPECT_EQ(MetricValue(m, "ensolve_model_cache_hits_total"), 4);
   EXPECT_EQ(MetricValue(m, "ensolve_model_prepares_total", {{"device", "cpu"}}), 1);
+  EXPECT_GT(MetricValue(m, "ensolve_model_prepare_seconds_total", {{"device", "cpu"}}), 0);
   EXPECT_GT(MetricValue(m, "ensolve_device_busy_seconds_total", {{"device", "cpu"}}), 0);
   EXPECT_EQ(MetricValue(m, "ensolve_stream_bytes_total"), trajectories * 3 * 8);
   EXPECT_EQ(MetricValue(m, "ensolve_queue_depth_batches"), 0);
