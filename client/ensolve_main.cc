@@ -23,6 +23,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "client/cli_inputs.h"
@@ -220,9 +221,13 @@ int Info(Client& client) {
               absl::GetFlag(FLAGS_server).c_str(), info->serving() ? "serving" : "draining");
   std::printf("devices:\n");
   for (const auto& d : info->devices()) {
-    std::printf("  %-8s %-5s %-5s threads=%d batches=%lld busy=%.1fs\n", d.name().c_str(),
-                d.kind().c_str(), d.state().c_str(), d.threads(),
-                static_cast<long long>(d.batches_solved()), d.busy_seconds());
+    std::string hardware = d.model();
+    if (!d.compute_capability().empty())
+      absl::StrAppend(&hardware, ", sm ", d.compute_capability());
+    absl::StrAppendFormat(&hardware, ", %.1f GiB", d.memory_bytes() / double(1 << 30));
+    if (d.kind() == "cpu") absl::StrAppend(&hardware, ", ", d.threads(), " threads");
+    std::printf("  %-8s %-5s batches=%lld busy=%.1fs  (%s)\n", d.name().c_str(), d.state().c_str(),
+                static_cast<long long>(d.batches_solved()), d.busy_seconds(), hardware.c_str());
   }
   std::printf("algorithms: %s\n", absl::StrJoin(info->algorithms(), ", ").c_str());
   const v1::ServerLimits& l = info->limits();

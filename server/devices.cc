@@ -1,5 +1,8 @@
 #include "server/devices.h"
 
+#include <unistd.h>
+
+#include <fstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -10,8 +13,22 @@
 namespace ensolve::server {
 namespace {
 
+// The "model name" line of /proc/cpuinfo, or "cpu" where there is none.
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    const size_t colon = line.find(':');
+    if (colon != std::string::npos && colon + 2 <= line.size()) return line.substr(colon + 2);
+  }
+  return "cpu";
+}
+
 Device CpuDevice(int threads) {
   Device d;
+  d.model = CpuModel();
+  d.memory_bytes = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
   d.threads = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
   if (d.threads < 1) d.threads = 1;
   d.backend = NewCpuBackend(d.threads);
@@ -37,6 +54,10 @@ std::vector<Device> GpuDevices(std::string* why) {
     Device d;
     d.backend = std::move(*b);
     d.kind = "cuda";
+    d.model = g.name;
+    d.memory_bytes = g.total_memory_bytes;
+    d.compute_capability =
+        absl::StrCat(g.compute_capability_major, ".", g.compute_capability_minor);
     out.push_back(std::move(d));
   }
   return out;

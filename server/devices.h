@@ -15,6 +15,11 @@ struct Device {
   std::unique_ptr<Backend> backend;
   std::string kind;  // "cpu" or "cuda"
   int threads = 0;   // CPU threads (CPU devices)
+  // What the hardware is: "NVIDIA H200" or the CPU's model name; its memory (the GPU's, or
+  // the host's for the CPU); the compute capability ("9.0") of a GPU.
+  std::string model;
+  int64_t memory_bytes = 0;
+  std::string compute_capability;
 };
 
 // "auto": every CUDA GPU (one device each), else the CPU. "cpu": the CPU (one device using

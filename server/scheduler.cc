@@ -147,6 +147,9 @@ std::vector<DeviceStatus> BatchScheduler::devices() const {
     s.name = w->name;
     s.kind = w->device.kind;
     s.threads = w->device.threads;
+    s.model = w->device.model;
+    s.memory_bytes = w->device.memory_bytes;
+    s.compute_capability = w->device.compute_capability;
     s.busy = w->busy.load();
     s.batches_solved = w->batches_solved.load();
     s.busy_seconds = static_cast<double>(w->busy_nanos.load()) * 1e-9;

@@ -37,6 +37,9 @@ struct DeviceStatus {
   std::string name;
   std::string kind;
   int threads = 0;
+  std::string model;
+  int64_t memory_bytes = 0;
+  std::string compute_capability;
   bool busy = false;
   int64_t batches_solved = 0;
   double busy_seconds = 0;

@@ -118,6 +118,9 @@ grpc::ServerUnaryReactor* EnsembleSolverService::GetServerInfo(grpc::CallbackSer
     di->set_threads(d.threads);
     di->set_batches_solved(d.batches_solved);
     di->set_busy_seconds(d.busy_seconds);
+    di->set_model(d.model);
+    di->set_memory_bytes(d.memory_bytes);
+    di->set_compute_capability(d.compute_capability);
   }
   for (int a = 0; a < kNumAlgorithms; ++a) {
     info->add_algorithms(AlgorithmName(static_cast<Algorithm>(a)));

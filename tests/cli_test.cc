@@ -125,6 +125,7 @@ TEST_F(Cli, InfoAndUsageErrors) {
   ASSERT_EQ(info.code, 0) << info.err;
   EXPECT_THAT(info.out, HasSubstr("(serving)"));
   EXPECT_THAT(info.out, HasSubstr("cpu"));
+  EXPECT_THAT(info.out, HasSubstr(" GiB, 2 threads)"));
   EXPECT_THAT(info.out, HasSubstr("euler, rk4, tsit5"));
 
   EXPECT_EQ(Ensolve("").code, 2);

@@ -125,6 +125,21 @@ TEST(ServiceOps, DrainDeadlineFailsWhatIsLeftWithUnavailable) {
 
 // Server reflection lists the service. The reflection protos are not installed, so the
 // request is hand-encoded: ServerReflectionRequest{list_services: ""} is field 7, empty.
+TEST(ServiceOps, ServerInfoDescribesTheDevices) {
+  TestServer t = StartServer();
+  absl::StatusOr<v1::ServerInfo> info = t.client->GetServerInfo();
+  ASSERT_TRUE(info.ok()) << info.status();
+  ASSERT_EQ(info->devices_size(), 1);  // the test server runs on the CPU
+  const v1::DeviceInfo& d = info->devices(0);
+  EXPECT_EQ(d.name(), "cpu");
+  EXPECT_EQ(d.kind(), "cpu");
+  EXPECT_EQ(d.state(), "idle");
+  EXPECT_EQ(d.threads(), 2);
+  EXPECT_FALSE(d.model().empty());
+  EXPECT_GT(d.memory_bytes(), int64_t{1} << 28);
+  EXPECT_EQ(d.compute_capability(), "");
+}
+
 TEST(ServiceOps, ReflectionListsTheService) {
   TestServer t = StartServer();
   auto channel = grpc::CreateChannel(t.server->target(), grpc::InsecureChannelCredentials());
