@@ -163,22 +163,29 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
     EXPECT_LT(worst, c.bound);
     EXPECT_LE(worst_steps, 3);
     if (c.o.precision == Precision::kFloat32) {
-      // The GPU's float32 error against a float64 solve is the CPU's, give or take.
+      // The GPU's float32 error against a float64 solve is of the CPU's size (both are
+      // rounding noise, rounded differently: the GPU contracts to FMA). Compared as RMS over
+      // every element, with room for the spread seen over fresh random ensembles on an
+      // H200 (up to 2.4x; the worst single element once came out 3.7x): a precision bug,
+      // such as a float64 path computing in float32, is orders of magnitude larger.
       SolveOptions o64 = c.o;
       o64.precision = Precision::kFloat64;
       auto ref = Run(*cpu_, *model, o64, in);
       ASSERT_TRUE(ref.ok());
-      double err_gpu = 0, err_cpu = 0;
+      double sq_gpu = 0, sq_cpu = 0;
+      int64_t elements = 0;
       for (int64_t i = 0; i < n; ++i) {
         for (int k = 0; k < g->num_save; ++k) {
           for (int s = 0; s < 3; ++s) {
             const double want = ref->state(i, k, s), scale = 1 + std::abs(want);
-            err_gpu = std::max(err_gpu, std::abs(g->state(i, k, s) - want) / scale);
-            err_cpu = std::max(err_cpu, std::abs(h->state(i, k, s) - want) / scale);
+            sq_gpu += std::pow((g->state(i, k, s) - want) / scale, 2);
+            sq_cpu += std::pow((h->state(i, k, s) - want) / scale, 2);
+            ++elements;
           }
         }
       }
-      EXPECT_LE(err_gpu, 3 * err_cpu + 1e-6) << "cpu float32 error " << err_cpu;
+      const double rms_gpu = std::sqrt(sq_gpu / elements), rms_cpu = std::sqrt(sq_cpu / elements);
+      EXPECT_LE(rms_gpu, 4 * rms_cpu + 1e-7) << "cpu float32 RMS error " << rms_cpu;
     }
   }
 }
