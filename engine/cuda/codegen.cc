@@ -39,18 +39,8 @@ class Emitter {
                                     "(R t, const R* __restrict__ u, const R* __restrict__ p, R* "
                                     "__restrict__ ",
                                     out, ") {\n");
-    NodeId top = -1;
-    for (NodeId r : roots) top = std::max(top, r);
-    std::vector<char> live(top + 1, 0);
-    for (NodeId r : roots) live[r] = 1;
-    for (NodeId id = top; id >= 0; --id) {
-      if (!live[id]) continue;
-      const Node& n = g_.node(id);
-      const int arity = ir::Arity(n.op);
-      if (arity >= 1) live[n.a] = 1;
-      if (arity >= 2) live[n.b] = 1;
-      if (arity >= 3) live[n.c] = 1;
-    }
+    const std::vector<char> live = ir::Reachable(g_, roots);
+    const NodeId top = static_cast<NodeId>(live.size()) - 1;
     bool uses_t = false, uses_u = false, uses_p = false;
     for (NodeId id = 0; id <= top; ++id) {
       if (!live[id]) continue;

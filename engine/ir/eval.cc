@@ -6,19 +6,8 @@ namespace ensolve::ir {
 
 std::vector<double> Evaluate(const Graph& graph, const std::vector<NodeId>& roots, double t,
                              const double* u, const double* p) {
-  NodeId top = -1;
-  for (NodeId r : roots) top = std::max(top, r);
-  // Mark what the roots reach (operands have smaller ids, so one descending pass will do).
-  std::vector<char> live(top + 1, 0);
-  for (NodeId r : roots) live[r] = 1;
-  for (NodeId id = top; id >= 0; --id) {
-    if (!live[id]) continue;
-    const Node& n = graph.node(id);
-    const int arity = Arity(n.op);
-    if (arity >= 1) live[n.a] = 1;
-    if (arity >= 2) live[n.b] = 1;
-    if (arity >= 3) live[n.c] = 1;
-  }
+  const std::vector<char> live = Reachable(graph, roots);
+  const NodeId top = static_cast<NodeId>(live.size()) - 1;
   std::vector<double> v(top + 1, 0.0);
   for (NodeId id = 0; id <= top; ++id) {
     if (!live[id]) continue;

@@ -1,5 +1,6 @@
 #include "engine/ir/graph.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -411,6 +412,23 @@ NodeId Graph::Intern(const Node& n) {
   auto [it, inserted] = index_.emplace(std::string(buf, len), static_cast<NodeId>(nodes_.size()));
   if (inserted) nodes_.push_back(n);
   return it->second;
+}
+
+std::vector<char> Reachable(const Graph& graph, const std::vector<NodeId>& roots) {
+  NodeId top = -1;
+  for (NodeId r : roots) top = std::max(top, r);
+  std::vector<char> live(top + 1, 0);
+  for (NodeId r : roots) live[r] = 1;
+  // Operands have smaller ids than their users, so one descending pass finds them all.
+  for (NodeId id = top; id >= 0; --id) {
+    if (!live[id]) continue;
+    const Node& n = graph.node(id);
+    const int arity = Arity(n.op);
+    if (arity >= 1) live[n.a] = 1;
+    if (arity >= 2) live[n.b] = 1;
+    if (arity >= 3) live[n.c] = 1;
+  }
+  return live;
 }
 
 }  // namespace ensolve::ir

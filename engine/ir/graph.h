@@ -107,6 +107,9 @@ class Graph {
   std::unordered_map<std::string, NodeId> index_;  // structural key -> id
 };
 
+// Marks the nodes `roots` reach: one entry per id up to the largest root, 1 where reached.
+std::vector<char> Reachable(const Graph& graph, const std::vector<NodeId>& roots);
+
 // Scalar evaluation of one op on doubles (the reference semantics every backend follows).
 double EvalOp(Op op, double a, double b, double c);
 
