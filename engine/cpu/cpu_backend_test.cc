@@ -15,11 +15,14 @@
 #include "engine/cpu/tape_eval.h"
 #include "engine/ir/tape.h"
 #include "engine/testing/lorenz.h"
+#include "engine/testing/solve_options.h"
 #include "gtest/gtest.h"
 
 namespace ensolve {
 namespace {
 
+using testing::Adaptive;
+using testing::Fixed;
 using testing::kLorenz;
 using testing::LorenzReference;
 
@@ -43,24 +46,6 @@ struct Solver {
     return backend->Solve(**prepared, o, in);
   }
 };
-
-SolveOptions Fixed(Algorithm a, double t1, double dt, Precision p) {
-  SolveOptions o;
-  o.algorithm = a;
-  o.adaptive = false;
-  o.t1 = t1;
-  o.dt = dt;
-  o.precision = p;
-  return o;
-}
-
-SolveOptions Adaptive(double t1, double tol, Precision p) {
-  SolveOptions o;
-  o.t1 = t1;
-  o.abstol = o.reltol = tol;
-  o.precision = p;
-  return o;
-}
 
 double Dist(const BatchResult& r, int64_t traj, int save, const std::vector<double>& ref) {
   double s = 0;

@@ -16,11 +16,14 @@
 #include "engine/model/model.h"
 #include "engine/sampler.h"
 #include "engine/testing/lorenz.h"
+#include "engine/testing/solve_options.h"
 #include "gtest/gtest.h"
 
 namespace ensolve {
 namespace {
 
+using ensolve::testing::Adaptive;
+using ensolve::testing::Fixed;
 using ensolve::testing::LorenzReference;
 
 using cuda::testing::kLorenz;
@@ -29,24 +32,6 @@ std::unique_ptr<Model> Parse(const char* src) {
   auto m = Model::Parse(src);
   EXPECT_TRUE(m.ok()) << m.status();
   return m.ok() ? *std::move(m) : nullptr;
-}
-
-SolveOptions Fixed(Algorithm a, double t1, double dt, Precision p) {
-  SolveOptions o;
-  o.algorithm = a;
-  o.adaptive = false;
-  o.t1 = t1;
-  o.dt = dt;
-  o.precision = p;
-  return o;
-}
-
-SolveOptions Adaptive(double t1, double tol, Precision p) {
-  SolveOptions o;
-  o.t1 = t1;
-  o.abstol = o.reltol = tol;
-  o.precision = p;
-  return o;
 }
 
 class CudaTest : public ::testing::Test {
