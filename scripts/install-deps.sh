@@ -3,12 +3,12 @@
 # Safe to run again: it does nothing when everything is there.
 set -euo pipefail
 packages=(
-  cmake ninja-build g++ clang-format pkg-config
+  cmake ninja-build g++ clang-format pkg-config  # pkg-config: gRPC's CMake config finds re2 with it
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   prometheus-cpp-dev
   python3-grpcio python3-numpy python3-scipy python3-protobuf
-  yamllint curl
+  yamllint
 )
 missing=()
 for p in "${packages[@]}"; do
