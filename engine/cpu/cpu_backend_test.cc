@@ -14,6 +14,7 @@
 #include "engine/cpu/pack.h"
 #include "engine/cpu/tape_eval.h"
 #include "engine/ir/tape.h"
+#include "engine/testing/initial_state.h"
 #include "engine/testing/lorenz.h"
 #include "engine/testing/solve_options.h"
 #include "gtest/gtest.h"
@@ -256,6 +257,11 @@ TEST(Inputs, SharedRowsDefaultsAndShapeErrors) {
   auto empty = s.Solve(o, BatchInputs{0});
   ASSERT_TRUE(empty.ok());
   EXPECT_EQ(empty->count, 0);
+}
+
+TEST(Inputs, InitialStatesFollowEachTrajectorysParameters) {
+  auto backend = NewCpuBackend();
+  testing::ExpectInitialStatesFollowParameters(*backend);
 }
 
 TEST(Threads, ResultsDoNotDependOnThreadCount) {
