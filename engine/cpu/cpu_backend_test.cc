@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "engine/algorithms/euler.h"
 #include "engine/algorithms/rk4.h"
 #include "engine/algorithms/scalar_context.h"
@@ -291,10 +292,15 @@ TEST(Cancel, CancelledBatchReturnsCancelled) {
 
 TEST(Options, ValidationNamesTheField) {
   SolveOptions o;
-  o.t1 = -1;
+  o.t1 = 0;
+  EXPECT_EQ(ValidateOptions(o).message(), "t1: must differ from t0 (both are 0)");
+  o.t1 = -1;  // backward: save times descend
+  o.saveat = {-0.5, -0.25};
   EXPECT_EQ(ValidateOptions(o).message(),
-            "t1: must be greater than t0 (got t0 = 0, t1 = -1); backward integration is not "
-            "supported");
+            "saveat[1]: -0.25 is not less than saveat[0] = -0.5; save times must be strictly "
+            "decreasing (t1 < t0 integrates backward)");
+  o.saveat = {-0.25, -0.5};
+  EXPECT_TRUE(ValidateOptions(o).ok());
   o = SolveOptions();
   o.saveat = {0.5, 0.25};
   EXPECT_EQ(ValidateOptions(o).message(),
@@ -307,7 +313,11 @@ TEST(Options, ValidationNamesTheField) {
   o.adaptive = false;
   EXPECT_EQ(ValidateOptions(o).message(), "dt: a fixed-step solve needs dt > 0");
   EXPECT_EQ(ParseAlgorithm("rk45").status().message(),
-            "algorithm: unknown algorithm 'rk45'; expected one of euler, rk4, tsit5");
+            "algorithm: unknown algorithm 'rk45'; expected one of euler, rk4, tsit5, "
+            "rosenbrock23");
+  EXPECT_EQ(ParseAlgorithm(std::string(100000, 'x')).status().message(),
+            absl::StrCat("algorithm: unknown algorithm '", std::string(64, 'x'),
+                         "...'; expected one of euler, rk4, tsit5, rosenbrock23"));
 }
 
 }  // namespace
