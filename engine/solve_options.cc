@@ -42,8 +42,8 @@ absl::Status ValidateOptions(const SolveOptions& o) {
       return bad("saveat[", i, "]: ", s, " is outside [t0, t1] = [", o.t0, ", ", o.t1, "]");
     }
     if (i > 0 && !(forward ? s > o.saveat[i - 1] : s < o.saveat[i - 1])) {
-      return bad("saveat[", i, "]: ", s, " is not ", forward ? "greater" : "less",
-                 " than saveat[", i - 1, "] = ", o.saveat[i - 1], "; save times must be strictly ",
+      return bad("saveat[", i, "]: ", s, " is not ", forward ? "greater" : "less", " than saveat[",
+                 i - 1, "] = ", o.saveat[i - 1], "; save times must be strictly ",
                  forward ? "increasing" : "decreasing (t1 < t0 integrates backward)");
     }
   }

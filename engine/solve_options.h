@@ -12,7 +12,6 @@
 
 namespace ensolve {
 
-
 enum class Precision : uint8_t { kFloat32, kFloat64 };
 
 // A name of the algorithm table (engine/algorithms/table.h), case-sensitive.

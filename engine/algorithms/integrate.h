@@ -244,13 +244,11 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     const M maxed = active & !done & ((st.accepted + st.rejected) >= o.max_steps);
     const M finished = done | unstable | maxed | too_small | singular;
     if (Any(finished)) {
-      const I code = Select(
-          unstable, I(kRetUnstable),
-          Select(singular, I(kRetSingular),
-                 Select(too_small, I(kRetDtBelowMin),
-                        Select(maxed & !done, I(kRetMaxSteps), I(kRetSuccess)))));
-      const M fresh =
-          c.Retire(finished, code, st.t, u, st.accepted, st.rejected, st.rhs_evals);
+      const I code = Select(unstable, I(kRetUnstable),
+                            Select(singular, I(kRetSingular),
+                                   Select(too_small, I(kRetDtBelowMin),
+                                          Select(maxed & !done, I(kRetMaxSteps), I(kRetSuccess)))));
+      const M fresh = c.Retire(finished, code, st.t, u, st.accepted, st.rejected, st.rhs_evals);
       active = (active & !finished) | fresh;
       if (Any(fresh)) internal::StartLanes<Alg>(c, o, adaptive, fresh, st, u, unew, err, k);
     }

@@ -16,10 +16,10 @@ namespace ensolve {
 
 // X(enumerator, wire name, C++ type in ensolve::alg, header): in the order GetServerInfo
 // lists them.
-#define ENSOLVE_ALGORITHMS(X)                                                   \
-  X(kEuler, "euler", Euler, "engine/algorithms/euler.h")                        \
-  X(kRK4, "rk4", RK4, "engine/algorithms/rk4.h")                                \
-  X(kTsit5, "tsit5", Tsit5, "engine/algorithms/tsit5.h")                        \
+#define ENSOLVE_ALGORITHMS(X)                            \
+  X(kEuler, "euler", Euler, "engine/algorithms/euler.h") \
+  X(kRK4, "rk4", RK4, "engine/algorithms/rk4.h")         \
+  X(kTsit5, "tsit5", Tsit5, "engine/algorithms/tsit5.h") \
   X(kRosenbrock23, "rosenbrock23", Rosenbrock23, "engine/algorithms/rosenbrock23.h")
 
 enum class Algorithm : uint8_t {
@@ -36,19 +36,19 @@ inline constexpr int kNumAlgorithms = 0
 
 struct AlgorithmInfo {
   Algorithm algorithm;
-  const char* name;    // on the wire: "tsit5"
-  const char* type;    // "::ensolve::alg::Tsit5", for generated code
-  const char* header;  // "engine/algorithms/tsit5.h"
-  int order;           // of the solution
-  int embedded_order;  // of the error estimate's companion; 0: none (fixed step only)
-  bool adaptive;       // has an error estimate, may run with step control
-  bool stiff;          // A-/L-stable, for stiff problems
-  bool fsal;           // the last stage is f at the new point, reused by the next step
-  int stages;          // right-hand side evaluations per step
-  int dense_order;     // order of the dense output used for save points
-  int vectors;         // n-vectors of per-trajectory storage besides u, unew and err
-  int matrices;        // n x n matrices of per-trajectory storage
-  bool jacobian;       // needs df/du
+  const char* name;      // on the wire: "tsit5"
+  const char* type;      // "::ensolve::alg::Tsit5", for generated code
+  const char* header;    // "engine/algorithms/tsit5.h"
+  int order;             // of the solution
+  int embedded_order;    // of the error estimate's companion; 0: none (fixed step only)
+  bool adaptive;         // has an error estimate, may run with step control
+  bool stiff;            // A-/L-stable, for stiff problems
+  bool fsal;             // the last stage is f at the new point, reused by the next step
+  int stages;            // right-hand side evaluations per step
+  int dense_order;       // order of the dense output used for save points
+  int vectors;           // n-vectors of per-trajectory storage besides u, unew and err
+  int matrices;          // n x n matrices of per-trajectory storage
+  bool jacobian;         // needs df/du
   bool time_derivative;  // needs df/dt
 };
 

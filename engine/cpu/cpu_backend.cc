@@ -57,8 +57,7 @@ void RunAlgorithm(cpu::ThreadPool& pool, const cpu::BatchJob<T>& job, const Solv
   alg::Dispatch(o.algorithm, [&](auto tag) {
     using Alg = typename decltype(tag)::type;
     pool.Run([&](int) {
-      cpu::LaneContext<T, kLanes<T>> ctx(job, alg::kDriverVectors + Alg::kVectors,
-                                         Alg::kMatrices);
+      cpu::LaneContext<T, kLanes<T>> ctx(job, alg::kDriverVectors + Alg::kVectors, Alg::kMatrices);
       alg::Integrate<Alg>(ctx, controls);
     });
   });
@@ -94,9 +93,9 @@ class CpuBackend : public Backend {
                                     const BatchInputs& inputs, const CancelFlag* cancel) override {
     const auto& pm = static_cast<const CpuPreparedModel&>(prepared);
     if (pm.algorithm != options.algorithm) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "options: ", AlgorithmName(options.algorithm), " does not match the prepared model (",
-          AlgorithmName(pm.algorithm), ")"));
+      return absl::InvalidArgumentError(absl::StrCat("options: ", AlgorithmName(options.algorithm),
+                                                     " does not match the prepared model (",
+                                                     AlgorithmName(pm.algorithm), ")"));
     }
     absl::StatusOr<ResolvedInputs> resolved = ResolveInputs(pm.model, inputs);
     if (!resolved.ok()) return resolved.status();

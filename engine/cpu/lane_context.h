@@ -24,11 +24,11 @@ namespace ensolve::cpu {
 // One batch, as every worker thread sees it.
 template <class T>
 struct BatchJob {
-  const ir::Tape* tape = nullptr;      // f
-  const ir::Tape* jacobian = nullptr;  // df/du row-major, for methods that need it
+  const ir::Tape* tape = nullptr;             // f
+  const ir::Tape* jacobian = nullptr;         // df/du row-major, for methods that need it
   const ir::Tape* time_derivative = nullptr;  // df/dt, likewise
-  int n = 0;   // states
-  int np = 0;  // params
+  int n = 0;                                  // states
+  int np = 0;                                 // params
   const double* u0 = nullptr;
   int64_t u0_rows = 1;
   const double* p = nullptr;

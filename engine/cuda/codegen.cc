@@ -227,8 +227,7 @@ std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precis
   absl::StrAppend(&src,
                   "__device__ __forceinline__ R Infinity() { return "
                   "R(__longlong_as_double(0x7ff0000000000000LL)); }\n");
-  absl::StrAppend(&src,
-                  GenerateModelCode(model, precision, info.jacobian, info.time_derivative));
+  absl::StrAppend(&src, GenerateModelCode(model, precision, info.jacobian, info.time_derivative));
   absl::StrAppend(&src, "}  // namespace ensolve_gen\n");
   absl::StrAppend(&src, "#include \"engine/cuda/device/ensemble_kernel.cuh\"\n");
   return src;

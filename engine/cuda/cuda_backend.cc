@@ -215,8 +215,7 @@ class CudaBackendImpl : public CudaBackend {
     }
     result->stats = HostArray<TrajectoryStats>(reinterpret_cast<TrajectoryStats*>(base + stats_at),
                                                count, block);
-    result->t_final =
-        HostArray<double>(reinterpret_cast<double*>(base + tfinal_at), count, block);
+    result->t_final = HostArray<double>(reinterpret_cast<double*>(base + tfinal_at), count, block);
     result->retcodes =
         HostArray<RetCode>(reinterpret_cast<RetCode*>(base + codes_at), count, std::move(block));
     return pinned;
@@ -465,8 +464,7 @@ class CudaBackendImpl : public CudaBackend {
   // start, uploaded, kernel done, transposed, flag reset, downloaded
   CUevent events_[6] = {};
   absl::flat_hash_map<std::string, std::unique_ptr<cuda::LoadedKernel>> kernels_;
-  DeviceBuffer u0_, p_, saveat_, soa_, rowmajor_, retcodes_, stats_, tfinal_, flag_,
-      sampler_spec_;
+  DeviceBuffer u0_, p_, saveat_, soa_, rowmajor_, retcodes_, stats_, tfinal_, flag_, sampler_spec_;
   std::shared_ptr<cuda::PinnedPool> pinned_;  // null without options_.pinned_host_memory
   CUmodule sampler_module_ = nullptr;         // loaded on the first sampled batch
   CUfunction sample_uniform_ = nullptr, sample_grid_ = nullptr;
