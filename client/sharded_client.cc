@@ -180,9 +180,8 @@ class ShardedCall {
       failed_[s] = true;
       failed_servers_.push_back(server);
       if (--alive_ == 0) {
-        fatal_ = absl::Status(status.code(),
-                              absl::StrCat("every server failed; the last (", server,
-                                           ") said: ", status.message()));
+        fatal_ = absl::Status(status.code(), absl::StrCat("every server failed; the last (", server,
+                                                          ") said: ", status.message()));
         for (grpc::ClientContext* c : contexts_) c->TryCancel();
       }
     }
@@ -252,8 +251,7 @@ absl::StatusOr<SolveResult> RunShard(v1::EnsembleSolver::Stub* stub, const v1::S
   call->Unregister(&ctx);
   if (!broken.ok()) return broken;
   if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        status.error_message());
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   }
   return assembler.Take();
 }
@@ -281,7 +279,8 @@ absl::StatusOr<std::vector<std::string>> ResolveTarget(const std::string& target
     if (absl::ConsumePrefix(&t, "//")) {
       const size_t slash = t.find('/');
       if (slash == absl::string_view::npos) {
-        return absl::InvalidArgumentError(absl::StrCat("target ", target, ": expected dns:///host:port"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("target ", target, ": expected dns:///host:port"));
       }
       t.remove_prefix(slash + 1);
     }
@@ -391,9 +390,8 @@ v1::EnsembleSolver::Stub* ShardedClient::StubFor(const std::string& address) {
 absl::StatusOr<SolveResult> ShardedClient::Solve(const v1::SolveRequest& request,
                                                  const CallOptions& options, ShardStats* stats) {
   const absl::Time start = absl::Now();
-  const absl::Time deadline = options.timeout == absl::InfiniteDuration()
-                                  ? absl::InfiniteFuture()
-                                  : start + options.timeout;
+  const absl::Time deadline = options.timeout == absl::InfiniteDuration() ? absl::InfiniteFuture()
+                                                                          : start + options.timeout;
   absl::StatusOr<std::vector<std::string>> addresses = ResolveTarget(target_);
   if (!addresses.ok()) return addresses.status();
   const int servers = static_cast<int>(addresses->size());
@@ -464,7 +462,8 @@ absl::StatusOr<SolveResult> ShardedClient::Solve(const v1::SolveRequest& request
     queue_seconds += r.summary.queue_seconds();
     solve_seconds += r.summary.solve_seconds();
     for (const auto& [code, count] : r.summary.retcode_counts()) retcodes[code] += count;
-    for (const std::string& d : r.summary.devices()) devices.insert(absl::StrCat(done[i].server, "/", d));
+    for (const std::string& d : r.summary.devices())
+      devices.insert(absl::StrCat(done[i].server, "/", d));
     if (stats != nullptr) stats->trajectories_by_server[done[i].server] += done[i].count;
     if (i > 0) AppendRows(&out, std::move(r));
   }
