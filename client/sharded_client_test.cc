@@ -28,7 +28,7 @@ TEST(ResolveTargetTest, DnsNamesResolveToEveryAddress) {
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_THAT(*a, Contains("127.0.0.1:50051"));
   EXPECT_EQ(*ResolveTarget("dns://8.8.8.8/localhost:50051"), *a);  // authority ignored
-  EXPECT_EQ(*ResolveTarget("localhost:50051"), *a);                  // like gRPC's default
+  EXPECT_EQ(*ResolveTarget("localhost:50051"), *a);                // like gRPC's default
 }
 
 TEST(ResolveTargetTest, Errors) {
@@ -74,7 +74,7 @@ TEST(ShardRequestTest, SlicesPerTrajectoryRowsAndOffsetsSamplers) {
   r.set_first_trajectory(100);
   r.set_batch_size(3);
   r.mutable_options()->set_t1(2);
-  *r.mutable_u0()->mutable_values() = Rows(10, 2);  // per trajectory: sliced
+  *r.mutable_u0()->mutable_values() = Rows(10, 2);     // per trajectory: sliced
   r.mutable_params()->mutable_sampler()->set_seed(9);  // a sampler: kept
   const v1::SolveRequest s = ShardRequest(r, 10, 4, 3);
   EXPECT_EQ(s.model_source(), r.model_source());
