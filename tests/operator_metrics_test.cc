@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -89,6 +92,35 @@ TEST(OperatorMetrics, ProcessSeriesFollowTheProcess) {
     EXPECT_GT(MetricValue(m, "ensolve_gpu_memory_total_bytes"), 0);
     EXPECT_GE(MetricValue(m, "ensolve_gpu_memory_used_bytes"), 0);
   }
+}
+
+// The GPU gauges come from NVML loaded at run time: an ensolved that finds the fake
+// libnvidia-ml.so.1 on its library path serves that library's readings.
+TEST(OperatorMetrics, GpuGaugesFromNvmlLoadedAtRunTime) {
+  const std::string dir = TempDir();
+  const char* old_path = std::getenv("LD_LIBRARY_PATH");
+  const std::string saved = old_path != nullptr ? old_path : "";
+  ::setenv("LD_LIBRARY_PATH", FAKE_NVML_DIR, 1);
+  auto proc =
+      Subprocess::Start({ENSOLVED_PATH, "--address=127.0.0.1:0", "--port_file=" + dir + "/port",
+                         "--metrics_host=127.0.0.1", "--metrics_port=0",
+                         "--metrics_port_file=" + dir + "/metrics", "--devices=cpu", "--threads=1"},
+                        dir + "/ensolved.log");
+  if (old_path != nullptr) {
+    ::setenv("LD_LIBRARY_PATH", saved.c_str(), 1);
+  } else {
+    ::unsetenv("LD_LIBRARY_PATH");
+  }
+  ASSERT_TRUE(proc.ok()) << proc.status();
+  absl::StatusOr<int> port = ReadPortFile(dir + "/metrics", absl::Seconds(20));
+  ASSERT_TRUE(port.ok()) << port.status();
+  absl::StatusOr<std::string> m = HttpGet(*port, "/metrics");
+  ASSERT_TRUE(m.ok()) << m.status();
+  const std::map<std::string, std::string> gpu0 = {{"gpu", "0"}, {"name", "Fake GPU"}};
+  EXPECT_EQ(MetricValue(*m, "ensolve_gpu_memory_total_bytes", gpu0), 80.0 * (1 << 30));
+  EXPECT_EQ(MetricValue(*m, "ensolve_gpu_memory_used_bytes", gpu0), 3.0 * (1 << 30));
+  EXPECT_DOUBLE_EQ(MetricValue(*m, "ensolve_gpu_utilization_ratio", gpu0), 0.37);
+  EXPECT_TRUE(absl::StrContains(*m, "uuid=\"GPU-00000000-fake\"")) << *m;
 }
 
 }  // namespace
