@@ -17,7 +17,8 @@
 // is dropped whole, partial results included, and queued again for the other servers; that
 // server gets no more shards in this call. A shard's results are copied into the answer only
 // once its stream completed, so every trajectory comes back exactly once. Errors that are the
-// request's fault (INVALID_ARGUMENT, NOT_FOUND, a deadline) end the call at once.
+// request's fault (INVALID_ARGUMENT, NOT_FOUND, a deadline) end the call at once. Send the
+// model as model_source: a model_id is known only to the server that compiled it.
 //
 // Thread-safety: a ShardedClient may be shared by threads; each call is independent.
 #ifndef ENSOLVE_CLIENT_SHARDED_CLIENT_H_

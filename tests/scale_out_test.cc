@@ -183,5 +183,80 @@ TEST_F(ScaleOutTest, ServerKilledMidRunStillEveryTrajectoryOnce) {
   for (size_t i = 1; i < servers_.size(); ++i) EXPECT_GT(servers_[i].Solved(), 0);
 }
 
+// A port that refuses connections: bound, then closed.
+int ClosedPort() {
+  server::ServerConfig c = TestConfig();
+  TestServer t = StartServer(c);
+  const int port = t.server->port();
+  t.server->Shutdown();
+  return port;
+}
+
+TEST(ShardedClientTest, ServerDownFromTheStartIsSkipped) {
+  TestServer live = StartServer();
+  const std::string dead = absl::StrCat("127.0.0.1:", ClosedPort());
+  auto client = ShardedClient::Connect(absl::StrCat(dead, ",", live.server->target()));
+  ASSERT_TRUE(client.ok()) << client.status();
+  ShardStats stats;
+  absl::StatusOr<SolveResult> r = (*client)->Solve(TaggedRequest(30000), {}, &stats);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Misplaced(*r), 0);
+  EXPECT_GE(stats.retries, 1);
+  EXPECT_THAT(stats.failed_servers, ::testing::ElementsAre(dead));
+  EXPECT_EQ(stats.trajectories_by_server.at(live.server->target()), 30000);
+}
+
+TEST(ShardedClientTest, RequestErrorsAreNotRetried) {
+  TestServer a = StartServer(), b = StartServer();
+  auto client = ShardedClient::Connect(absl::StrCat(a.server->target(), ",", b.server->target()));
+  ASSERT_TRUE(client.ok()) << client.status();
+  v1::SolveRequest bad = TaggedRequest(40000);
+  bad.mutable_options()->set_algorithm("nope");
+  ShardStats stats;
+  absl::StatusOr<SolveResult> r = (*client)->Solve(bad, {}, &stats);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_EQ(stats.retries, 0);
+  EXPECT_TRUE(stats.failed_servers.empty());
+}
+
+TEST(ShardedClientTest, EveryServerDownIsUnavailable) {
+  auto client =
+      ShardedClient::Connect(absl::StrCat("127.0.0.1:", ClosedPort(), ",127.0.0.1:", ClosedPort()));
+  ASSERT_TRUE(client.ok()) << client.status();
+  absl::StatusOr<SolveResult> r = (*client)->Solve(TaggedRequest(30000));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_THAT(r.status().message(), ::testing::HasSubstr("every server failed"));
+}
+
+TEST(ShardedClientTest, TensorRowsAreSplitWithTheirTrajectories) {
+  TestServer a = StartServer(), b = StartServer();
+  auto client = ShardedClient::Connect(absl::StrCat(a.server->target(), ",", b.server->target()));
+  ASSERT_TRUE(client.ok()) << client.status();
+  // Parameters as a tensor, one row per trajectory, the tag in the last column; no
+  // trajectories field: the rows say how many.
+  constexpr int64_t n = 25001;
+  v1::SolveRequest req = TaggedRequest(n);
+  req.set_trajectories(0);
+  std::vector<double> p(static_cast<size_t>(n) * 4);
+  for (int64_t i = 0; i < n; ++i) {
+    p[i * 4 + 0] = 10;
+    p[i * 4 + 1] = 28;
+    p[i * 4 + 2] = 8.0 / 3;
+    p[i * 4 + 3] = static_cast<double>(i);
+  }
+  v1::Tensor* t = req.mutable_params()->mutable_values();
+  t->set_dtype(v1::DTYPE_FLOAT64);
+  t->add_shape(n);
+  t->add_shape(4);
+  t->set_data(reinterpret_cast<const char*>(p.data()), p.size() * 8);
+  ShardStats stats;
+  absl::StatusOr<SolveResult> r = (*client)->Solve(req, {}, &stats);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->trajectories, n);
+  EXPECT_EQ(Misplaced(*r), 0);
+  EXPECT_EQ(stats.shards, 3);  // 25,001 / 10,000 rounded up
+  EXPECT_EQ(stats.trajectories_by_server.size(), 2u);
+}
+
 }  // namespace
 }  // namespace ensolve::testing
