@@ -8,7 +8,6 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
-#include <optional>
 #include <set>
 #include <thread>
 #include <utility>
@@ -118,15 +117,17 @@ void SliceInputs(const v1::Inputs& in, int64_t total, int64_t first, int64_t cou
 struct Shard {
   int64_t first = 0;
   int64_t count = 0;
-  std::optional<SolveResult> result;
+  // Once its call succeeded (its rows are then in the call's result):
   std::string server;
+  v1::SolveAccepted accepted;
+  v1::SolveSummary summary;
 };
 
 // The state one sharded call shares between its worker threads.
 class ShardedCall {
  public:
-  ShardedCall(std::vector<Shard> shards, int servers)
-      : shards_(std::move(shards)), failed_(servers, false), alive_(servers) {
+  ShardedCall(std::vector<Shard> shards, int64_t total, int servers)
+      : shards_(std::move(shards)), total_(total), failed_(servers, false), alive_(servers) {
     for (size_t i = 0; i < shards_.size(); ++i) pending_.push_back(static_cast<int>(i));
   }
 
@@ -157,10 +158,55 @@ class ShardedCall {
     contexts_.erase(ctx);
   }
 
-  void Succeeded(int i, const std::string& server, SolveResult result) {
+  // Shard `i` succeeded on `server`: its rows go straight into the call's result (sized for
+  // every trajectory when the first shard arrives), so a large ensemble is held about once.
+  void Succeeded(int i, const std::string& server, SolveResult r) {
+    const int64_t first = shards_[i].first, count = shards_[i].count;
+    v1::SolveAccepted accepted = r.accepted;  // small; kept for the merged summary
+    v1::SolveSummary summary = r.summary;
+    bool placed = false;
+    {
+      absl::MutexLock lock(&out_mu_);
+      if (!out_ready_) {
+        out_ready_ = true;
+        if (shards_.size() == 1) {
+          out_ = std::move(r);  // the whole ensemble: nothing to place
+          placed = true;
+        } else {
+          out_.num_save = r.num_save;
+          out_.num_states = r.num_states;
+          out_.dtype = r.dtype;
+          out_.accepted = r.accepted;
+          out_.summary = r.summary;
+          const size_t n = static_cast<size_t>(total_);
+          out_.states.resize(n * r.num_save * r.num_states);
+          out_.retcodes.resize(n);
+          out_.accepted_steps.resize(n);
+          out_.rejected_steps.resize(n);
+        }
+      }
+    }
+    if (!placed) {
+      if (r.num_save != out_.num_save || r.num_states != out_.num_states || r.dtype != out_.dtype ||
+          r.trajectories != count) {
+        Failed(i, -1, server,
+               absl::DataLossError(absl::StrCat("shard [", first, ", +", count, ") from ", server,
+                                                " does not match the other shards' shape")));
+        return;
+      }
+      // Disjoint ranges of arrays that no longer change size: no lock needed.
+      const size_t per = static_cast<size_t>(r.num_save) * r.num_states;
+      std::copy(r.states.begin(), r.states.end(), out_.states.begin() + first * per);
+      std::copy(r.retcodes.begin(), r.retcodes.end(), out_.retcodes.begin() + first);
+      std::copy(r.accepted_steps.begin(), r.accepted_steps.end(),
+                out_.accepted_steps.begin() + first);
+      std::copy(r.rejected_steps.begin(), r.rejected_steps.end(),
+                out_.rejected_steps.begin() + first);
+    }
     absl::MutexLock lock(&mu_);
-    shards_[i].result = std::move(result);
     shards_[i].server = server;
+    shards_[i].accepted = std::move(accepted);
+    shards_[i].summary = std::move(summary);
     ++done_;
   }
 
@@ -169,7 +215,7 @@ class ShardedCall {
   void Failed(int i, int s, const std::string& server, const absl::Status& status) {
     absl::MutexLock lock(&mu_);
     if (!fatal_.ok()) return;  // cancelled because of another shard's error
-    if (!ServerFault(status.code())) {
+    if (s < 0 || !ServerFault(status.code())) {
       fatal_ = status;
       for (grpc::ClientContext* c : contexts_) c->TryCancel();
       return;
@@ -198,6 +244,7 @@ class ShardedCall {
     return fatal_;
   }
   std::vector<Shard>& shards() { return shards_; }
+  SolveResult& result() { return out_; }
   int retries() {
     absl::MutexLock lock(&mu_);
     return retries_;
@@ -214,6 +261,10 @@ class ShardedCall {
  private:
   absl::Mutex mu_;
   std::vector<Shard> shards_;  // results written under mu_, read after the workers end
+  const int64_t total_;
+  absl::Mutex out_mu_;  // guards the allocation of out_; its rows are written lock-free
+  bool out_ready_ ABSL_GUARDED_BY(out_mu_) = false;
+  SolveResult out_;
   std::deque<int> pending_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> failed_ ABSL_GUARDED_BY(mu_);
   int alive_ ABSL_GUARDED_BY(mu_);
@@ -254,17 +305,6 @@ absl::StatusOr<SolveResult> RunShard(v1::EnsembleSolver::Stub* stub, const v1::S
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   }
   return assembler.Take();
-}
-
-// Appends `b`'s rows to `a` (same shape).
-void AppendRows(SolveResult* a, SolveResult&& b) {
-  a->states.insert(a->states.end(), b.states.begin(), b.states.end());
-  a->retcodes.insert(a->retcodes.end(), b.retcodes.begin(), b.retcodes.end());
-  a->accepted_steps.insert(a->accepted_steps.end(), b.accepted_steps.begin(),
-                           b.accepted_steps.end());
-  a->rejected_steps.insert(a->rejected_steps.end(), b.rejected_steps.begin(),
-                           b.rejected_steps.end());
-  b = SolveResult();  // free it now
 }
 
 }  // namespace
@@ -409,7 +449,7 @@ absl::StatusOr<SolveResult> ShardedClient::Solve(const v1::SolveRequest& request
     shards[i].first = n * i / num_shards;
     shards[i].count = n * (i + 1) / num_shards - shards[i].first;
   }
-  ShardedCall call(std::move(shards), servers);
+  ShardedCall call(std::move(shards), n, servers);
 
   std::vector<std::thread> workers;
   for (int s = 0; s < servers; ++s) {
@@ -441,31 +481,28 @@ absl::StatusOr<SolveResult> ShardedClient::Solve(const v1::SolveRequest& request
   }
   if (absl::Status fatal = call.fatal(); !fatal.ok()) return fatal;
 
-  // Every shard succeeded: put them together in order.
+  // Every shard succeeded and its rows are in place: merge what the shards said.
   std::vector<Shard>& done = call.shards();
-  SolveResult out = std::move(*done[0].result);
+  SolveResult out = std::move(call.result());
   std::vector<std::string> job_ids;
   std::set<std::string> devices;
   std::map<std::string, int64_t> retcodes;
   int64_t batches = 0, bytes = 0;
   double queue_seconds = 0, solve_seconds = 0;
-  for (size_t i = 0; i < done.size(); ++i) {
-    SolveResult& r = i == 0 ? out : *done[i].result;
-    if (r.num_save != out.num_save || r.num_states != out.num_states || r.dtype != out.dtype ||
-        (n > 0 && r.trajectories != done[i].count)) {
-      return absl::DataLossError(absl::StrCat("shard ", i, " from ", done[i].server,
-                                              " does not match the other shards' shape"));
+  for (const Shard& shard : done) {
+    job_ids.push_back(shard.accepted.job_id());
+    batches += shard.summary.batches();
+    bytes += shard.summary.bytes_streamed();
+    queue_seconds += shard.summary.queue_seconds();
+    solve_seconds += shard.summary.solve_seconds();
+    for (const auto& [code, count] : shard.summary.retcode_counts()) retcodes[code] += count;
+    for (const std::string& d : shard.summary.devices()) {
+      devices.insert(absl::StrCat(shard.server, "/", d));
     }
-    job_ids.push_back(r.accepted.job_id());
-    batches += r.summary.batches();
-    bytes += r.summary.bytes_streamed();
-    queue_seconds += r.summary.queue_seconds();
-    solve_seconds += r.summary.solve_seconds();
-    for (const auto& [code, count] : r.summary.retcode_counts()) retcodes[code] += count;
-    for (const std::string& d : r.summary.devices())
-      devices.insert(absl::StrCat(done[i].server, "/", d));
-    if (stats != nullptr) stats->trajectories_by_server[done[i].server] += done[i].count;
-    if (i > 0) AppendRows(&out, std::move(r));
+    if (stats != nullptr) {
+      stats->trajectories_by_server[shard.server] +=
+          n > 0 ? shard.count : shard.summary.trajectories();
+    }
   }
   out.trajectories = n > 0 ? n : out.trajectories;
   out.accepted.set_trajectories(out.trajectories);

@@ -9,6 +9,7 @@
 // trajectory's Lorenz part different.
 #include <signal.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <thread>
@@ -140,6 +141,13 @@ TEST_F(ScaleOutTest, EveryTrajectoryOnceAndEveryServerTakesAShare) {
   }
   EXPECT_EQ(total, kTrajectories);
   EXPECT_EQ(stats.trajectories_by_server.size(), 3u);
+  // The merged summary: every shard's job and batches, each server's device.
+  EXPECT_EQ(std::count(r->accepted.job_id().begin(), r->accepted.job_id().end(), ',') + 1,
+            stats.shards);
+  EXPECT_GE(r->summary.batches(), stats.shards);
+  EXPECT_EQ(r->accepted.batches(), r->summary.batches());
+  EXPECT_EQ(r->summary.devices_size(), 3);
+  EXPECT_EQ(r->summary.bytes_streamed(), kTrajectories * 4 * 8);
 
   // A range solved on its own, with first_trajectory, is the same as those rows of the
   // sharded result: the samplers were drawn at the ensemble's indices.
@@ -204,6 +212,19 @@ TEST(ShardedClientTest, ServerDownFromTheStartIsSkipped) {
   EXPECT_GE(stats.retries, 1);
   EXPECT_THAT(stats.failed_servers, ::testing::ElementsAre(dead));
   EXPECT_EQ(stats.trajectories_by_server.at(live.server->target()), 30000);
+}
+
+TEST(ShardedClientTest, OneServerOneShard) {
+  TestServer t = StartServer();
+  auto client = ShardedClient::Connect(t.server->target());
+  ASSERT_TRUE(client.ok()) << client.status();
+  ShardStats stats;
+  absl::StatusOr<SolveResult> r = (*client)->Solve(TaggedRequest(15000), {}, &stats);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(stats.shards, 1);
+  EXPECT_EQ(Misplaced(*r), 0);
+  EXPECT_EQ(r->summary.retcode_counts().at("success"), 15000);
+  EXPECT_EQ(r->summary.batches(), 2);
 }
 
 TEST(ShardedClientTest, RequestErrorsAreNotRetried) {
