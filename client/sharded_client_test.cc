@@ -35,8 +35,7 @@ TEST(ResolveTargetTest, Errors) {
   EXPECT_EQ(ResolveTarget("nohostport").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ResolveTarget("").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ResolveTarget("ipv6:[::1").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ResolveTarget("no-such-host.invalid:1").status().code(),
-            absl::StatusCode::kUnavailable);
+  // (A name that does not resolve is UNAVAILABLE; not tried here: it would ask a DNS server.)
 }
 
 v1::Tensor Rows(int64_t rows, int cols) {
