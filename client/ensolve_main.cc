@@ -5,6 +5,7 @@
 //   ensolve solve model.ode --params p.npy --u0 u0.csv -o out.csv
 //   ensolve validate model.ode
 //   ensolve info
+//   ensolve health [SERVICE]   (exit 0 when SERVING: the container's health check)
 //
 // The server is --server (default: $ENSOLVE_SERVER, else localhost:50051). Exit status: 0
 // success, 1 the request failed (the message says why), 2 bad usage.
@@ -29,6 +30,7 @@
 #include "client/cli_inputs.h"
 #include "client/cli_output.h"
 #include "client/client.h"
+#include "client/health.h"
 #include "client/progress.h"
 
 namespace {
@@ -253,9 +255,10 @@ int main(int argc, char** argv) {
       "  ensolve solve MODEL.ode [--params P.npy|P.csv | --sample SPEC] [-n N] [--t1 T]\n"
       "                [--saveat start:step:stop] [-o OUT.npy|OUT.csv]\n"
       "  ensolve validate MODEL.ode\n"
-      "  ensolve info");
+      "  ensolve info\n"
+      "  ensolve health [SERVICE]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() < 2) return ensolve::Usage("missing command: solve, validate or info");
+  if (args.size() < 2) return ensolve::Usage("missing command: solve, validate, info or health");
   const std::string command = args[1];
   auto client = ensolve::Client::Connect(absl::GetFlag(FLAGS_server));
   if (command == "solve" || command == "validate") {
@@ -263,9 +266,19 @@ int main(int argc, char** argv) {
     return command == "solve" ? ensolve::Solve(*client, args[2])
                               : ensolve::Validate(*client, args[2]);
   }
+  if (command == "health") {  // the serving status; exit 0 only when SERVING
+    if (args.size() > 3) return ensolve::Usage("health takes at most a service name");
+    const absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
+    absl::StatusOr<std::string> h =
+        ensolve::CheckHealth(absl::GetFlag(FLAGS_server), args.size() == 3 ? args[2] : "",
+                             timeout == absl::InfiniteDuration() ? absl::Seconds(5) : timeout);
+    if (!h.ok()) return ensolve::Fail(h.status());
+    std::printf("%s\n", h->c_str());
+    return *h == "SERVING" ? 0 : 1;
+  }
   if (command == "info") {
     if (args.size() != 2) return ensolve::Usage("info takes no arguments");
     return ensolve::Info(*client);
   }
-  return ensolve::Usage("unknown command '" + command + "': solve, validate or info");
+  return ensolve::Usage("unknown command '" + command + "': solve, validate, info or health");
 }
