@@ -3,8 +3,8 @@
 // and a third-order dense output.
 //
 // E. Hairer and G. Wanner, "Solving Ordinary Differential Equations II", 2nd ed., Springer
-// 1996, section IV.7 (the method RODAS; transformed coefficients (7.4)-(7.8)); the numbers
-// are those of their Fortran code rodas.f (METH = 1), in the transformed form and with the
+// 1996, section IV.7 (Rosenbrock methods in transformed form; the method RODAS); the
+// numbers are those of their Fortran code rodas.f (METH = 1), transformed, and with the
 // dense-output matrix H as tabulated in OrdinaryDiffEq.jl (lib/OrdinaryDiffEqRosenbrock/
 // src/rosenbrock_tableaus.jl, Rodas4Tableau) and DiffEqGPU.jl (src/ensemblegpukernel/
 // tableaus/rodas_tableaus.jl, Rodas4Tableau), which agree digit for digit.

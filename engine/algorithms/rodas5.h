@@ -2,14 +2,13 @@
 // embedded order-4 solution (8 stages; rosenbrock.h has the step) and a fourth-order
 // dense output.
 //
-// G. A. Di Marzo, "RODAS5(4) - Méthodes de Rosenbrock d'ordre 5(4) adaptées aux problèmes
-// différentiels-algébriques", mémoire de diplôme, Université de Genève, 1993; presented in
-// Hairer & Wanner, "Solving ODEs II", 2nd ed., section VI.4 (RODAS5). Transformed
+// G. Di Marzo, "RODAS5(4) - Méthodes de Rosenbrock d'ordre 5(4) adaptées aux problèmes
+// différentiels-algébriques", mémoire de diplôme, Université de Genève, 1993. Transformed
 // coefficients (a = α Γ⁻¹, C = diag(1/γ) - Γ⁻¹, c = row sums of α, d = row sums of Γ, with
 // γ = 0.19) and the dense-output matrix H as tabulated in OrdinaryDiffEq.jl
 // (lib/OrdinaryDiffEqRosenbrock/src/rosenbrock_tableaus.jl, Rodas5Tableau, whose comment
 // block lists Di Marzo's α, β and b from which they derive; rosenbrock_test.cc re-derives
-// a, c and d from those).
+// a, C, c and d from those).
 #ifndef ENSOLVE_ENGINE_ALGORITHMS_RODAS5_H_
 #define ENSOLVE_ENGINE_ALGORITHMS_RODAS5_H_
 

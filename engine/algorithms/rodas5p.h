@@ -1,7 +1,7 @@
 // Rodas5P: Steinebach's stiffly accurate, L-stable Rosenbrock method of order 5 with an
 // embedded order-4 solution (8 stages; rosenbrock.h has the step) and a fourth-order dense
-// output, built to keep its order on problems where Rodas5 loses it (order reduction for
-// inexact Jacobians, the Prothero-Robinson test) and with an improved interpolant.
+// output. Steinebach built it to show less order reduction than Rodas5 on the
+// Prothero-Robinson model problem and to give a better interpolant.
 //
 // G. Steinebach, "Construction of Rosenbrock-Wanner method Rodas5P and numerical
 // benchmarks within the Julia Differential Equations package", BIT Numerical Mathematics

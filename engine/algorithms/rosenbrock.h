@@ -4,19 +4,19 @@
 // s forward/back substitutions, and no Newton iteration that could fail to converge.
 //
 // The coefficients are in the transformed form of Hairer & Wanner ("Solving ODEs II",
-// 2nd ed., IV.7, (7.4)-(7.8), the form their RODAS code and OrdinaryDiffEq.jl use), which
-// avoids a matrix-vector product with J per stage. With J = df/du and T = df/dt at (t, u),
+// 2nd ed., section IV.7; the form of their RODAS code and of OrdinaryDiffEq.jl), which
+// needs no matrix-vector product with J per stage. With J = df/du and T = df/dt at (t, u),
 //   W = I/(h γ) - J,
 //   y_i = u + Σ_{j<i} a_ij k_j,                                (y_0 = u)
 //   W k_i = f(t + c_i h, y_i) + h d_i T + Σ_{j<i} (C_ij / h) k_j,
 // for i = 0 .. s-1. Every method here is stiffly accurate: the last two stages sit at
 // c = 1, the solution is the last stage's state plus its increment, u_new = y_{s-1} +
 // k_{s-1}, and the embedded solution is y_{s-1} itself, so the error estimate is k_{s-1}.
-// (Stiff accuracy is what makes them L-stable and keeps the error estimate meaningful
-// when h |λ| is huge.)
+// (Stiff accuracy gives R(∞) = 0, which with A-stability makes them L-stable, and it keeps
+// the error estimate meaningful when h |λ| is huge.)
 //
-// Dense output ("stiff-aware" interpolation, Steinebach 2023, section 4; as in
-// OrdinaryDiffEq.jl's rosenbrock_interpolants.jl): with D_r = Σ_j H_rj k_j,
+// Dense output (the methods' own "stiff-aware" interpolants, as in OrdinaryDiffEq.jl's
+// rosenbrock_interpolants.jl): with D_r = Σ_j H_rj k_j,
 //   u(t + θ h) = (1 - θ) u + θ (u_new + (1 - θ) (D_1 + θ (D_2 + θ D_3)))
 // with two rows of H (D_3 = 0, third order) or three (fourth order).
 #ifndef ENSOLVE_ENGINE_ALGORITHMS_ROSENBROCK_H_

@@ -45,7 +45,7 @@ constexpr double kRodas5Beta[8][8] = {
     {0.4646018839086969, 0, -1.720907508837576, 0.2910480220957973, 1.821778861539924,
      -0.026744882930135193, -0.019776375776706864, 0.19}};
 
-// Hairer & Wanner II, IV.7 (7.4)-(7.8): with Γ = β - α (lower triangular, diagonal γ),
+// The transformation of Hairer & Wanner II, IV.7: with Γ = β - α (lower triangular, diagonal γ),
 // a = α Γ⁻¹, C = diag(1/γ) - Γ⁻¹, c_i = Σ_j α_ij, d_i = Σ_j Γ_ij.
 TEST(Rodas5, TransformedCoefficientsFollowFromTheClassicalOnes) {
   constexpr int s = 8;
