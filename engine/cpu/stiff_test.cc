@@ -41,6 +41,7 @@ struct Solver {
     EXPECT_TRUE(valid.ok()) << valid;
     auto prepared = backend->Prepare(*model, o);
     EXPECT_TRUE(prepared.ok()) << prepared.status();
+    if (!prepared.ok()) return BatchResult{};
     auto r = backend->Solve(**prepared, o, in);
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *std::move(r) : BatchResult{};
