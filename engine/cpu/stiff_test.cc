@@ -291,16 +291,34 @@ struct Hard {
   double t1;
 };
 
-void ExpectStiffWinsAndTsit5Fails(const Hard& h) {
+// At the default tolerances (abstol 1e-6, reltol 1e-3), with the states at three times
+// within `bound` of rodas5 at 1e-10 (on Van der Pol every method here agrees with it to
+// 1e-8 at that tolerance; on Robertson problem 7 cross-checks rodas5 and rodas5p).
+void ExpectStiffWinsAndTsit5Fails(const Hard& h, double bound) {
   Solver s(h.model);
+  const std::vector<double> times = {h.t1 / 3, 2 * h.t1 / 3, h.t1};
+  SolveOptions tight = AdaptiveWith(Algorithm::kRodas5, h.t1, 1e-10, 1e-10, Precision::kFloat64);
+  tight.saveat = times;
+  const BatchResult ref = s.Solve(tight);
+  ASSERT_EQ(ref.count, 1);
+  ASSERT_EQ(ref.retcodes[0], RetCode::kSuccess);
   for (const AlgorithmInfo* m : StiffMethods()) {
-    BatchResult r = s.Solve(AdaptiveWith(m->algorithm, h.t1, 1e-6, 1e-3, Precision::kFloat64));
+    SolveOptions o = AdaptiveWith(m->algorithm, h.t1, 1e-6, 1e-3, Precision::kFloat64);
+    o.saveat = times;
+    BatchResult r = s.Solve(o);
     ASSERT_EQ(r.count, 1) << m->name;
     EXPECT_EQ(r.retcodes[0], RetCode::kSuccess) << h.name << " " << m->name;
     const int steps = r.stats[0].accepted + r.stats[0].rejected;
     EXPECT_LT(steps, 5000) << h.name << " " << m->name;
-    std::printf("%-12s %-14s %5d steps (%d rejected), %6d f evaluations\n", h.name, m->name, steps,
-                r.stats[0].rejected, r.stats[0].rhs_evals);
+    double worst = 0;
+    for (size_t k = 0; k < times.size(); ++k) {
+      std::vector<double> want;
+      for (int i = 0; i < r.num_states; ++i) want.push_back(ref.state(0, k, i));
+      worst = std::max(worst, Dist(r, 0, k, want));
+    }
+    EXPECT_LT(worst, bound) << h.name << " " << m->name;
+    std::printf("%-12s %-14s %5d steps (%d rejected), %6d f evaluations, error %.1e\n", h.name,
+                m->name, steps, r.stats[0].rejected, r.stats[0].rhs_evals, worst);
   }
   SolveOptions o = AdaptiveWith(Algorithm::kTsit5, h.t1, 1e-6, 1e-3, Precision::kFloat64);
   o.max_steps = 100000;
@@ -316,11 +334,12 @@ void ExpectStiffWinsAndTsit5Fails(const Hard& h) {
 TEST(StiffProblems, VanDerPolMu1000) {
   ExpectStiffWinsAndTsit5Fails(
       {"vanderpol",
-       "state y1 = 2, y2 = 0\nparam mu = 1000\ny1' = y2\ny2' = mu*(1 - y1^2)*y2 - y1\n", 3000});
+       "state y1 = 2, y2 = 0\nparam mu = 1000\ny1' = y2\ny2' = mu*(1 - y1^2)*y2 - y1\n", 3000},
+      1e-2);
 }
 
 TEST(StiffProblems, RobertsonTo1e5) {
-  ExpectStiffWinsAndTsit5Fails({"robertson", kRobertson, 1e5});
+  ExpectStiffWinsAndTsit5Fails({"robertson", kRobertson, 1e5}, 1e-3);
 }
 
 }  // namespace
