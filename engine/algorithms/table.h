@@ -20,7 +20,10 @@ namespace ensolve {
   X(kEuler, "euler", Euler, "engine/algorithms/euler.h") \
   X(kRK4, "rk4", RK4, "engine/algorithms/rk4.h")         \
   X(kTsit5, "tsit5", Tsit5, "engine/algorithms/tsit5.h") \
-  X(kRosenbrock23, "rosenbrock23", Rosenbrock23, "engine/algorithms/rosenbrock23.h")
+  X(kRosenbrock23, "rosenbrock23", Rosenbrock23, "engine/algorithms/rosenbrock23.h") \
+  X(kKvaerno3, "kvaerno3", Kvaerno3, "engine/algorithms/kvaerno3.h")                 \
+  X(kKvaerno5, "kvaerno5", Kvaerno5, "engine/algorithms/kvaerno5.h")                 \
+  X(kTrbdf2, "trbdf2", Trbdf2, "engine/algorithms/trbdf2.h")
 
 enum class Algorithm : uint8_t {
 #define ENSOLVE_ALGORITHM_ENUM(e, name, type, header) e,

@@ -314,10 +314,11 @@ TEST(Options, ValidationNamesTheField) {
   EXPECT_EQ(ValidateOptions(o).message(), "dt: a fixed-step solve needs dt > 0");
   EXPECT_EQ(ParseAlgorithm("rk45").status().message(),
             "algorithm: unknown algorithm 'rk45'; expected one of euler, rk4, tsit5, "
-            "rosenbrock23");
+            "rosenbrock23, kvaerno3, kvaerno5, trbdf2");
   EXPECT_EQ(ParseAlgorithm(std::string(100000, 'x')).status().message(),
             absl::StrCat("algorithm: unknown algorithm '", std::string(64, 'x'),
-                         "...'; expected one of euler, rk4, tsit5, rosenbrock23"));
+                         "...'; expected one of euler, rk4, tsit5, rosenbrock23, kvaerno3, "
+                         "kvaerno5, trbdf2"));
 }
 
 }  // namespace
