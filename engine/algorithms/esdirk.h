@@ -49,8 +49,11 @@
 // Stage loops unroll on the GPU so that k[i] and the coefficients are compile-time picks
 // and every vector stays in registers.
 #define ENSOLVE_ESDIRK_UNROLL _Pragma("unroll")
+// The Newton loop stays a loop: unrolled, its ten copies per stage only add registers.
+#define ENSOLVE_ESDIRK_NO_UNROLL _Pragma("unroll 1")
 #else
 #define ENSOLVE_ESDIRK_UNROLL
+#define ENSOLVE_ESDIRK_NO_UNROLL
 #endif
 
 namespace ensolve::alg {
@@ -76,9 +79,7 @@ ENSOLVE_HD_CONSTEXPR double EsdirkWeight(const EsdirkTableau<S>& t, int j) {
 
 // Whether the tableau is consistent: c_0 = 0, c_i = Σ_j a_ij + γ, c_{s-1} = 1, e sums to
 // 0, and each predictor row sums to 1 (to 1e-12).
-ENSOLVE_HD_CONSTEXPR bool EsdirkClose(double x, double y) {
-  return x - y < 1e-12 && y - x < 1e-12;
-}
+ENSOLVE_HD_CONSTEXPR bool EsdirkClose(double x, double y) { return x - y < 1e-12 && y - x < 1e-12; }
 template <int S>
 ENSOLVE_HD_CONSTEXPR bool IsConsistentEsdirk(const EsdirkTableau<S>& t) {
   if (t.c[0] != 0.0 || t.c[S - 1] != 1.0) return false;
@@ -120,8 +121,7 @@ struct Esdirk {
 
   template <class Ctx, class R, class I>
   ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
-                              typename Ctx::Mask& fail,
-                              StepControls<typename Ctx::Scalar, I>& sc) {
+                              typename Ctx::Mask& fail, StepControls<typename Ctx::Scalar, I>& sc) {
     using S = typename Ctx::Scalar;
     using M = typename Ctx::Mask;
     // A local copy: the coefficients are constants in device code, with no device-side
@@ -136,8 +136,7 @@ struct Esdirk {
     // Newton tolerances (see the top of this file).
     const S atol = sc.adaptive ? sc.abstol : S(1);
     const S rtol = sc.adaptive ? sc.reltol : S(1);
-    const S ktol = sc.adaptive ? Max(S(10) * eps / sc.reltol, Min(S(0.03), Sqrt(sc.reltol)))
-                               : eps;
+    const S ktol = sc.adaptive ? Max(S(10) * eps / sc.reltol, Min(S(0.03), Sqrt(sc.reltol))) : eps;
     // At a fixed step, a lane that stops contracting below this has converged to rounding.
     const S floor = sc.adaptive ? S(0) : S(100) * eps;
 
@@ -168,6 +167,7 @@ struct Esdirk {
       }
       M working = !fail;
       R nd_prev = R(S(1));
+      ENSOLVE_ESDIRK_NO_UNROLL
       for (int m = 0; m < kMaxNewton && Any(working); ++m) {
         if (m > 0) sc.extra_evals = Select(working, sc.extra_evals + 1, sc.extra_evals);
         for (int i = 0; i < n; ++i) y[i] = err[i] + hg * ks[i];
@@ -187,8 +187,12 @@ struct Esdirk {
           const M slow = theta >= S(1);
           const R theta1 = Select(slow, R(S(0.5)), theta);  // keeps 1 - θ away from 0
           eta = Select(working, theta1 / (S(1) - theta1), eta);
-          // Whether the iterations left can reach κtol at this rate.
-          const R reach = Pow(theta1, S(kMaxNewton - 1 - m)) / (S(1) - theta1) * nd;
+          // Whether the iterations left can reach κtol at this rate. (θ^j in float32
+          // exp/log: a heuristic needs no more digits, and powf's code is the largest of the
+          // step on a GPU.)
+          const int left = kMaxNewton - 1 - m;
+          const R pow_left = Select(theta1 > S(0), LowExp(S(left) * LowLog(theta1)), R(S(0)));
+          const R reach = Select(M(left == 0), R(S(1)), pow_left) / (S(1) - theta1) * nd;
           bad = bad | slow | (reach > ktol);
         }
         const M last = M(m == kMaxNewton - 1);
@@ -198,8 +202,8 @@ struct Esdirk {
         working = working & !conv & !bad;
         nd_prev = Select(working, nd, nd_prev);
       }
-      fail = fail | working;  // not converged in kMaxNewton iterations
-      eta = Pow(Max(eta, R(eps)), S(0.8));
+      fail = fail | working;                            // not converged in kMaxNewton iterations
+      eta = LowExp(S(0.8) * LowLog(Max(eta, R(eps))));  // η_prev^0.8 for the next stage
     }
 
     // u_new = B_{s-1} + h γ k_{s-1}; kept in k[s] for Interpolate.
@@ -238,5 +242,6 @@ struct Esdirk {
 }  // namespace ensolve::alg
 
 #undef ENSOLVE_ESDIRK_UNROLL
+#undef ENSOLVE_ESDIRK_NO_UNROLL
 
 #endif  // ENSOLVE_ENGINE_ALGORITHMS_ESDIRK_H_

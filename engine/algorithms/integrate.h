@@ -79,8 +79,8 @@ ENSOLVE_HD M Reached(R ts, R tend, S dir) {
 template <class S, class I>
 struct StepControls {
   S abstol, reltol;
-  bool adaptive;   // false: a fixed step; the tolerances are then no accuracy target
-  I extra_evals;   // per lane: right-hand side evaluations this step made beyond kStages
+  bool adaptive;  // false: a fixed step; the tolerances are then no accuracy target
+  I extra_evals;  // per lane: right-hand side evaluations this step made beyond kStages
 };
 
 namespace internal {
@@ -88,14 +88,14 @@ namespace internal {
 // Calls the method's Step with StepControls when it takes them (overload resolution
 // prefers the int parameter), else the plain Step.
 template <class Alg, class Ctx, class R, class M, class S, class I>
-ENSOLVE_HD auto CallStep(int, Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
-                         M& fail, StepControls<S, I>& sc)
+ENSOLVE_HD auto CallStep(int, Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k, M& fail,
+                         StepControls<S, I>& sc)
     -> decltype(Alg::Step(c, t, h, u, unew, err, k, fail, sc)) {
   return Alg::Step(c, t, h, u, unew, err, k, fail, sc);
 }
 template <class Alg, class Ctx, class R, class M, class S, class I>
-ENSOLVE_HD void CallStep(long, Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
-                         M& fail, StepControls<S, I>&) {
+ENSOLVE_HD void CallStep(long, Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k, M& fail,
+                         StepControls<S, I>&) {
   Alg::Step(c, t, h, u, unew, err, k, fail);
 }
 

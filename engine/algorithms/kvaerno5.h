@@ -17,12 +17,11 @@ namespace ensolve::alg {
 
 struct Kvaerno5Coefficients {
   static constexpr double kGamma = 0.26;
-  static constexpr double kA61 = 0.13855640231268224, kA62 = 0.0,
-                          kA63 = -0.04245337201752043, kA64 = 0.02446657898003141,
-                          kA65 = 0.61943039072480676;
-  static constexpr double kA71 = 0.13659751177640291, kA72 = 0.0,
-                          kA73 = -0.05496908796538376, kA74 = -0.04118626728321046,
-                          kA75 = 0.62993304899016403, kA76 = 0.06962479448202728;
+  static constexpr double kA61 = 0.13855640231268224, kA62 = 0.0, kA63 = -0.04245337201752043,
+                          kA64 = 0.02446657898003141, kA65 = 0.61943039072480676;
+  static constexpr double kA71 = 0.13659751177640291, kA72 = 0.0, kA73 = -0.05496908796538376,
+                          kA74 = -0.04118626728321046, kA75 = 0.62993304899016403,
+                          kA76 = 0.06962479448202728;
   static constexpr EsdirkTableau<7> kTableau = {
       kGamma,
       {0.0, 0.52, 1.230333209967908, 0.8957659843500759, 0.43639360985864756, 1.0, 1.0},
@@ -34,8 +33,7 @@ struct Kvaerno5Coefficients {
        {kA61, kA62, kA63, kA64, kA65},
        {kA71, kA72, kA73, kA74, kA75, kA76}},
       // e = b - b̂ = row 7 - row 6
-      {kA71 - kA61, kA72 - kA62, kA73 - kA63, kA74 - kA64, kA75 - kA65, kA76 - kGamma,
-       kGamma},
+      {kA71 - kA61, kA72 - kA62, kA73 - kA63, kA74 - kA64, kA75 - kA65, kA76 - kGamma, kGamma},
       {{},
        {1.0},
        {-1.366025403784441, 2.3660254037844357},

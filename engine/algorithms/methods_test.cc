@@ -179,8 +179,7 @@ TEST(Tableau, Tsit5StepIsItsTableau) {
 // II.2, Table 2.2) up to order p for weights b, the full A (diagonal included) and c:
 // the largest |residual| over the trees of order <= p <= 5.
 template <int S>
-double OrderResidual(const double (&a)[S][S], const double (&b)[S], const double (&c)[S],
-                     int p) {
+double OrderResidual(const double (&a)[S][S], const double (&b)[S], const double (&c)[S], int p) {
   using V = std::vector<double>;
   auto mul = [](const V& x, const V& y) {
     V r(S);

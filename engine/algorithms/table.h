@@ -16,10 +16,10 @@ namespace ensolve {
 
 // X(enumerator, wire name, C++ type in ensolve::alg, header): in the order GetServerInfo
 // lists them.
-#define ENSOLVE_ALGORITHMS(X)                            \
-  X(kEuler, "euler", Euler, "engine/algorithms/euler.h") \
-  X(kRK4, "rk4", RK4, "engine/algorithms/rk4.h")         \
-  X(kTsit5, "tsit5", Tsit5, "engine/algorithms/tsit5.h") \
+#define ENSOLVE_ALGORITHMS(X)                                                        \
+  X(kEuler, "euler", Euler, "engine/algorithms/euler.h")                             \
+  X(kRK4, "rk4", RK4, "engine/algorithms/rk4.h")                                     \
+  X(kTsit5, "tsit5", Tsit5, "engine/algorithms/tsit5.h")                             \
   X(kRosenbrock23, "rosenbrock23", Rosenbrock23, "engine/algorithms/rosenbrock23.h") \
   X(kKvaerno3, "kvaerno3", Kvaerno3, "engine/algorithms/kvaerno3.h")                 \
   X(kKvaerno5, "kvaerno5", Kvaerno5, "engine/algorithms/kvaerno5.h")                 \

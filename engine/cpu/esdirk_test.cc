@@ -25,8 +25,7 @@ namespace {
 
 using testing::Fixed;
 
-constexpr Algorithm kEsdirks[] = {Algorithm::kKvaerno3, Algorithm::kKvaerno5,
-                                  Algorithm::kTrbdf2};
+constexpr Algorithm kEsdirks[] = {Algorithm::kKvaerno3, Algorithm::kKvaerno5, Algorithm::kTrbdf2};
 
 std::unique_ptr<Model> Parse(const char* src) {
   auto m = Model::Parse(src);
@@ -108,7 +107,8 @@ TEST(AcceptanceProblem6, FifteenStatesGrowing) {
   std::string src = "state";
   for (int i = 0; i < 15; ++i) src += (i ? ", u" : " u") + std::to_string(i) + " = 1";
   src += "\n";
-  for (int i = 0; i < 15; ++i) src += "u" + std::to_string(i) + "' = 1.01*u" + std::to_string(i) + "\n";
+  for (int i = 0; i < 15; ++i)
+    src += "u" + std::to_string(i) + "' = 1.01*u" + std::to_string(i) + "\n";
   Solver s(src.c_str());
   const std::vector<double> times = Range(0, 1, 10);
   for (Algorithm a : kEsdirks) {
@@ -140,8 +140,7 @@ y2' = k1*y1 - k2*y2^2 - k3*y2*y3
 y3' = k2*y2^2
 )";
 
-const std::vector<double> kRobertsonTimes = {1e-4, 1e-3, 1e-2, 0.1, 1,   10,
-                                             100,  1e3,  1e4,  4e4, 1e5};
+const std::vector<double> kRobertsonTimes = {1e-4, 1e-3, 1e-2, 0.1, 1, 10, 100, 1e3, 1e4, 4e4, 1e5};
 
 // The float64 reference: the one-trajectory driver with rosenbrock23 (a different family
 // of method, written by someone else) at a tight tolerance.
@@ -154,8 +153,8 @@ std::vector<std::vector<double>> RobertsonReference() {
     dy[2] = 3e7 * y[1] * y[1];
   };
   m.jacobian = [](double, const double* y, double* J) {
-    const double j[9] = {-0.04, 1e4 * y[2], 1e4 * y[1], 0.04, -6e7 * y[1] - 1e4 * y[2],
-                         -1e4 * y[1], 0, 6e7 * y[1], 0};
+    const double j[9] = {-0.04,       1e4 * y[2], 1e4 * y[1], 0.04, -6e7 * y[1] - 1e4 * y[2],
+                         -1e4 * y[1], 0,          6e7 * y[1], 0};
     for (int i = 0; i < 9; ++i) J[i] = j[i];
   };
   m.time_derivative = [](double, const double*, double* dT) { dT[0] = dT[1] = dT[2] = 0; };
@@ -197,11 +196,11 @@ TEST(AcceptanceProblem7, Robertson) {
 
 // Problem 8: u' = -p u^2, u0 = 10, p = 1 on t in [0, 10] against 10 / (1 + 10 t), within
 // 2e-4: DiffEqGPU's setting (adaptive, default tolerances, float32: the state at t = 10)
-// and the same in float64; at every save point, abstol = reltol = 1e-6 and fixed steps: dt = 0.01 for kvaerno3/5; trbdf2, second
-// order, is 5.7e-4 off at dt = 0.01 (the steep start: the third derivative is -6e4 at t = 0)
-// and is checked at dt = 0.005. At the default reltol = 1e-3 trbdf2 ends 2.6e-4 from the
-// exact u(10) (DiffEqGPU measures against Rodas5P's solution at the same tolerances, not
-// the exact one), so it is checked at reltol = 3e-4 (1.3e-4).
+// and the same in float64; at every save point, abstol = reltol = 1e-6 and fixed steps: dt = 0.01
+// for kvaerno3/5; trbdf2, second order, is 5.7e-4 off at dt = 0.01 (the steep start: the third
+// derivative is -6e4 at t = 0) and is checked at dt = 0.005. At the default reltol = 1e-3 trbdf2
+// ends 2.6e-4 from the exact u(10) (DiffEqGPU measures against Rodas5P's solution at the same
+// tolerances, not the exact one), so it is checked at reltol = 3e-4 (1.3e-4).
 TEST(AcceptanceProblem8, NonlinearDecay) {
   Solver s("state u = 10\nparam p = 1\nu' = -p*u^2\n");
   const std::vector<double> times = Range(0, 10, 20);
@@ -340,8 +339,7 @@ void ExpectNewtonFailureRejects(const char* name) {
   EXPECT_EQ(r.retcode, alg::kRetSuccess);
   EXPECT_GT(r.rejected, 0);
   EXPECT_NEAR(r.saved[0][0], exact(1), 1e-6);
-  std::printf("%-9s zero-Jacobian run: accepted %d rejected %d\n", name, r.accepted,
-              r.rejected);
+  std::printf("%-9s zero-Jacobian run: accepted %d rejected %d\n", name, r.accepted, r.rejected);
 
   const alg::Controls<double> fixed{0, 1, 0.1, 1e-6, 1e-3, 0, 1000000, false};
   r = alg::SolveScalar<Alg, double>(1, m, {0.0}, {}, fixed);
