@@ -4,14 +4,16 @@
 //
 // Coefficients: A. Kværnø, "Singly diagonally implicit Runge-Kutta methods with an explicit
 // first stage", BIT Numer. Math. 44 (2004) 489-502, the four-stage order-3 method with its
-// order-2 embedding (section 4), in the closed form of γ tabulated by diffrax
-// (diffrax/_solver/kvaerno3.py):
+// order-2 embedding. The paper itself was not at hand (so no table number here): the
+// coefficients are the closed forms in γ that diffrax tabulates citing it
+// (diffrax/_solver/kvaerno3.py, commit 5ea5fcb), and agree with OrdinaryDiffEq.jl's
+// Kvaerno3Tableau to the ten digits of its rounded γ:
 //   a21 = γ,  a31 = (-4γ² + 6γ - 1) / (4γ),  a32 = (1 - 2γ) / (4γ),
 //   a41 = (6γ - 1) / (12γ),  a42 = -1 / ((24γ - 12) γ),  a43 = (-6γ² + 6γ - 1) / (6γ - 3),
 //   c = (0, 2γ, 1, 1),  b = row 4,  b̂ = row 3,
-// with γ = 0.435866521508459 the root of 6γ³ - 18γ² + 9γ - 1 = 0 in (0, 1) (L-stability;
-// diffrax and OrdinaryDiffEq.jl round it to 0.4358665215). The values below are those
-// formulas evaluated in 30-digit arithmetic; methods_test checks the order conditions.
+// with γ = 0.435866521508459, the root in (0, 1) of 6γ³ - 18γ² + 9γ - 1 = 0 (diffrax and
+// OrdinaryDiffEq.jl round it to 0.4358665215). The values below are
+// those formulas evaluated in 30-digit arithmetic; methods_test checks the order conditions.
 // Predictor (diffrax's a_predictor for Kvaerno3): k2 ← k1; k3 ← (1 - θ) k1 + θ k2 with
 // θ = 1 / (2γ) (linear extrapolation of the slope from c = 0, 2γ to 1); k4 ← a31 k1 + a32 k2
 // + γ k3.

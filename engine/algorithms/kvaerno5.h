@@ -4,8 +4,10 @@
 //
 // Coefficients: A. Kværnø, "Singly diagonally implicit Runge-Kutta methods with an explicit
 // first stage", BIT Numer. Math. 44 (2004) 489-502, the seven-stage order-5 method with its
-// order-4 embedding (γ = 0.26; section 4), as tabulated to 17 digits in diffrax
-// (diffrax/_solver/kvaerno5.py) and OrdinaryDiffEq.jl (Kvaerno5Tableau). b = row 7,
+// order-4 embedding (γ = 0.26). The paper itself was not at hand (so no table number
+// here): the coefficients are as tabulated to 17 digits, citing it, in diffrax
+// (diffrax/_solver/kvaerno5.py, commit 5ea5fcb); methods_test
+// checks the order conditions (order 5 for b, 4 for b̂) to 1e-12. b = row 7,
 // b̂ = row 6. Predictor: diffrax's a_predictor for Kvaerno5 (from OrdinaryDiffEq.jl's
 // Kvaerno5 perform_step, with k2 ← k1 in place of its zero α21); k7 ← row 6 of A with γ.
 #ifndef ENSOLVE_ENGINE_ALGORITHMS_KVAERNO5_H_

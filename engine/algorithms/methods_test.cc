@@ -248,6 +248,17 @@ void ExpectEsdirkOrders(const char* name) {
   if (Alg::kOrder < 5) EXPECT_GT(OrderResidual(a, b, t.c, Alg::kOrder + 1), 1e-6);
   EXPECT_LT(OrderResidual(a, bhat, t.c, Alg::kEmbeddedOrder), 1e-12);
   EXPECT_GT(OrderResidual(a, bhat, t.c, Alg::kEmbeddedOrder + 1), 1e-6);
+  // L-stable: the stability function R(z) = 1 + z b^T (I - z A)^{-1} 1 vanishes at
+  // infinity (I - z A is lower triangular: forward substitution).
+  const double z = -1e8;
+  double x[S], r = 1;
+  for (int i = 0; i < S; ++i) {
+    double rhs = 1;
+    for (int j = 0; j < i; ++j) rhs += z * a[i][j] * x[j];
+    x[i] = rhs / (1 - z * a[i][i]);
+    r += z * b[i] * x[i];
+  }
+  EXPECT_LT(std::abs(r), 1e-6) << "R(-1e8) = " << r;
   EXPECT_EQ(Alg::kStages, S - 1);  // the explicit first stage is the last one's slope
   EXPECT_EQ(Alg::kFsalStage, S - 1);
 }

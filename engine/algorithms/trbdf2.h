@@ -7,7 +7,8 @@
 // R. E. Bank, W. M. Coughran, W. Fichtner, E. H. Grosse, D. J. Rose and R. K. Smith,
 // "Transient simulation of silicon devices and circuits", IEEE Trans. CAD 4 (1985) 436-451;
 // M. E. Hosea and L. F. Shampine, "Analysis and implementation of TR-BDF2", Appl. Numer.
-// Math. 20 (1996) 21-37, section 2 (the ESDIRK form and its embedded pair):
+// Math. 20 (1996) 21-37 (the ESDIRK form and its embedded pair; numbers as in
+// OrdinaryDiffEq.jl's TRBDF2Tableau, which cites the same paper):
 //   c = (0, γ, 1),  A = [0 0 0; d d 0; w w d],  b = (w, w, d),
 //   b̂ = ((1 - w)/3, (3w + 1)/3, d/3),  d = 1 - √2/2,  w = √2/4,
 // so e = b - b̂ = ((√2 - 1)/3, -1/3, (2 - √2)/3) (OrdinaryDiffEq.jl's TRBDF2Tableau carries
