@@ -12,7 +12,7 @@
 // Stiffly accurate (b = the last row of A), so u_new is the last stage value and its slope
 // is the last stage's k: the FSAL stage, f(t + h, u_new) to the Newton tolerance.
 //
-// Convergence (Hairer & Wanner, "Solving ODEs II", IV.8, (8.10)-(8.12), as in RADAU5):
+// Convergence (Hairer & Wanner, "Solving ODEs II", section IV.8, as in RADAU5):
 // with ||.|| the RMS norm scaled by abstol + reltol max(|u|, |Y|), θ_m = ||hγΔ_m|| /
 // ||hγΔ_{m-1}||, η = θ/(1-θ) (for the first iteration of a stage, max(η_prev, eps)^0.8
 // of the previous stage; 1 for the first implicit stage), a lane has converged when
@@ -28,7 +28,7 @@
 // a converged or failed lane keeps its slope (Select).
 //
 // Error estimate: err = M^{-1} h Σ_j (b_j - b̂_j) k_j, filtered through M^{-1} as Hosea &
-// Shampine do for TR-BDF2 (and Hairer & Wanner, IV.8 (8.20), for RADAU5): the raw estimate
+// Shampine do for TR-BDF2 (and Hairer & Wanner, IV.8, for RADAU5): the raw estimate
 // is O(h^(p̂+1)) but grows like h J for stiff components the solution does not carry; M^{-1}
 // = I + O(h) leaves its order as it is and damps those components.
 //
