@@ -353,6 +353,7 @@ TEST(DenseOutput, SavePointsBetweenStepsFollowTheInterpolantsOrder) {
     const int want = std::min(info.order, info.dense_order + 1);
     const double p = Slope(StepsFor(want), error);
     EXPECT_GT(p, want - 0.4) << info.name;  // tsit5: 4.69
+    std::printf("%-14s dense output: expected %d measured %.2f\n", info.name, want, p);
   });
 }
 
