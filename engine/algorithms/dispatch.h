@@ -3,11 +3,14 @@
 #ifndef ENSOLVE_ENGINE_ALGORITHMS_DISPATCH_H_
 #define ENSOLVE_ENGINE_ALGORITHMS_DISPATCH_H_
 
+#include "engine/algorithms/dp5.h"
 #include "engine/algorithms/euler.h"
 #include "engine/algorithms/rk4.h"
 #include "engine/algorithms/rosenbrock23.h"
 #include "engine/algorithms/table.h"
 #include "engine/algorithms/tsit5.h"
+#include "engine/algorithms/vern7.h"
+#include "engine/algorithms/vern9.h"
 
 namespace ensolve::alg {
 

@@ -32,7 +32,12 @@
 //       k[0..kVectors) is its storage, k[0] = f(t, u) on entry if kFsal, and
 //       k[kFsalStage] = f(t + h, unew) on return. Lanes whose step could not be computed
 //       (a singular iteration matrix, a diverged Newton iteration) are or-ed into `fail`.
-//   Interpolate(c, theta, h, u, k, y): y = u(t + theta h) from the last step's data.
+//   Interpolate(c, t, theta, h, u, k, y, first): y = u(t + theta h) from the last step's
+//       data (called only for accepted lanes' save points, before u becomes unew). `first`
+//       is true at the step's first save point: a method whose interpolant needs extra
+//       stages (vern7, vern9) evaluates them then with c.Rhs, at t + c_i h, into its own
+//       k[] vectors, and reuses them for the step's later save points, so a step without
+//       save points never pays for them. (Every lane of a pack evaluates them together.)
 //
 // Backward integration (t1 < t0) runs with negative steps; save times must then be
 // descending. Every comparison with t is made along the direction of integration.
@@ -208,9 +213,11 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     const R tend = st.t + h;
     if (c.num_save() > 0) {
       M ms = accept & Reached<M>(c.SaveTime(st.save), tend, dir);
+      bool first = true;  // lanes only leave ms, so the first call covers every later one
       while (Any(ms)) {
         const R theta = (c.SaveTime(st.save) - st.t) / h;
-        Alg::Interpolate(c, theta, h, u, k, err);
+        Alg::Interpolate(c, st.t, theta, h, u, k, err, first);
+        first = false;
         c.Save(st.save, err, ms);
         st.save = Select(ms, st.save + 1, st.save);
         ms = ms & Reached<M>(c.SaveTime(st.save), tend, dir);
