@@ -192,25 +192,19 @@ struct ExplicitRK {
       return S(r) + theta * Horner<I, P + 1, S>(theta);
     }
   }
-  // w[I] = h b_I(θ) = h θ Σ_p r_Ip θ^p for the stages in the interpolant, I..End-1.
-  template <int I, int End, class S, class R>
-  ENSOLVE_HD static void Weights(R theta, R h, R* w) {
-    if constexpr (I < End) {
-      if constexpr (Dense(I)) w[I] = h * theta * Horner<I, 0, S>(theta);
-      Weights<I + 1, End, S>(theta, h, w);
-    }
-  }
-  // acc + Σ_{J <= j < End} w[j] k_j[i] over the stages in the interpolant.
-  template <int J, int End, class R>
-  ENSOLVE_HD static R AddWeighted(R acc, const R* w, R* const* k, int i) {
+  // y += h b_J(θ) k_J for the stages J..End-1 in the interpolant, one stage at a time, so
+  // that one weight is live at once (the GPU keeps every vector in registers).
+  template <int J, int End, class Ctx, class R>
+  ENSOLVE_HD static void AddStages(Ctx& c, R theta, R h, R* const* k, R* y) {
     if constexpr (J < End) {
+      using S = typename Ctx::Scalar;
       if constexpr (Dense(J)) {
+        const int n = c.n();
         constexpr int s = Slot(J);
-        acc = acc + w[J] * k[s][i];
+        const R w = h * theta * Horner<J, 0, S>(theta);
+        for (int i = 0; i < n; ++i) y[i] = y[i] + w * k[s][i];
       }
-      return AddWeighted<J + 1, End>(acc, w, k, i);
-    } else {
-      return acc;
+      AddStages<J + 1, End>(c, theta, h, k, y);
     }
   }
 
@@ -220,14 +214,12 @@ struct ExplicitRK {
   template <class Ctx, class R>
   ENSOLVE_HD static void Interpolate(Ctx& c, R t, R theta, R h, const R* u, R* const* k, R* y,
                                      bool first) {
-    using S = typename Ctx::Scalar;
     const int n = c.n();
     if constexpr (X() > 0) {
       if (first) Stages<N(), N() + X()>(c, t, h, u, y, y, k);
     }
-    R w[N() + X()];
-    Weights<0, N() + X(), S>(theta, h, w);
-    for (int i = 0; i < n; ++i) y[i] = AddWeighted<0, N() + X()>(u[i], w, k, i);
+    for (int i = 0; i < n; ++i) y[i] = u[i];
+    AddStages<0, N() + X()>(c, theta, h, k, y);
   }
 };
 

@@ -37,7 +37,9 @@
 //       is true at the step's first save point: a method whose interpolant needs extra
 //       stages (vern7, vern9) evaluates them then with c.Rhs, at t + c_i h, into its own
 //       k[] vectors, and reuses them for the step's later save points, so a step without
-//       save points never pays for them. (Every lane of a pack evaluates them together.)
+//       save points never pays for them. (Every lane of a pack evaluates them together;
+//       each lane with a save point in the step is charged Alg::kLazyStages evaluations,
+//       optional, 0 when absent.)
 //
 // Backward integration (t1 < t0) runs with negative steps; save times must then be
 // descending. Every comparison with t is made along the direction of integration.
@@ -76,6 +78,17 @@ ENSOLVE_HD M Reached(R ts, R tend, S dir) {
 }
 
 namespace internal {
+
+// Alg::kLazyStages, the right-hand side evaluations Interpolate adds in a step with save
+// points (vern7, vern9), or 0 for a method that does not declare it.
+template <class Alg, class = void>
+struct LazyStages {
+  static constexpr int value = 0;
+};
+template <class Alg>
+struct LazyStages<Alg, decltype(void(Alg::kLazyStages))> {
+  static constexpr int value = Alg::kLazyStages;
+};
 
 // Saves u at every save point <= t for lanes in m (used at t0).
 template <class Ctx, class R, class M, class I, class S>
@@ -217,6 +230,9 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
       while (Any(ms)) {
         const R theta = (c.SaveTime(st.save) - st.t) / h;
         Alg::Interpolate(c, st.t, theta, h, u, k, err, first);
+        if (internal::LazyStages<Alg>::value > 0 && first) {
+          st.rhs_evals = Select(ms, st.rhs_evals + internal::LazyStages<Alg>::value, st.rhs_evals);
+        }
         first = false;
         c.Save(st.save, err, ms);
         st.save = Select(ms, st.save + 1, st.save);

@@ -344,8 +344,8 @@ TEST(Tableau, OrderConditions) {
     for (int k = 1; k <= q; ++k) EXPECT_LT(rh[k], 1e-12) << "b̂, order " << k;
     EXPECT_GT(rh[q + 1], 1e-9) << "b̂ is of order " << q + 1;
     std::printf("%-6s order conditions: b %d (worst %.1e; order %d: %.1e), b̂ %d (%.1e; %.1e)\n",
-                name, p, *std::max_element(rb.begin() + 1, rb.begin() + p + 1), p + 1, rb[p + 1],
-                q, *std::max_element(rh.begin() + 1, rh.begin() + q + 1), rh[q + 1]);
+                name, p, *std::max_element(rb.begin() + 1, rb.begin() + p + 1), p + 1, rb[p + 1], q,
+                *std::max_element(rh.begin() + 1, rh.begin() + q + 1), rh[q + 1]);
     for (double theta : {0.25, 0.5, 0.8}) {
       std::vector<double> w(s, 0.0);
       for (int i = 0; i < s; ++i) {
@@ -354,10 +354,9 @@ TEST(Tableau, OrderConditions) {
       }
       const std::vector<double> rd = OrderResiduals(trees, s, A, w, theta, Alg::kDenseOrder);
       for (int k = 1; k <= Alg::kDenseOrder; ++k) {
-        // vern7's interpolant, as tabulated (vern7.h), meets its 12 order-7 conditions of
-        // the form [τ] (a root over one subtree τ of order 6) only to 3e-7, also in 60-digit
-        // arithmetic: a defect of the source data (its a(12,11) = -0.0160443457 has 9
-        // digits where every other value has 40). It is below any error float64 can see.
+        // vern7's interpolant as Verner published it (vern7.h) meets its 12 order-7
+        // conditions of the form [τ] (a root over one subtree τ of order 6) only to 3e-7,
+        // also in 60-digit arithmetic; far below any error float64 can see.
         const double tol = std::string(name) == "vern7" && k == 7 ? 5e-7 : 1e-11;
         EXPECT_LT(rd[k], tol) << "b(" << theta << "), order " << k;
       }
@@ -498,8 +497,8 @@ TEST(DenseOutput, SavePointsBetweenStepsFollowTheInterpolantsOrder) {
     const int want = std::min(info.order, info.dense_order + 1);
     const double p = Slope(StepsFor(want), error);
     EXPECT_GT(p, want - 0.4 - (OrderSlack(want) - 0.3)) << info.name;
-    std::printf("%-14s dense order %d (want %d) measured %.2f\n", info.name, info.dense_order,
-                want, p);
+    std::printf("%-14s dense order %d (want %d) measured %.2f\n", info.name, info.dense_order, want,
+                p);
   });
 }
 
