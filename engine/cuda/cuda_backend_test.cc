@@ -118,6 +118,16 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
     saved = Case{Adaptive(1, tol, pr), 100 * tol};
     saved.o.saveat = {0, 0.1, 0.5, 0.77, 1};
     cases.push_back(saved);
+    // The tableau-driven pairs, their lazy interpolation stages included.
+    for (Algorithm a : {Algorithm::kDP5, Algorithm::kVern7, Algorithm::kVern9}) {
+      Case fixed{Fixed(a, 1, 0.01, pr), round};
+      fixed.o.saveat = {0, 0.25, 0.333, 0.9, 1};
+      cases.push_back(fixed);
+      Case adaptive{Adaptive(1, tol, pr), 100 * tol};
+      adaptive.o.algorithm = a;
+      adaptive.o.saveat = {0, 0.1, 0.5, 0.77, 1};
+      cases.push_back(adaptive);
+    }
   }
   for (const Case& c : cases) {
     SCOPED_TRACE(::testing::Message()
