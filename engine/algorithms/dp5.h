@@ -5,10 +5,11 @@
 // Coefficients: J. R. Dormand and P. J. Prince, "A family of embedded Runge-Kutta formulae",
 // J. Comput. Appl. Math. 6 (1980) 19-26, the RK5(4)7M table; the same in E. Hairer,
 // S. P. Norsett and G. Wanner, "Solving Ordinary Differential Equations I", 2nd ed.,
-// Springer 1993, section II.5, Table 5.2 (c, A, b and b̂; e = b - b̂ below).
-// Dense output: Hairer, Norsett & Wanner, section II.6, "dense output for DOPRI5"
-// (L. F. Shampine, "Some practical Runge-Kutta formulas", Math. Comp. 46 (1986) 135-150),
-// as the authors' code dopri5.f evaluates it (CONTD5, with their d1, d3..d7):
+// Springer 1993, section II.5, Table 5.2 (p. 178) (c, A, b and b̂; e = b - b̂ below).
+// Dense output: Hairer, Norsett & Wanner, section II.6, dense output of DOPRI5
+// (pp. 191-192; both page numbers from memory of the printed book, not rechecked), which
+// is L. F. Shampine's, "Some practical Runge-Kutta formulas", Math. Comp. 46 (1986)
+// 135-150, as the authors' code dopri5.f evaluates it (CONTD5, with their d1, d3..d7):
 //   u(t + θh) = u + θ Δ + θ(1-θ) (h k1 - Δ) + θ²(1-θ) (2Δ - h k1 - h k7)
 //               + θ²(1-θ)² h (d1 k1 + d3 k3 + d4 k4 + d5 k5 + d6 k6 + d7 k7),
 //   Δ = u_new - u = h Σ b_i k_i,
@@ -17,7 +18,7 @@
 //   d6 = -1453857185/822651844,    d7 = 69997945/29380423.
 // Below, that polynomial is expanded (exactly, in rational arithmetic) into the weights
 // b_i(θ) = Σ_p r_ip θ^(p+1) of each stage, then rounded to double: b_i(1) = b_i, and the
-// b_i(θ) satisfy every order condition up to order 4 for all θ.
+// b_i(θ) satisfy every order condition up to order 4 (Tableau.OrderConditions, methods_test).
 #ifndef ENSOLVE_ENGINE_ALGORITHMS_DP5_H_
 #define ENSOLVE_ENGINE_ALGORITHMS_DP5_H_
 
