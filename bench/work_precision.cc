@@ -48,8 +48,8 @@ const Problem kProblems[] = {
      1e5, 1e-10, true},
     // Van der Pol, mu = 1000, to t = 3000, in the form of MATLAB's vdp1000 (Shampine &
     // Reichelt 1997): about one relaxation period.
-    {"vanderpol", "param mu = 1000\nstate x = 2, y = 0\nx' = y\ny' = mu*(1 - x^2)*y - x\n",
-     3000.0, 1e-3, true},
+    {"vanderpol", "param mu = 1000\nstate x = 2, y = 0\nx' = y\ny' = mu*(1 - x^2)*y - x\n", 3000.0,
+     1e-3, true},
 };
 
 double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
         double err = 0;
         for (int i = 0; i < r->num_states; ++i) {
           const double want = ref->second[i];
-          err = std::max(err, std::abs(r->state(0, 0, i) - want) / std::max(std::abs(want), pr.floor));
+          err = std::max(err,
+                         std::abs(r->state(0, 0, i) - want) / std::max(std::abs(want), pr.floor));
         }
         const TrajectoryStats st = r->stats[0];
         const int steps = st.accepted + st.rejected;

@@ -49,6 +49,18 @@ class Backend {
 // threads <= 0: one per hardware thread.
 std::unique_ptr<Backend> NewCpuBackend(int threads = 0);
 
+// The largest model a method with an n x n iteration matrix (the stiff rows of the
+// algorithm table) may have on each backend. A GPU thread keeps its matrix in registers up
+// to 4 states (float64) and in local memory past that, and NVRTC's work grows as n^3 with
+// every loop unrolled; a CPU lane keeps its own matrix.
+inline constexpr int kMaxStiffStatesCuda = 16;
+inline constexpr int kMaxStiffStatesCpu = 256;
+
+// INVALID_ARGUMENT naming the limit when `model` is too large for `algorithm` on a backend
+// whose limit is `max_states`.
+absl::Status CheckStiffModelSize(const Model& model, Algorithm algorithm, int max_states,
+                                 const char* backend);
+
 }  // namespace ensolve
 
 #endif  // ENSOLVE_ENGINE_BACKEND_H_

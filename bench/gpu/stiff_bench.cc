@@ -48,13 +48,15 @@ Timed Run(Backend& b, const Model& m, const SolveOptions& o, const BatchInputs& 
   Timed t;
   auto prepared = b.Prepare(m, o);
   if (!prepared.ok()) {
-    std::fprintf(stderr, "%s: prepare: %s\n", b.name().c_str(), prepared.status().ToString().c_str());
+    std::fprintf(stderr, "%s: prepare: %s\n", b.name().c_str(),
+                 prepared.status().ToString().c_str());
     std::exit(1);
   }
   for (int r = 0; r < reps; ++r) {
     const auto start = std::chrono::steady_clock::now();
     auto res = b.Solve(**prepared, o, in);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!res.ok()) {
       std::fprintf(stderr, "%s: %s\n", b.name().c_str(), res.status().ToString().c_str());
       std::exit(1);
@@ -106,8 +108,8 @@ int main(int argc, char** argv) {
         for (int64_t i = 0; i < n; ++i) {
           for (int s = 0; s < 3; ++s) {
             const double want = c.result.state(i, 0, s);
-            worst = std::max(worst, std::abs(g.result.state(i, 0, s) - want) /
-                                        std::max(std::abs(want), 1e-8));
+            worst = std::max(
+                worst, std::abs(g.result.state(i, 0, s) - want) / std::max(std::abs(want), 1e-8));
           }
         }
       }

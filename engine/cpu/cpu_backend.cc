@@ -72,6 +72,10 @@ class CpuBackend : public Backend {
 
   absl::StatusOr<std::unique_ptr<PreparedModel>> Prepare(const Model& model,
                                                          const SolveOptions& options) override {
+    if (absl::Status s = CheckStiffModelSize(model, options.algorithm, kMaxStiffStatesCpu, "CPU");
+        !s.ok()) {
+      return s;
+    }
     const int n = model.num_states(), np = model.num_params();
     auto pm = std::make_unique<CpuPreparedModel>(
         model, options.algorithm, ir::CompileTape(model.graph(), model.rhs(), n, np));

@@ -328,6 +328,31 @@ TEST(Inputs, InitialStatesFollowEachTrajectorysParameters) {
   testing::ExpectInitialStatesFollowParameters(*backend);
 }
 
+// A stiff method on a model past the backend's limit is refused by name, before any work.
+TEST(Inputs, StiffMethodsRefuseModelsPastTheLimit) {
+  std::string src;
+  for (int i = 0; i <= kMaxStiffStatesCpu; ++i) absl::StrAppend(&src, "state u", i, " = 1\n");
+  for (int i = 0; i <= kMaxStiffStatesCpu; ++i) absl::StrAppend(&src, "u", i, "' = -u", i, "\n");
+  ModelLimits limits;
+  limits.max_states = 1000;
+  auto model = Model::Parse(src, limits);
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto backend = NewCpuBackend(1);
+  SolveOptions o = testing::Adaptive(1, 1e-6, Precision::kFloat64);
+  o.algorithm = Algorithm::kRodas5P;
+  auto prepared = backend->Prepare(**model, o);
+  EXPECT_EQ(prepared.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(prepared.status().message(),
+            absl::StrCat("model: ", kMaxStiffStatesCpu + 1,
+                         " states exceed the CPU backend's "
+                         "limit of ",
+                         kMaxStiffStatesCpu,
+                         " states for rodas5p (it keeps an n x "
+                         "n matrix per trajectory); use an explicit method or fewer states"));
+  o.algorithm = Algorithm::kTsit5;  // explicit methods have no such limit
+  EXPECT_TRUE(backend->Prepare(**model, o).ok());
+}
+
 TEST(Threads, ResultsDoNotDependOnThreadCount) {
   std::vector<double> p(3 * 200);
   for (int i = 0; i < 200; ++i) {

@@ -112,6 +112,10 @@ class CudaBackendImpl : public CudaBackend {
   absl::StatusOr<std::unique_ptr<PreparedModel>> Prepare(const Model& model,
                                                          const SolveOptions& options) override {
     if (model.num_states() == 0) return absl::InvalidArgumentError("model: has no states");
+    if (absl::Status s = CheckStiffModelSize(model, options.algorithm, kMaxStiffStatesCuda, "CUDA");
+        !s.ok()) {
+      return s;
+    }
     CU_RETURN_IF_ERROR(*d_, cuCtxSetCurrent, ctx_);
     absl::StatusOr<std::vector<ir::NodeId>> selection = model.SelectionRoots(options.outputs);
     if (!selection.ok()) return selection.status();

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "engine/cuda/internal/driver.h"
 #include "engine/cuda/internal/pinned_pool.h"
 #include "engine/cuda/test_models.h"
@@ -249,6 +250,25 @@ TEST_F(CudaTest, OutputSelectionMatchesCpu) {
       }
     }
   }
+}
+
+// Past kMaxStiffStatesCuda a stiff method is INVALID_ARGUMENT naming the limit, never a
+// launch failure; explicit methods still compile.
+TEST_F(CudaTest, StiffMethodsRefuseModelsPastTheLimit) {
+  std::string src;
+  for (int i = 0; i <= kMaxStiffStatesCuda; ++i) absl::StrAppend(&src, "state u", i, " = 1\n");
+  for (int i = 0; i <= kMaxStiffStatesCuda; ++i) {
+    absl::StrAppend(&src, "u", i, "' = -u", i, "\n");
+  }
+  auto model = Parse(src.c_str());
+  SolveOptions o = Adaptive(1, 1e-6, Precision::kFloat64);
+  o.algorithm = Algorithm::kKvaerno5;
+  auto r = Run(*gpu_, *model, o, BatchInputs{10});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("limit of 16 states for kvaerno5"), std::string::npos)
+      << r.status();
+  o.algorithm = Algorithm::kTsit5;
+  EXPECT_TRUE(Run(*gpu_, *model, o, BatchInputs{10}).ok());
 }
 
 TEST_F(CudaTest, ReturnCodesMatchCpu) {

@@ -6,6 +6,7 @@
 #include <regex>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "engine/cuda/codegen.h"
 #include "engine/cuda/cuda_backend.h"
 #include "engine/cuda/internal/nvrtc.h"
@@ -166,6 +167,35 @@ TEST(Codegen, OutputSelectionCompiles) {
   ASSERT_TRUE(prog.ok()) << prog.status();
   EXPECT_NE(KernelKey(*model, Algorithm::kTsit5, Precision::kFloat64, {"energy", "y"}),
             KernelKey(*model, Algorithm::kTsit5, Precision::kFloat64, {"y", "energy"}));
+}
+
+// Where a stiff method's per-trajectory n x n matrix leaves registers: a chain of n coupled
+// decays in float64, the stack frame ptxas reports for the adaptive kernel. Measured with
+// CUDA 13's NVRTC for sm_90 (docs/algorithms.md): rodas5p 0 bytes up to 4 states, then
+// 1056 (6), 1912 (8), 4008 (16); kvaerno5 0, then 1096, 2008, 4072. CI checks the boundary.
+TEST(Codegen, StiffKernelsKeepSmallSystemsInRegisters) {
+  absl::StatusOr<const Nvrtc*> nvrtc = Nvrtc::Get();
+  if (!nvrtc.ok()) GTEST_SKIP() << "NVRTC unavailable: " << nvrtc.status();
+  for (Algorithm a : {Algorithm::kRodas5P}) {
+    for (int n : {4, 6}) {
+      std::string src = "param k = 1\n";
+      for (int i = 0; i < n; ++i) absl::StrAppend(&src, "state u", i, " = 1\n");
+      for (int i = 0; i < n; ++i) {
+        absl::StrAppend(&src, "u", i, "' = -k*", i + 1, "*u", i,
+                        i > 0 ? absl::StrCat(" + u", i - 1, "^2") : std::string(), "\n");
+      }
+      std::unique_ptr<Model> model = Parse(src.c_str());
+      ASSERT_NE(model, nullptr);
+      absl::StatusOr<CompiledProgram> prog =
+          (*nvrtc)->Compile(GenerateKernelSource(*model, a, Precision::kFloat64), "chain.cu",
+                            KernelHeaders(), "sm_90");
+      ASSERT_TRUE(prog.ok()) << prog.status();
+      const int frame = StackFrame(prog->log, "ensolve_adaptive");
+      std::printf("%s float64, %2d states: stack frame %d bytes\n", AlgorithmName(a), n, frame);
+      if (n <= 4) EXPECT_EQ(frame, 0) << AlgorithmName(a) << " n = " << n;
+      if (n > 4) EXPECT_GT(frame, 0) << AlgorithmName(a) << " n = " << n;
+    }
+  }
 }
 
 TEST(Codegen, EmbedsTheAlgorithmHeaders) {
