@@ -30,35 +30,30 @@ bool SplitPosition(absl::string_view message, int* line, int* column, absl::stri
   return true;
 }
 
-bool IsNameStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-
-// A hint for what users coming from Python or paper notation often write.
-std::string Hint(absl::string_view text, int column, absl::string_view what) {
-  if (!absl::StartsWith(what, "unexpected ")) return "";
-  if (absl::StrContains(text, "**")) return "powers are written x^2 (not x**2)";
-  if (!absl::StartsWith(what, "unexpected name") && !absl::StartsWith(what, "unexpected number") &&
-      !absl::StartsWith(what, "unexpected '('")) {
-    return "";
-  }
-  // Only where an operator could have been next: the end of an expression.
-  if (!absl::StrContains(what, "expected end of line") &&
-      !absl::StrContains(what, "expected ')'") && !absl::StrContains(what, "expected ',' or ')'")) {
-    return "";
-  }
+// Hints for what users coming from Python or paper notation often write.
+std::vector<std::string> Hints(absl::string_view text, int column, absl::string_view what) {
+  std::vector<std::string> hints;
+  if (!absl::StartsWith(what, "unexpected ")) return hints;
+  // Implicit multiplication ("2x", "2 k", "2(x+1)", ")("): a value followed by another
+  // where an operator could have come next, at the end of an expression.
+  const bool at_expression_end = absl::StrContains(what, "expected end of line") ||
+                                 absl::StrContains(what, "expected ')'") ||
+                                 absl::StrContains(what, "expected ',' or ')'");
+  const bool value_next = absl::StartsWith(what, "unexpected name") ||
+                          absl::StartsWith(what, "unexpected number") ||
+                          absl::StartsWith(what, "unexpected '('");
   const size_t at = static_cast<size_t>(column - 1);
-  if (at >= text.size() || at == 0) return "";
-  size_t before = at;
-  while (before > 0 && text[before - 1] == ' ') --before;
-  if (before == 0) return "";
-  const char prev = text[before - 1], here = text[at];
-  const bool value_ends = std::isdigit(static_cast<unsigned char>(prev)) || prev == ')' ||
-                          std::isalnum(static_cast<unsigned char>(prev)) || prev == '_';
-  if (value_ends &&
-      (IsNameStart(here) || here == '(' || std::isdigit(static_cast<unsigned char>(here)))) {
-    return absl::StrCat("multiplication is written out: ", text.substr(0, before), "*",
-                        text.substr(at));
+  if (at_expression_end && value_next && at > 0 && at < text.size()) {
+    size_t before = at;
+    while (before > 0 && text[before - 1] == ' ') --before;
+    const char prev = before > 0 ? text[before - 1] : ' ';
+    if (std::isalnum(static_cast<unsigned char>(prev)) || prev == '_' || prev == ')') {
+      hints.push_back(absl::StrCat("multiplication is written out: ", text.substr(0, before), "*",
+                                   text.substr(at)));
+    }
   }
-  return "";
+  if (absl::StrContains(text, "**")) hints.push_back("powers are written x^2 (not x**2)");
+  return hints;
 }
 
 }  // namespace
@@ -78,9 +73,7 @@ std::string FormatModelError(absl::string_view path, absl::string_view source,
     caret.push_back(i < static_cast<int>(text.size()) && text[i] == '\t' ? '\t' : ' ');
   }
   absl::StrAppend(&out, "\n    ", text, "\n    ", caret, "^");
-  if (const std::string hint = Hint(text, column, what); !hint.empty()) {
-    absl::StrAppend(&out, "\nhint: ", hint);
-  }
+  for (const std::string& hint : Hints(text, column, what)) absl::StrAppend(&out, "\nhint: ", hint);
   return out;
 }
 
