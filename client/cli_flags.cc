@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/internal/program_name.h"
 #include "absl/flags/internal/usage.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
@@ -47,6 +48,7 @@ bool HandleHelp(int argc, char** argv) {
       continue;
     }
     // FlagsHelp is what Abseil's --help prints, minus its exit status.
+    absl::flags_internal::SetProgramInvocationName(argv[0]);
     absl::flags_internal::FlagsHelp(std::cout, full ? "" : *program_name,
                                     absl::flags_internal::HelpFormat::kHumanReadable,
                                     absl::ProgramUsageMessage());
