@@ -192,3 +192,20 @@ def test_client_side_mistakes_are_python_errors(client):
         client.solve(ensolve.LORENZ, saveat=1.0)
     with pytest.raises(ValueError, match="precision"):
         client.solve(ensolve.LORENZ, tspan=(0, 1), precision="float16")
+
+
+def test_cli_reads_fortran_big_endian_npy_and_npz_by_key(server, client, lorenz_path, tmp_path):
+    p = np.random.default_rng(4).random((40, 3)) * (10, 28, 8 / 3)
+    fortran_be = np.asfortranarray(p).astype(">f8")
+    assert fortran_be.flags.f_contiguous and fortran_be.dtype.byteorder == ">"
+    np.save(tmp_path / "fbe.npy", fortran_be)
+    np.savez(tmp_path / "in.npz", other=np.zeros(3), sweep=p)
+    want = client.solve(lorenz_path, p=p, tspan=(0, 2), saveat=1.0).u
+    for spec in ("fbe.npy", "in.npz:sweep"):
+        out = tmp_path / f"u-{spec.replace(':', '-')}.npy"
+        r = run_cli(server, "solve", lorenz_path, f"--params={tmp_path / spec}", "--saveat=0:1:2",
+                    f"-o={out}")
+        assert r.returncode == 0, r.stderr
+        np.testing.assert_array_equal(np.load(out).view(np.uint64), want.view(np.uint64))
+    r = run_cli(server, "solve", lorenz_path, f"--params={tmp_path / 'in.npz'}", "--saveat=0:1:2")
+    assert r.returncode == 2 and "holds 2 arrays (other, sweep): say which" in r.stderr
