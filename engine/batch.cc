@@ -14,6 +14,8 @@ const char* RetCodeName(RetCode r) {
       return "unstable";
     case RetCode::kTerminated:
       return "terminated";
+    case RetCode::kSingular:
+      return "singular";
   }
   return "?";
 }
@@ -27,6 +29,7 @@ void BatchResult::Resize(int64_t n, int saves, int states, Precision p) {
   states_f32 = HostArray<float>(p == Precision::kFloat32 ? total : 0);
   states_f64 = HostArray<double>(p == Precision::kFloat64 ? total : 0);
   retcodes = HostArray<RetCode>(static_cast<size_t>(n));
+  t_final = HostArray<double>(static_cast<size_t>(n));
   stats = HostArray<TrajectoryStats>(static_cast<size_t>(n));
 }
 

@@ -19,8 +19,9 @@ enum class RetCode : uint8_t {
   kDtBelowMin = 2,  // adaptive step fell below dtmin
   kUnstable = 3,    // a state became NaN or Inf
   kTerminated = 4,  // an event terminated the solve (events come later)
+  kSingular = 5,    // a fixed-step implicit method met a singular iteration matrix
 };
-inline constexpr int kNumRetCodes = 5;
+inline constexpr int kNumRetCodes = 6;
 const char* RetCodeName(RetCode r);
 
 // Inputs of `count` trajectories, row-major float64. Each of u0 and p holds either one row
@@ -49,7 +50,8 @@ struct TrajectoryStats {
 };
 
 // Results of one batch. states is row-major [trajectory][save point][state], stored as
-// float32 or float64 per `precision` (exactly one of states_f32 / states_f64 is filled).
+// float32 or float64 per `precision` (exactly one of states_f32 / states_f64 is filled);
+// save points a trajectory never reached (it stopped early) are NaN.
 // The arrays may live in memory a backend lent (pinned staging of a GPU), which it gets
 // back when the result is destroyed; a result may be moved to and destroyed on any thread.
 struct BatchResult {
@@ -60,6 +62,7 @@ struct BatchResult {
   HostArray<float> states_f32;
   HostArray<double> states_f64;
   HostArray<RetCode> retcodes;
+  HostArray<double> t_final;  // the time each trajectory reached (t1 on success)
   HostArray<TrajectoryStats> stats;
 
   double state(int64_t traj, int save, int s) const {

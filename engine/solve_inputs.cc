@@ -52,12 +52,26 @@ absl::StatusOr<ResolvedInputs> ResolveInputs(const Model& model, const BatchInpu
   ResolvedInputs r;
   r.count = in.count;
   r.first = in.first;
-  absl::Status s =
-      ResolveOne("u0", model.num_states(), false, model.state_defaults().data(), in.u0, in.u0_rows,
-                 in.u0_sampler, in, draw_samples, &r.u0, &r.u0_rows, &r.u0_sampler, &r.u0_scratch);
+  // Initial states left to the model whose defaults depend on the parameters follow each
+  // trajectory's parameters, so those must be known here (drawn on the host if sampled).
+  const bool u0_from_params =
+      in.u0 == nullptr && in.u0_sampler == nullptr && model.initial_state_depends_on_params();
+  absl::Status s = ResolveOne("params", model.num_params(), true, model.param_defaults().data(),
+                              in.p, in.p_rows, in.p_sampler, in, draw_samples || u0_from_params,
+                              &r.p, &r.p_rows, &r.p_sampler, &r.p_scratch);
   if (!s.ok()) return s;
-  s = ResolveOne("params", model.num_params(), true, model.param_defaults().data(), in.p, in.p_rows,
-                 in.p_sampler, in, draw_samples, &r.p, &r.p_rows, &r.p_sampler, &r.p_scratch);
+  if (u0_from_params) {
+    const int n = model.num_states(), np = model.num_params();
+    r.u0_rows = r.p_rows;
+    r.u0_scratch.resize(static_cast<size_t>(r.u0_rows) * n);
+    for (int64_t k = 0; k < r.u0_rows; ++k) {
+      model.InitialState(r.p + k * np, r.u0_scratch.data() + k * n);
+    }
+    r.u0 = r.u0_scratch.data();
+    return r;
+  }
+  s = ResolveOne("u0", model.num_states(), false, model.state_defaults().data(), in.u0, in.u0_rows,
+                 in.u0_sampler, in, draw_samples, &r.u0, &r.u0_rows, &r.u0_sampler, &r.u0_scratch);
   if (!s.ok()) return s;
   return r;
 }

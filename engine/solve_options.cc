@@ -1,51 +1,50 @@
 #include "engine/solve_options.h"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace ensolve {
 
 absl::StatusOr<Algorithm> ParseAlgorithm(std::string_view name) {
+  std::vector<std::string> names;
   for (int i = 0; i < kNumAlgorithms; ++i) {
-    const auto a = static_cast<Algorithm>(i);
-    if (name == AlgorithmName(a)) return a;
+    const AlgorithmInfo& info = AlgorithmTable()[i];
+    if (name == info.name) return info.algorithm;
+    names.push_back(info.name);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "algorithm: unknown algorithm '", std::string(name), "'; expected one of euler, rk4, tsit5"));
+  // Client text is echoed at most 64 bytes long.
+  const std::string shown(name.substr(0, 64));
+  return absl::InvalidArgumentError(absl::StrCat("algorithm: unknown algorithm '", shown,
+                                                 name.size() > 64 ? "...'" : "'",
+                                                 "; expected one of ", absl::StrJoin(names, ", ")));
 }
 
-const char* AlgorithmName(Algorithm a) {
-  switch (a) {
-    case Algorithm::kEuler:
-      return "euler";
-    case Algorithm::kRK4:
-      return "rk4";
-    case Algorithm::kTsit5:
-      return "tsit5";
-  }
-  return "?";
-}
+const char* AlgorithmName(Algorithm a) { return GetAlgorithmInfo(a).name; }
 
-bool IsAdaptiveCapable(Algorithm a) { return a == Algorithm::kTsit5; }
+bool IsAdaptiveCapable(Algorithm a) { return GetAlgorithmInfo(a).adaptive; }
 
 const char* PrecisionName(Precision p) { return p == Precision::kFloat32 ? "float32" : "float64"; }
 
 absl::Status ValidateOptions(const SolveOptions& o) {
   auto bad = [](auto... parts) { return absl::InvalidArgumentError(absl::StrCat(parts...)); };
   if (!std::isfinite(o.t0) || !std::isfinite(o.t1)) return bad("t0, t1: must be finite");
-  if (!(o.t1 > o.t0)) {
-    return bad("t1: must be greater than t0 (got t0 = ", o.t0, ", t1 = ", o.t1,
-               "); backward integration is not supported");
-  }
+  if (o.t1 == o.t0) return bad("t1: must differ from t0 (both are ", o.t0, ")");
+  const bool forward = o.t1 > o.t0;
+  const double lo = std::min(o.t0, o.t1), hi = std::max(o.t0, o.t1);
   for (size_t i = 0; i < o.saveat.size(); ++i) {
     const double s = o.saveat[i];
-    if (!std::isfinite(s) || s < o.t0 || s > o.t1) {
+    if (!std::isfinite(s) || s < lo || s > hi) {
       return bad("saveat[", i, "]: ", s, " is outside [t0, t1] = [", o.t0, ", ", o.t1, "]");
     }
-    if (i > 0 && !(s > o.saveat[i - 1])) {
-      return bad("saveat[", i, "]: ", s, " is not greater than saveat[", i - 1,
-                 "] = ", o.saveat[i - 1], "; save times must be strictly increasing");
+    if (i > 0 && !(forward ? s > o.saveat[i - 1] : s < o.saveat[i - 1])) {
+      return bad("saveat[", i, "]: ", s, " is not ", forward ? "greater" : "less", " than saveat[",
+                 i - 1, "] = ", o.saveat[i - 1], "; save times must be strictly ",
+                 forward ? "increasing" : "decreasing (t1 < t0 integrates backward)");
     }
   }
   const bool adaptive = o.adaptive && IsAdaptiveCapable(o.algorithm);

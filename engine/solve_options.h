@@ -8,19 +8,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/algorithms/table.h"
 
 namespace ensolve {
 
-enum class Algorithm : uint8_t {
-  kEuler,  // explicit Euler, fixed step
-  kRK4,    // classic Runge-Kutta 4, fixed step
-  kTsit5,  // Tsitouras 5(4), adaptive (or fixed when !adaptive)
-};
-inline constexpr int kNumAlgorithms = 3;
-
 enum class Precision : uint8_t { kFloat32, kFloat64 };
 
-// "euler", "rk4", "tsit5" (case-sensitive).
+// A name of the algorithm table (engine/algorithms/table.h), case-sensitive.
 absl::StatusOr<Algorithm> ParseAlgorithm(std::string_view name);
 const char* AlgorithmName(Algorithm a);
 // Whether the algorithm has an embedded error estimate (may run adaptively).
@@ -32,7 +26,9 @@ struct SolveOptions {
   Precision precision = Precision::kFloat64;
   double t0 = 0.0;
   double t1 = 1.0;
-  // Times to save at, ascending, within [t0, t1]. Empty: save the final state only.
+  // t1 < t0 integrates backward in time.
+  // Times to save at, in the direction of integration (ascending, or descending when
+  // t1 < t0), between t0 and t1. Empty: save the final state only.
   std::vector<double> saveat;
   // Adaptive step control (ignored by fixed-step runs).
   bool adaptive = true;
@@ -48,7 +44,7 @@ struct SolveOptions {
   int64_t max_steps = 1000000;
 };
 
-// Checks the options against each other (t1 >= t0, saveat ascending and in range, dt > 0
+// Checks the options against each other (t1 != t0, saveat ordered and in range, dt > 0
 // for fixed-step runs, positive tolerances, ...). INVALID_ARGUMENT names the field.
 absl::Status ValidateOptions(const SolveOptions& options);
 

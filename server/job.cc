@@ -11,8 +11,8 @@ namespace {
 // of `src`.
 void SliceInput(const InputSource& src, int dims, int64_t first, int64_t count, const double** data,
                 int64_t* rows, const Sampler** sampler) {
-  if (dims == 0) {
-    *data = nullptr;
+  if (dims == 0 || (!src.sampler.has_value() && src.values.empty())) {
+    *data = nullptr;  // the model's defaults
     *rows = 1;
   } else if (src.sampler.has_value()) {
     *data = nullptr;

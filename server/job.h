@@ -26,7 +26,7 @@ namespace ensolve::server {
 // table of `rows` rows (1 = shared by all trajectories, else one per trajectory), or a
 // sampler. The dense table is empty when the input has no columns.
 struct InputSource {
-  std::vector<double> values;
+  std::vector<double> values;  // empty (and no sampler): the model's defaults
   int64_t rows = 1;
   std::optional<Sampler> sampler;
 };

@@ -38,12 +38,13 @@ std::string NamesString(const std::vector<std::string>& names) {
 // Decodes one Inputs message for `dims` columns named `names` (`what` is "states" or
 // "parameters"). Sets `*rows` to the number of rows (1 for shared rows and samplers).
 absl::Status DecodeInputs(const v1::Inputs& in, const char* field, const char* what,
-                          const std::vector<std::string>& names,
-                          const std::vector<double>& defaults, InputSource* out) {
+                          const std::vector<std::string>& names, InputSource* out) {
   const int dims = static_cast<int>(names.size());
   switch (in.source_case()) {
     case v1::Inputs::SOURCE_NOT_SET:
-      out->values = defaults;
+      // No values: the backend applies the model's defaults (a state's default may follow
+      // each trajectory's parameters, so it is not fixed here).
+      out->values.clear();
       out->rows = 1;
       return absl::OkStatus();
     case v1::Inputs::kSampler: {
@@ -240,13 +241,12 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
     return s;
   }
 
-  if (absl::Status s = DecodeInputs(req.u0(), "u0", "states", model.state_names(),
-                                    model.state_defaults(), &spec.u0);
+  if (absl::Status s = DecodeInputs(req.u0(), "u0", "states", model.state_names(), &spec.u0);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = DecodeInputs(req.params(), "params", "parameters", model.param_names(),
-                                    model.param_defaults(), &spec.params);
+  if (absl::Status s =
+          DecodeInputs(req.params(), "params", "parameters", model.param_names(), &spec.params);
       !s.ok()) {
     return s;
   }

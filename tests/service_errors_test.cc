@@ -100,9 +100,9 @@ TEST_F(ServiceErrors, BadOptionsNameTheOption) {
                                 "options.algorithm: unknown algorithm 'rk45'"));
 
   req = LorenzRequest(10, 1);
-  req.mutable_options()->set_t0(2);
+  req.mutable_options()->set_t0(1);
   req.mutable_options()->set_t1(1);
-  EXPECT_THAT(Run(req), IsError(absl::StatusCode::kInvalidArgument, "options.t1"));
+  EXPECT_THAT(Run(req), IsError(absl::StatusCode::kInvalidArgument, "options.t1: must differ"));
 
   req = LorenzRequest(10, 1);
   req.mutable_options()->set_algorithm("euler");  // fixed step without dt

@@ -1,5 +1,6 @@
 // Results through the service are the engine's results: same values bit for bit, every
 // trajectory exactly once, independent of batch size and of how the server samples inputs.
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -74,6 +75,40 @@ TEST_F(ServiceResults, EqualEngineInProcessExactly) {
     ASSERT_EQ(got->rejected_steps[i], want->stats[i].rejected) << i;
   }
   EXPECT_EQ(got->summary.retcode_counts().at("success"), n);
+}
+
+// A state whose default is an expression of a parameter starts at each trajectory's own
+// value when the request sends parameters (rows or a server-side sampler) and no u0.
+TEST_F(ServiceResults, InitialStatesFollowEachTrajectorysParameters) {
+  const char* model = "param th0 = 1\nstate th = th0, w = 0\nth' = w\nw' = -th\n";
+  const std::vector<double> p = {0.5, 1.0, 2.0, -1.5};
+  v1::SolveRequest req;
+  req.set_model_source(model);
+  req.mutable_options()->set_algorithm("rk4");
+  req.mutable_options()->set_adaptive(false);
+  req.mutable_options()->set_dt(1e-3);
+  req.mutable_options()->set_t1(1);
+  *req.mutable_params()->mutable_values() = Float64Tensor(p, {4, 1});
+  absl::StatusOr<SolveResult> got = client().Solve(req);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->trajectories, 4);
+  for (int i = 0; i < 4; ++i) {  // th(t) = th0 cos t
+    EXPECT_NEAR(got->states[2 * i], p[i] * std::cos(1.0), 1e-10) << i;
+  }
+
+  req.clear_params();
+  req.set_trajectories(50);
+  v1::Sampler* s = req.mutable_params()->mutable_sampler();
+  s->set_seed(3);
+  s->mutable_uniform()->add_lo(-2);
+  s->mutable_uniform()->add_hi(2);
+  got = client().Solve(req);
+  ASSERT_TRUE(got.ok()) << got.status();
+  auto sampler = Sampler::Create(SamplerSpec{SamplerKind::kUniform, 3, {-2}, {2}, {}}, 1);
+  ASSERT_TRUE(sampler.ok());
+  for (int64_t i = 0; i < 50; ++i) {
+    EXPECT_NEAR(got->states[2 * i], sampler->Value(i, 0) * std::cos(1.0), 1e-10) << i;
+  }
 }
 
 TEST_F(ServiceResults, Float32FixedStepEqualsEngine) {

@@ -1,5 +1,6 @@
-// PI step-size control (Hairer & Wanner, "Solving ODEs II", IV.2; the constants are the ones
-// DiffEqGPU.jl's GPU Tsit5 uses: β1 = 7/50, β2 = 2/25, qmax = 10, qmin = 1/5, γ = 9/10).
+// PI step-size control (Hairer & Wanner, "Solving ODEs II", IV.2). For a method of order p
+// the gains are β1 = 7/(10p), β2 = 2/(5p) (OrdinaryDiffEq.jl's PI defaults; for Tsit5,
+// p = 5, they are DiffEqGPU.jl's β1 = 7/50, β2 = 2/25), with qmax = 10, qmin = 1/5, γ = 9/10.
 #ifndef ENSOLVE_ENGINE_ALGORITHMS_CONTROLLER_H_
 #define ENSOLVE_ENGINE_ALGORITHMS_CONTROLLER_H_
 
@@ -7,8 +8,6 @@
 
 namespace ensolve::alg {
 
-inline constexpr double kBeta1 = 7.0 / 50.0;
-inline constexpr double kBeta2 = 2.0 / 25.0;
 inline constexpr double kQmax = 10.0;
 inline constexpr double kQmin = 0.2;
 inline constexpr double kGamma = 0.9;
@@ -23,8 +22,10 @@ inline constexpr double kLogQoldInit = -9.210340371976184;  // log(1e-4)
 //   rejected: h / min(1/qmin, q^β1 / γ).
 // A non-finite q shrinks the step as much as allowed. log_qold holds log(qold); the powers
 // are float32 exp/log of it (LowExp, LowLog), the same on every backend.
-template <class S, class R, class M>
+template <class S, int kOrder, class R, class M>
 ENSOLVE_HD R NextStepSize(R q, R h, M accept, R& log_qold) {
+  constexpr double kBeta1 = 7.0 / (10.0 * kOrder);
+  constexpr double kBeta2 = 2.0 / (5.0 * kOrder);
   const R lq = LowLog(Select(IsFinite(q), q, R(S(1e30))));  // -inf for q = 0
   const R q11 = LowExp(S(kBeta1) * lq);
   const R fac =

@@ -10,10 +10,12 @@
 
 #if defined(__CUDACC_RTC__) || defined(__CUDACC__)
 #define ENSOLVE_HD __host__ __device__ __forceinline__
+#define ENSOLVE_HD_CONSTEXPR __host__ __device__ constexpr
 #define ENSOLVE_DEVICE_COMPILE 1
 #else
 #include <cmath>
 #define ENSOLVE_HD inline __attribute__((always_inline))
+#define ENSOLVE_HD_CONSTEXPR constexpr
 #endif
 
 namespace ensolve::alg {
@@ -85,6 +87,7 @@ enum : int {
   kRetDtBelowMin = 2,
   kRetUnstable = 3,
   kRetTerminated = 4,
+  kRetSingular = 5,
 };
 
 }  // namespace ensolve::alg

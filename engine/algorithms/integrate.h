@@ -7,15 +7,35 @@
 // The context `Ctx` supplies the model and the storage:
 //   using Scalar = float | double;  using Real; using Mask; using Index;
 //   int n() const;                          number of states
-//   Real* vec(int j);                       scratch vector j < kIntegrateVectors, n long
+//   Real* vec(int j);                       vector j < kDriverVectors + Alg::kVectors, n long
 //   void Rhs(Real t, const Real* u, Real* du);
+// and, for methods whose table row asks for them (Alg::kJacobian, kTimeDerivative,
+// kMatrices > 0):
+//   void Jacobian(Real t, const Real* u, Real* J);        J = df/du, n x n row-major
+//   void TimeDerivative(Real t, const Real* u, Real* dT); dT = df/dt
+//   Real* mat(int j);                       matrix j < Alg::kMatrices, n x n
+//   Index* pivots();                        n pivot indices for linsolve.h
 //   int num_save() const;                   saveat points (0: final state only)
 //   Real SaveTime(Index i) const;           saveat[i]; +infinity when i >= num_save()
 //   void Save(Index i, const Real* y, Mask m);       y is the state at save point i (lanes m)
 //   Mask Begin(Real* u);                    loads initial states; lanes holding a trajectory
-//   Mask Retire(Mask done, Index code, const Real* u, Index accepted, Index rejected,
-//               Index rhs_evals);           records finished lanes; may load new trajectories
-//                                           into those lanes' u and returns them (else false)
+//   Mask Retire(Mask done, Index code, Real t, const Real* u, Index accepted,
+//               Index rejected, Index rhs_evals);
+//                                           records finished lanes (t: the time reached);
+//                                           may load new trajectories into those lanes' u
+//                                           and returns them (else false)
+//
+// A method (euler.h, tsit5.h, ...) declares its facts as static constants (the columns of
+// table.h's AlgorithmInfo) and provides
+//   Step(c, t, h, u, unew, err, k, fail): one step of size h (negative when integrating
+//       backward) from (t, u) into unew, with err = the local error estimate if adaptive;
+//       k[0..kVectors) is its storage, k[0] = f(t, u) on entry if kFsal, and
+//       k[kFsalStage] = f(t + h, unew) on return. Lanes whose step could not be computed
+//       (a singular iteration matrix, a diverged Newton iteration) are or-ed into `fail`.
+//   Interpolate(c, theta, h, u, k, y): y = u(t + theta h) from the last step's data.
+//
+// Backward integration (t1 < t0) runs with negative steps; save times must then be
+// descending. Every comparison with t is made along the direction of integration.
 //   bool Stop();                            true to abandon the batch (cancellation)
 #ifndef ENSOLVE_ENGINE_ALGORITHMS_INTEGRATE_H_
 #define ENSOLVE_ENGINE_ALGORITHMS_INTEGRATE_H_
@@ -25,8 +45,8 @@
 
 namespace ensolve::alg {
 
-// u, unew, err (also stage and interpolation scratch), k[0..6].
-inline constexpr int kIntegrateVectors = 10;
+// u, unew, err (also stage and interpolation scratch); the method's k[] follow.
+inline constexpr int kDriverVectors = 3;
 
 template <class S>
 struct Controls {
@@ -44,16 +64,22 @@ struct LaneState {
   I accepted, rejected, rhs_evals, save;
 };
 
+// Whether save time ts (infinite past the last one) lies at or before tend along dir.
+template <class M, class R, class S>
+ENSOLVE_HD M Reached(R ts, R tend, S dir) {
+  return M(IsFinite(ts)) & M((ts - tend) * dir <= S(0));
+}
+
 namespace internal {
 
 // Saves u at every save point <= t for lanes in m (used at t0).
-template <class Ctx, class R, class M, class I>
-ENSOLVE_HD void SaveReached(Ctx& c, M m, I& save, R t, const R* u) {
-  m = m & (c.SaveTime(save) <= t);
+template <class Ctx, class R, class M, class I, class S>
+ENSOLVE_HD void SaveReached(Ctx& c, M m, I& save, R t, const R* u, S dir) {
+  m = m & Reached<M>(c.SaveTime(save), t, dir);
   while (Any(m)) {
     c.Save(save, u, m);
     save = Select(m, save + 1, save);
-    m = m & (c.SaveTime(save) <= t);
+    m = m & Reached<M>(c.SaveTime(save), t, dir);
   }
 }
 
@@ -84,9 +110,10 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
   st.rejected = Select(m, I(0), st.rejected);
   st.rhs_evals = Select(m, I(0), st.rhs_evals);
   st.save = Select(m, I(0), st.save);
-  SaveReached(c, m, st.save, st.t, u);
+  const S dir = o.t1 >= o.t0 ? S(1) : S(-1);
+  SaveReached(c, m, st.save, st.t, u, dir);
   if (!Alg::kFsal && !(adaptive && o.dt <= S(0))) {
-    st.h = Select(m, R(o.dt), st.h);
+    st.h = Select(m, R(dir * o.dt), st.h);
     return;
   }
   // f0 into err, then into k[0] for these lanes only (others keep their FSAL stage).
@@ -94,7 +121,7 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
   for (int i = 0; i < n; ++i) k[0][i] = Select(m, err[i], k[0][i]);
   st.rhs_evals = Select(m, st.rhs_evals + 1, st.rhs_evals);
   if (!(adaptive && o.dt <= S(0))) {
-    st.h = Select(m, R(o.dt), st.h);
+    st.h = Select(m, R(dir * o.dt), st.h);
     return;
   }
   R d0 = R(S(0)), d1 = R(S(0));
@@ -105,12 +132,12 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
   }
   d0 = Sqrt(d0 / S(n));
   d1 = Sqrt(d1 / S(n));
-  const R span = R(o.t1 - o.t0);
+  const R span = R(Abs(o.t1 - o.t0));
   R h0 = Select((d0 < S(1e-5)) | (d1 < S(1e-5)), R(S(1e-6)), S(0.01) * d0 / d1);
   h0 = Min(h0, span);
-  for (int i = 0; i < n; ++i) unew[i] = u[i] + h0 * k[0][i];
+  for (int i = 0; i < n; ++i) unew[i] = u[i] + dir * h0 * k[0][i];
   R* f1 = k[1];
-  c.Rhs(st.t + h0, unew, f1);
+  c.Rhs(st.t + dir * h0, unew, f1);
   st.rhs_evals = Select(m, st.rhs_evals + 1, st.rhs_evals);
   R d2 = R(S(0));
   for (int i = 0; i < n; ++i) {
@@ -122,7 +149,7 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
   const R dmax = Max(d1, d2);
   const R h1 = Select(dmax <= S(1e-15), Max(R(S(1e-6)), h0 * S(1e-3)),
                       Pow(S(0.01) / dmax, S(1) / S(Alg::kOrder)));
-  st.h = Select(m, Min(Min(S(100) * h0, h1), span), st.h);
+  st.h = Select(m, dir * Min(Min(S(100) * h0, h1), span), st.h);
 }
 
 }  // namespace internal
@@ -135,13 +162,16 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
   using M = typename Ctx::Mask;
   using I = typename Ctx::Index;
   const int n = c.n();
+  static_assert(!Alg::kAdaptive || Alg::kVectors >= 2, "the initial step needs k[0], k[1]");
   const bool adaptive = Alg::kAdaptive && o.adaptive;
   R* u = c.vec(0);
   R* unew = c.vec(1);
   R* err = c.vec(2);
-  R* const k[7] = {c.vec(3), c.vec(4), c.vec(5), c.vec(6), c.vec(7), c.vec(8), c.vec(9)};
+  R* k[Alg::kVectors];
+  for (int j = 0; j < Alg::kVectors; ++j) k[j] = c.vec(kDriverVectors + j);
   const S eps = Epsilon<S>::value;
   const S t1 = o.t1;
+  const S dir = o.t1 >= o.t0 ? S(1) : S(-1);  // backward integration: negative steps
 
   LaneState<R, I> st{R(S(0)), R(S(0)), R(S(0)), R(S(0)), I(0), I(0), I(0), I(0)};
   M active = c.Begin(u);
@@ -153,20 +183,23 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     R h;
     M last;
     if (adaptive) {
-      last = (st.t + st.h * S(1.01)) >= t1;
+      last = (st.t + st.h * S(1.01) - t1) * dir >= S(0);
       h = Select(last, t1 - st.t, st.h);
     } else {
-      const R tnext = o.t0 + (st.nfixed + S(1)) * o.dt;
-      last = tnext >= t1 - S(8) * eps * Abs(t1);
+      const R tnext = o.t0 + (st.nfixed + S(1)) * (dir * o.dt);
+      last = (tnext - t1) * dir >= -S(8) * eps * Abs(t1);
       h = Select(last, t1 - st.t, tnext - st.t);
     }
-    Alg::Step(c, st.t, h, u, unew, err, k);
+    M fail = M(false);
+    Alg::Step(c, st.t, h, u, unew, err, k, fail);
     st.rhs_evals = Select(active, st.rhs_evals + Alg::kStages, st.rhs_evals);
 
-    M accept = active;
+    // A step that could not be computed is rejected (a smaller step may succeed) when the
+    // step size is free; at a fixed step it ends the trajectory.
+    M accept = active & !fail;
     R q = R(S(0));
     if (adaptive) {
-      q = internal::ErrorNorm(c, err, u, unew, o.abstol, o.reltol);
+      q = Select(fail, R(S(1e30)), internal::ErrorNorm(c, err, u, unew, o.abstol, o.reltol));
       accept = accept & IsFinite(q) & (q <= S(1));
     }
 
@@ -174,13 +207,13 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     // a compile-time 0 drops this block: the GPU's final-state-only kernels.)
     const R tend = st.t + h;
     if (c.num_save() > 0) {
-      M ms = accept & (c.SaveTime(st.save) <= tend);
+      M ms = accept & Reached<M>(c.SaveTime(st.save), tend, dir);
       while (Any(ms)) {
         const R theta = (c.SaveTime(st.save) - st.t) / h;
         Alg::Interpolate(c, theta, h, u, k, err);
         c.Save(st.save, err, ms);
         st.save = Select(ms, st.save + 1, st.save);
-        ms = ms & (c.SaveTime(st.save) <= tend);
+        ms = ms & Reached<M>(c.SaveTime(st.save), tend, dir);
       }
     }
 
@@ -188,30 +221,34 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     for (int i = 0; i < n; ++i) {
       u[i] = Select(accept, unew[i], u[i]);
       finite = finite & IsFinite(unew[i]);
-      if (Alg::kFsal) k[0][i] = Select(accept, k[6][i], k[0][i]);
+      if (Alg::kFsal) k[0][i] = Select(accept, k[Alg::kFsalStage][i], k[0][i]);
     }
     st.t = Select(accept, Select(last, R(t1), tend), st.t);
     st.nfixed = Select(accept, st.nfixed + S(1), st.nfixed);
     st.accepted = Select(accept, st.accepted + 1, st.accepted);
     st.rejected = Select(active & !accept, st.rejected + 1, st.rejected);
 
-    M too_small = active & !active;  // all false
+    M too_small = M(false);
+    M singular = M(false);
     if (adaptive) {
-      const R hnew = NextStepSize<S>(q, h, accept, st.log_qold);
+      const R hnew = NextStepSize<S, Alg::kOrder>(q, h, accept, st.log_qold);
       st.h = Select(active, hnew, st.h);
       const R dtmin = Max(R(o.dtmin), S(4) * eps * Max(Abs(st.t), R(Abs(t1))));
-      too_small = active & !(accept & last) & (hnew < dtmin);
+      too_small = active & !(accept & last) & (Abs(hnew) < dtmin);
+    } else {
+      singular = active & fail;
     }
 
     const M unstable = accept & !finite;
     const M done = accept & last;
     const M maxed = active & !done & ((st.accepted + st.rejected) >= o.max_steps);
-    const M finished = done | unstable | maxed | too_small;
+    const M finished = done | unstable | maxed | too_small | singular;
     if (Any(finished)) {
       const I code = Select(unstable, I(kRetUnstable),
-                            Select(too_small, I(kRetDtBelowMin),
-                                   Select(maxed & !done, I(kRetMaxSteps), I(kRetSuccess))));
-      const M fresh = c.Retire(finished, code, u, st.accepted, st.rejected, st.rhs_evals);
+                            Select(singular, I(kRetSingular),
+                                   Select(too_small, I(kRetDtBelowMin),
+                                          Select(maxed & !done, I(kRetMaxSteps), I(kRetSuccess)))));
+      const M fresh = c.Retire(finished, code, st.t, u, st.accepted, st.rejected, st.rhs_evals);
       active = (active & !finished) | fresh;
       if (Any(fresh)) internal::StartLanes<Alg>(c, o, adaptive, fresh, st, u, unew, err, k);
     }

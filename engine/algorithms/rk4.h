@@ -10,14 +10,24 @@
 namespace ensolve::alg {
 
 struct RK4 {
+  // k[0..3] the stages, k[4] scratch.
   static constexpr int kOrder = 4;
+  static constexpr int kEmbeddedOrder = 0;
   static constexpr bool kAdaptive = false;
+  static constexpr bool kStiff = false;
   static constexpr bool kFsal = false;
+  static constexpr int kFsalStage = 0;
   static constexpr int kStages = 4;
+  static constexpr int kDenseOrder = 3;
+  static constexpr int kVectors = 5;
+  static constexpr int kMatrices = 0;
+  static constexpr bool kJacobian = false;
+  static constexpr bool kTimeDerivative = false;
 
   // k[0..3] hold the stages on return; k[4] is scratch. err is not written.
   template <class Ctx, class R>
-  ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* /*err*/, R* const* k) {
+  ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* /*err*/, R* const* k,
+                              typename Ctx::Mask& /*fail*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const R half = h * S(0.5);

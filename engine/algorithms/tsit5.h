@@ -10,19 +10,48 @@
 #define ENSOLVE_ENGINE_ALGORITHMS_TSIT5_H_
 
 #include "engine/algorithms/hd.h"
+#include "engine/algorithms/tableau.h"
 
 namespace ensolve::alg {
 
 struct Tsit5 {
+  // The tableau (Tsitouras 2011, Table 1; e = b - b̂). Step() below is its hand-unrolled form
+  // (checked against this data by tableau_test.cc); stage count and FSAL derive from it.
+  static constexpr ExplicitTableau<7> kTableau = {
+      {0.0, 0.161, 0.327, 0.9, 0.9800255409045097, 1.0, 1.0},
+      {{},
+       {0.161},
+       {-0.008480655492356989, 0.335480655492357},
+       {2.8971530571054935, -6.359448489975075, 4.3622954328695815},
+       {5.325864828439257, -11.748883564062828, 7.4955393428898365, -0.09249506636175525},
+       {5.86145544294642, -12.92096931784711, 8.159367898576159, -0.071584973281401,
+        -0.028269050394068383},
+       {0.09646076681806523, 0.01, 0.4798896504144996, 1.379008574103742, -3.290069515436081,
+        2.324710524099774}},
+      {0.09646076681806523, 0.01, 0.4798896504144996, 1.379008574103742, -3.290069515436081,
+       2.324710524099774, 0.0},
+      {-0.00178001105222577714, -0.0008164344596567469, 0.007880878010261995, -0.1447110071732629,
+       0.5823571654525552, -0.45808210592918697, 1.0 / 66.0}};
+
+  // k[0..6] the stages; k[6] = f(t + h, u_new).
   static constexpr int kOrder = 5;
+  static constexpr int kEmbeddedOrder = 4;
   static constexpr bool kAdaptive = true;
-  static constexpr bool kFsal = true;
-  static constexpr int kStages = 6;  // new evaluations per step (the seventh is reused)
+  static constexpr bool kStiff = false;
+  static constexpr bool kFsal = IsFsal(kTableau);
+  static constexpr int kFsalStage = 6;
+  static constexpr int kStages = NewEvaluations(kTableau);  // the seventh is reused
+  static constexpr int kDenseOrder = 4;
+  static constexpr int kVectors = 7;
+  static constexpr int kMatrices = 0;
+  static constexpr bool kJacobian = false;
+  static constexpr bool kTimeDerivative = false;
 
   // On entry k[0] = f(t, u) (first same as last). On return k[0..6] hold the stages,
   // k[6] = f(t + h, unew), and err = h Σ (b_i - b̂_i) k_i. err doubles as stage scratch.
   template <class Ctx, class R>
-  ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k) {
+  ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
+                              typename Ctx::Mask& /*fail*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const S c2 = S(0.161), c3 = S(0.327), c4 = S(0.9), c5 = S(0.9800255409045097);

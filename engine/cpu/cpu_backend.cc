@@ -2,14 +2,15 @@
 // algorithm templates, the model's right-hand side interpreted from its tape.
 #include <algorithm>
 #include <atomic>
+#include <limits>
+#include <optional>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "engine/algorithms/euler.h"
+#include "engine/algorithms/dispatch.h"
 #include "engine/algorithms/integrate.h"
-#include "engine/algorithms/rk4.h"
-#include "engine/algorithms/tsit5.h"
+#include "engine/algorithms/table.h"
 #include "engine/backend.h"
 #include "engine/cpu/lane_context.h"
 #include "engine/cpu/thread_pool.h"
@@ -25,11 +26,15 @@ namespace {
 template <class T>
 constexpr int kLanes = 8;
 
+// The model's tapes: f always; df/du and df/dt only when the method needs them.
 class CpuPreparedModel : public PreparedModel {
  public:
-  CpuPreparedModel(const Model& model, ir::Tape tape) : model(model), tape(std::move(tape)) {}
+  CpuPreparedModel(const Model& model, Algorithm algorithm, ir::Tape tape)
+      : model(model), algorithm(algorithm), tape(std::move(tape)) {}
   const Model& model;
+  const Algorithm algorithm;
   const ir::Tape tape;
+  std::optional<ir::Tape> jacobian, time_derivative;
 };
 
 template <class T>
@@ -46,25 +51,16 @@ alg::Controls<T> MakeControls(const SolveOptions& o) {
   return c;
 }
 
-template <class T, class Alg>
-void RunThreads(cpu::ThreadPool& pool, const cpu::BatchJob<T>& job, const SolveOptions& o) {
-  const alg::Controls<T> controls = MakeControls<T>(o);
-  pool.Run([&](int) {
-    cpu::LaneContext<T, kLanes<T>> ctx(job);
-    alg::Integrate<Alg>(ctx, controls);
-  });
-}
-
 template <class T>
 void RunAlgorithm(cpu::ThreadPool& pool, const cpu::BatchJob<T>& job, const SolveOptions& o) {
-  switch (o.algorithm) {
-    case Algorithm::kEuler:
-      return RunThreads<T, alg::Euler>(pool, job, o);
-    case Algorithm::kRK4:
-      return RunThreads<T, alg::RK4>(pool, job, o);
-    case Algorithm::kTsit5:
-      return RunThreads<T, alg::Tsit5>(pool, job, o);
-  }
+  const alg::Controls<T> controls = MakeControls<T>(o);
+  alg::Dispatch(o.algorithm, [&](auto tag) {
+    using Alg = typename decltype(tag)::type;
+    pool.Run([&](int) {
+      cpu::LaneContext<T, kLanes<T>> ctx(job, alg::kDriverVectors + Alg::kVectors, Alg::kMatrices);
+      alg::Integrate<Alg>(ctx, controls);
+    });
+  });
 }
 
 class CpuBackend : public Backend {
@@ -74,24 +70,43 @@ class CpuBackend : public Backend {
   std::string name() const override { return "cpu"; }
 
   absl::StatusOr<std::unique_ptr<PreparedModel>> Prepare(const Model& model,
-                                                         const SolveOptions&) override {
-    return std::make_unique<CpuPreparedModel>(
-        model, ir::CompileTape(model.graph(), model.rhs(), model.num_states(), model.num_params()));
+                                                         const SolveOptions& options) override {
+    const int n = model.num_states(), np = model.num_params();
+    auto pm = std::make_unique<CpuPreparedModel>(
+        model, options.algorithm, ir::CompileTape(model.graph(), model.rhs(), n, np));
+    const AlgorithmInfo& info = GetAlgorithmInfo(options.algorithm);
+    if (info.jacobian) {
+      absl::StatusOr<ir::Tape> t = ir::TryCompileTape(model.graph(), model.jacobian(), n, np);
+      if (!t.ok()) return t.status();
+      pm->jacobian = *std::move(t);
+    }
+    if (info.time_derivative) {
+      absl::StatusOr<ir::Tape> t =
+          ir::TryCompileTape(model.graph(), model.time_derivative(), n, np);
+      if (!t.ok()) return t.status();
+      pm->time_derivative = *std::move(t);
+    }
+    return pm;
   }
 
   absl::StatusOr<BatchResult> Solve(const PreparedModel& prepared, const SolveOptions& options,
                                     const BatchInputs& inputs, const CancelFlag* cancel) override {
     const auto& pm = static_cast<const CpuPreparedModel&>(prepared);
+    if (pm.algorithm != options.algorithm) {
+      return absl::InvalidArgumentError(absl::StrCat("options: ", AlgorithmName(options.algorithm),
+                                                     " does not match the prepared model (",
+                                                     AlgorithmName(pm.algorithm), ")"));
+    }
     absl::StatusOr<ResolvedInputs> resolved = ResolveInputs(pm.model, inputs);
     if (!resolved.ok()) return resolved.status();
     BatchResult result;
     result.Resize(inputs.count, NumSavePoints(options), pm.model.num_states(), options.precision);
     if (inputs.count == 0) return result;
     // Every trajectory's final state, return code and counters are written when it
-    // retires; save points it never reached (it stopped early) read 0.
+    // retires; save points it never reached (it stopped early) stay NaN.
     if (!options.saveat.empty()) {
-      result.states_f32.Fill(0.0f);
-      result.states_f64.Fill(0.0);
+      result.states_f32.Fill(std::numeric_limits<float>::quiet_NaN());
+      result.states_f64.Fill(std::numeric_limits<double>::quiet_NaN());
     }
     if (options.precision == Precision::kFloat32) {
       Run<float>(pm, options, *resolved, cancel, result.states_f32.data(), result);
@@ -109,6 +124,8 @@ class CpuBackend : public Backend {
     std::atomic<int64_t> next{0};
     cpu::BatchJob<T> job;
     job.tape = &pm.tape;
+    job.jacobian = pm.jacobian ? &*pm.jacobian : nullptr;
+    job.time_derivative = pm.time_derivative ? &*pm.time_derivative : nullptr;
     job.n = pm.model.num_states();
     job.np = pm.model.num_params();
     job.u0 = in.u0;
@@ -119,6 +136,7 @@ class CpuBackend : public Backend {
     job.out_saves = result.num_save;
     job.out = out;
     job.retcodes = result.retcodes.data();
+    job.t_final = result.t_final.data();
     job.stats = result.stats.data();
     job.count = in.count;
     job.next = &next;

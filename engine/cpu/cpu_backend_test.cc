@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "engine/algorithms/euler.h"
 #include "engine/algorithms/rk4.h"
 #include "engine/algorithms/scalar_context.h"
@@ -14,6 +15,7 @@
 #include "engine/cpu/pack.h"
 #include "engine/cpu/tape_eval.h"
 #include "engine/ir/tape.h"
+#include "engine/testing/initial_state.h"
 #include "engine/testing/lorenz.h"
 #include "engine/testing/solve_options.h"
 #include "gtest/gtest.h"
@@ -258,6 +260,11 @@ TEST(Inputs, SharedRowsDefaultsAndShapeErrors) {
   EXPECT_EQ(empty->count, 0);
 }
 
+TEST(Inputs, InitialStatesFollowEachTrajectorysParameters) {
+  auto backend = NewCpuBackend();
+  testing::ExpectInitialStatesFollowParameters(*backend);
+}
+
 TEST(Threads, ResultsDoNotDependOnThreadCount) {
   std::vector<double> p(3 * 200);
   for (int i = 0; i < 200; ++i) {
@@ -285,10 +292,15 @@ TEST(Cancel, CancelledBatchReturnsCancelled) {
 
 TEST(Options, ValidationNamesTheField) {
   SolveOptions o;
-  o.t1 = -1;
+  o.t1 = 0;
+  EXPECT_EQ(ValidateOptions(o).message(), "t1: must differ from t0 (both are 0)");
+  o.t1 = -1;  // backward: save times descend
+  o.saveat = {-0.5, -0.25};
   EXPECT_EQ(ValidateOptions(o).message(),
-            "t1: must be greater than t0 (got t0 = 0, t1 = -1); backward integration is not "
-            "supported");
+            "saveat[1]: -0.25 is not less than saveat[0] = -0.5; save times must be strictly "
+            "decreasing (t1 < t0 integrates backward)");
+  o.saveat = {-0.25, -0.5};
+  EXPECT_TRUE(ValidateOptions(o).ok());
   o = SolveOptions();
   o.saveat = {0.5, 0.25};
   EXPECT_EQ(ValidateOptions(o).message(),
@@ -301,7 +313,11 @@ TEST(Options, ValidationNamesTheField) {
   o.adaptive = false;
   EXPECT_EQ(ValidateOptions(o).message(), "dt: a fixed-step solve needs dt > 0");
   EXPECT_EQ(ParseAlgorithm("rk45").status().message(),
-            "algorithm: unknown algorithm 'rk45'; expected one of euler, rk4, tsit5");
+            "algorithm: unknown algorithm 'rk45'; expected one of euler, rk4, tsit5, "
+            "rosenbrock23");
+  EXPECT_EQ(ParseAlgorithm(std::string(100000, 'x')).status().message(),
+            absl::StrCat("algorithm: unknown algorithm '", std::string(64, 'x'),
+                         "...'; expected one of euler, rk4, tsit5, rosenbrock23"));
 }
 
 }  // namespace

@@ -24,9 +24,11 @@ namespace ensolve::cpu {
 // One batch, as every worker thread sees it.
 template <class T>
 struct BatchJob {
-  const ir::Tape* tape = nullptr;
-  int n = 0;   // states
-  int np = 0;  // params
+  const ir::Tape* tape = nullptr;             // f
+  const ir::Tape* jacobian = nullptr;         // df/du row-major, for methods that need it
+  const ir::Tape* time_derivative = nullptr;  // df/dt, likewise
+  int n = 0;                                  // states
+  int np = 0;                                 // params
   const double* u0 = nullptr;
   int64_t u0_rows = 1;
   const double* p = nullptr;
@@ -35,10 +37,40 @@ struct BatchJob {
   int out_saves = 1;  // save points per trajectory in `out` (>= 1)
   T* out = nullptr;   // [count][out_saves][n]
   RetCode* retcodes = nullptr;
+  double* t_final = nullptr;
   TrajectoryStats* stats = nullptr;
   int64_t count = 0;
   std::atomic<int64_t>* next = nullptr;  // next trajectory to hand out
   const std::atomic<bool>* cancel = nullptr;
+};
+
+// One tape's registers over the pack: constants loaded once, parameters per lane.
+template <class T, int W>
+class TapeRunner {
+ public:
+  using Real = Pack<T, W>;
+  explicit TapeRunner(const ir::Tape* tape) : tape_(tape) {
+    if (tape == nullptr) return;
+    regs_.assign(tape->num_regs, Real(T(0)));
+    for (size_t k = 0; k < tape->consts.size(); ++k) {
+      regs_[tape->const_reg(static_cast<int>(k))] = Real(static_cast<T>(tape->consts[k]));
+    }
+  }
+  void SetParam(int j, int lane, T value) {
+    if (tape_ != nullptr) regs_[tape_->param_reg(j)].v[lane] = value;
+  }
+  // out[k] = root k at (t, u).
+  void Run(const Real& t, const Real* u, int n, Real* out) {
+    regs_[0] = t;
+    for (int i = 0; i < n; ++i) regs_[1 + i] = u[i];
+    RunTape(*tape_, regs_.data());
+    const size_t roots = tape_->roots.size();
+    for (size_t k = 0; k < roots; ++k) out[k] = regs_[tape_->roots[k]];
+  }
+
+ private:
+  const ir::Tape* tape_;
+  std::vector<Real> regs_;
 };
 
 template <class T, int W>
@@ -49,26 +81,27 @@ class LaneContext {
   using Mask = cpu::Mask<W>;
   using Index = Ints<W>;
 
-  explicit LaneContext(const BatchJob<T>& job)
+  // Storage for `vectors` n-vectors and `matrices` n x n matrices per lane (the method's
+  // table row plus the driver's).
+  LaneContext(const BatchJob<T>& job, int vectors, int matrices)
       : job_(job),
-        regs_(job.tape->num_regs, Real(T(0))),
-        vecs_(alg::kIntegrateVectors * job.n, Real(T(0))) {
-    for (size_t k = 0; k < job.tape->consts.size(); ++k) {
-      regs_[job.tape->const_reg(static_cast<int>(k))] = Real(static_cast<T>(job.tape->consts[k]));
-    }
+        rhs_(job.tape),
+        jac_(job.jacobian),
+        tgrad_(job.time_derivative),
+        vecs_(static_cast<size_t>(vectors) * job.n, Real(T(0))),
+        mats_(static_cast<size_t>(matrices) * job.n * job.n, Real(T(0))),
+        piv_(job.n, Index(0)) {
     for (int l = 0; l < W; ++l) traj_[l] = -1;
   }
 
   int n() const { return job_.n; }
-  Real* vec(int j) { return &vecs_[j * job_.n]; }
+  Real* vec(int j) { return &vecs_[static_cast<size_t>(j) * job_.n]; }
+  Real* mat(int j) { return &mats_[static_cast<size_t>(j) * job_.n * job_.n]; }
+  Index* pivots() { return piv_.data(); }
 
-  void Rhs(const Real& t, const Real* u, Real* du) {
-    const ir::Tape& tape = *job_.tape;
-    regs_[0] = t;
-    for (int i = 0; i < job_.n; ++i) regs_[1 + i] = u[i];
-    RunTape(tape, regs_.data());
-    for (int i = 0; i < job_.n; ++i) du[i] = regs_[tape.roots[i]];
-  }
+  void Rhs(const Real& t, const Real* u, Real* du) { rhs_.Run(t, u, job_.n, du); }
+  void Jacobian(const Real& t, const Real* u, Real* J) { jac_.Run(t, u, job_.n, J); }
+  void TimeDerivative(const Real& t, const Real* u, Real* dT) { tgrad_.Run(t, u, job_.n, dT); }
 
   int num_save() const { return static_cast<int>(job_.saveat.size()); }
 
@@ -95,8 +128,8 @@ class LaneContext {
     return fresh;
   }
 
-  Mask Retire(const Mask& done, const Index& code, const Real* u, const Index& accepted,
-              const Index& rejected, const Index& rhs_evals) {
+  Mask Retire(const Mask& done, const Index& code, const Real& t, const Real* u,
+              const Index& accepted, const Index& rejected, const Index& rhs_evals) {
     Mask fresh;
     for (int l = 0; l < W; ++l) {
       fresh.v[l] = 0;
@@ -107,6 +140,7 @@ class LaneContext {
         for (int s = 0; s < job_.n; ++s) dst[s] = u[s].v[l];
       }
       job_.retcodes[traj] = static_cast<RetCode>(code.v[l]);
+      job_.t_final[traj] = static_cast<double>(t.v[l]);
       job_.stats[traj] = TrajectoryStats{accepted.v[l], rejected.v[l], rhs_evals.v[l]};
       fresh.v[l] = Load(l, vec(0));
     }
@@ -131,15 +165,19 @@ class LaneContext {
     if (job_.np > 0) {
       const double* p = job_.p + (job_.p_rows == 1 ? 0 : traj) * job_.np;
       for (int j = 0; j < job_.np; ++j) {
-        regs_[job_.tape->param_reg(j)].v[l] = static_cast<T>(p[j]);
+        const T pj = static_cast<T>(p[j]);
+        rhs_.SetParam(j, l, pj);
+        jac_.SetParam(j, l, pj);
+        tgrad_.SetParam(j, l, pj);
       }
     }
     return true;
   }
 
   const BatchJob<T>& job_;
-  std::vector<Real> regs_;
-  std::vector<Real> vecs_;
+  TapeRunner<T, W> rhs_, jac_, tgrad_;
+  std::vector<Real> vecs_, mats_;
+  std::vector<Index> piv_;
   int64_t traj_[W];
 };
 

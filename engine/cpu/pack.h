@@ -14,6 +14,10 @@ namespace ensolve::cpu {
 template <int W>
 struct Mask {
   int32_t v[W];  // 0 or 1
+  Mask() = default;
+  explicit Mask(bool b) {  // broadcast, like a scalar
+    for (int l = 0; l < W; ++l) v[l] = b ? 1 : 0;
+  }
 };
 
 template <int W>
@@ -65,6 +69,12 @@ template <int W>
 inline Mask<W> operator>=(const Ints<W>& a, int32_t b) {
   Mask<W> r;
   ENSOLVE_LANES r.v[l] = a.v[l] >= b;
+  return r;
+}
+template <int W>
+inline Mask<W> operator==(const Ints<W>& a, int32_t b) {
+  Mask<W> r;
+  ENSOLVE_LANES r.v[l] = a.v[l] == b;
   return r;
 }
 template <int W>

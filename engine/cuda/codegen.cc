@@ -195,38 +195,17 @@ class Emitter {
   bool f32_;
 };
 
-const char* AlgorithmHeader(Algorithm a) {
-  switch (a) {
-    case Algorithm::kEuler:
-      return "engine/algorithms/euler.h";
-    case Algorithm::kRK4:
-      return "engine/algorithms/rk4.h";
-    case Algorithm::kTsit5:
-      return "engine/algorithms/tsit5.h";
-  }
-  return "";
-}
-
-const char* AlgorithmType(Algorithm a) {
-  switch (a) {
-    case Algorithm::kEuler:
-      return "::ensolve::alg::Euler";
-    case Algorithm::kRK4:
-      return "::ensolve::alg::RK4";
-    case Algorithm::kTsit5:
-      return "::ensolve::alg::Tsit5";
-  }
-  return "";
-}
-
 }  // namespace
 
-std::string GenerateModelCode(const Model& model, Precision precision) {
+std::string GenerateModelCode(const Model& model, Precision precision, bool jacobian,
+                              bool time_derivative) {
   Emitter e(model.graph(), precision == Precision::kFloat32);
   std::string out;
   absl::StrAppend(&out, e.Function("ModelRhs", model.rhs(), "du"));
-  absl::StrAppend(&out, e.Function("ModelJacobian", model.jacobian(), "J"));
-  absl::StrAppend(&out, e.Function("ModelTimeDerivative", model.time_derivative(), "dt"));
+  if (jacobian) absl::StrAppend(&out, e.Function("ModelJacobian", model.jacobian(), "J"));
+  if (time_derivative) {
+    absl::StrAppend(&out, e.Function("ModelTimeDerivative", model.time_derivative(), "dt"));
+  }
   return out;
 }
 
@@ -234,8 +213,12 @@ std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precis
   const bool f32 = precision == Precision::kFloat32;
   std::string src = absl::StrCat("// ensolve kernel: ", AlgorithmName(algorithm), ", ",
                                  PrecisionName(precision), ", model ", model.hash(), "\n");
-  absl::StrAppend(&src, "#include \"", AlgorithmHeader(algorithm), "\"\n");
-  absl::StrAppend(&src, "#define ENSOLVE_ALG ", AlgorithmType(algorithm), "\n");
+  const AlgorithmInfo& info = GetAlgorithmInfo(algorithm);
+  absl::StrAppend(&src, "#include \"", info.header, "\"\n");
+  absl::StrAppend(&src, "#define ENSOLVE_ALG ", info.type, "\n");
+  absl::StrAppend(&src, "#define ENSOLVE_NEEDS_JACOBIAN ", info.jacobian ? 1 : 0, "\n");
+  absl::StrAppend(&src, "#define ENSOLVE_NEEDS_TIME_DERIVATIVE ", info.time_derivative ? 1 : 0,
+                  "\n");
   absl::StrAppend(&src, "#define ENSOLVE_BLOCK ", kBlockSize, "\n");
   absl::StrAppend(&src, "namespace ensolve_gen {\n");
   absl::StrAppend(&src, "typedef ", f32 ? "float" : "double", " R;\n");
@@ -244,7 +227,7 @@ std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precis
   absl::StrAppend(&src,
                   "__device__ __forceinline__ R Infinity() { return "
                   "R(__longlong_as_double(0x7ff0000000000000LL)); }\n");
-  absl::StrAppend(&src, GenerateModelCode(model, precision));
+  absl::StrAppend(&src, GenerateModelCode(model, precision, info.jacobian, info.time_derivative));
   absl::StrAppend(&src, "}  // namespace ensolve_gen\n");
   absl::StrAppend(&src, "#include \"engine/cuda/device/ensemble_kernel.cuh\"\n");
   return src;

@@ -17,7 +17,7 @@
 namespace ensolve::cuda {
 
 // Bumped whenever generated code changes meaning; part of every kernel cache key.
-inline constexpr int kCodegenVersion = 1;
+inline constexpr int kCodegenVersion = 2;
 
 // Threads per block of the ensemble kernels.
 inline constexpr int kBlockSize = 128;
@@ -25,11 +25,12 @@ inline constexpr int kBlockSize = 128;
 // `__device__` functions, in namespace ensolve_gen, evaluating roots of the model's graph
 // in precision R (which the caller typedefs):
 //   ModelRhs(t, u, p, du)            du[i] = rhs_i
-//   ModelJacobian(t, u, p, J)        J[i * n + j] = d rhs_i / d u_j
-//   ModelTimeDerivative(t, u, p, dt) dt[i] = d rhs_i / d t
+//   ModelJacobian(t, u, p, J)        J[i * n + j] = d rhs_i / d u_j      (if `jacobian`)
+//   ModelTimeDerivative(t, u, p, dt) dt[i] = d rhs_i / d t               (if `time_derivative`)
 // Every live node is one `const R` temporary, in ascending id order (a valid evaluation
 // order); constants are exact hexadecimal literals converted to R like the CPU backend's.
-std::string GenerateModelCode(const Model& model, Precision precision);
+std::string GenerateModelCode(const Model& model, Precision precision, bool jacobian,
+                              bool time_derivative);
 
 // The kernel translation unit for `model` solved with `algorithm` in `precision`: defines
 // the kernels ensolve_fixed, ensolve_adaptive and ensolve_transpose (see

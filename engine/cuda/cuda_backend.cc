@@ -199,7 +199,8 @@ class CudaBackendImpl : public CudaBackend {
     const size_t elems = static_cast<size_t>(count) * num_save * n;
     const size_t elem_bytes = precision == Precision::kFloat32 ? sizeof(float) : sizeof(double);
     const size_t stats_at = RoundUp(elems * elem_bytes, 64);
-    const size_t codes_at = RoundUp(stats_at + count * sizeof(TrajectoryStats), 64);
+    const size_t tfinal_at = RoundUp(stats_at + count * sizeof(TrajectoryStats), 64);
+    const size_t codes_at = RoundUp(tfinal_at + count * sizeof(double), 64);
     bool pinned = false;
     std::shared_ptr<void> block = pinned_->Get(codes_at + count, &pinned);
     char* base = static_cast<char*>(block.get());
@@ -214,6 +215,7 @@ class CudaBackendImpl : public CudaBackend {
     }
     result->stats = HostArray<TrajectoryStats>(reinterpret_cast<TrajectoryStats*>(base + stats_at),
                                                count, block);
+    result->t_final = HostArray<double>(reinterpret_cast<double*>(base + tfinal_at), count, block);
     result->retcodes =
         HostArray<RetCode>(reinterpret_cast<RetCode*>(base + codes_at), count, std::move(block));
     return pinned;
@@ -331,6 +333,7 @@ class CudaBackendImpl : public CudaBackend {
     }
     ENSOLVE_ASSIGN_OR_RETURN(codes, retcodes_.Reserve(d_, count, "return codes"));
     ENSOLVE_ASSIGN_OR_RETURN(stats, stats_.Reserve(d_, count * sizeof(TrajectoryStats), "stats"));
+    ENSOLVE_ASSIGN_OR_RETURN(tfinal, tfinal_.Reserve(d_, count * sizeof(double), "final times"));
     ENSOLVE_ASSIGN_OR_RETURN(flag, flag_.Reserve(d_, sizeof(int), "cancel flag"));
 
     CU_RETURN_IF_ERROR(*d_, cuEventRecord, events_[0], stream_);
@@ -355,8 +358,9 @@ class CudaBackendImpl : public CudaBackend {
       CU_RETURN_IF_ERROR(*d_, cuMemsetD8Async, stats, 0xFF, count * sizeof(TrajectoryStats),
                          stream_);
     } else if (num_save > 0) {
-      // Save points a trajectory never reaches (it stopped early) read 0, as on the CPU.
-      CU_RETURN_IF_ERROR(*d_, cuMemsetD8Async, soa, 0, out_bytes, stream_);
+      // Save points a trajectory never reaches (it stopped early) are NaN (all bits set),
+      // as on the CPU.
+      CU_RETURN_IF_ERROR(*d_, cuMemsetD8Async, soa, 0xFF, out_bytes, stream_);
     }
     CU_RETURN_IF_ERROR(*d_, cuEventRecord, events_[1], stream_);
 
@@ -367,6 +371,7 @@ class CudaBackendImpl : public CudaBackend {
     a.out = soa;
     a.retcodes = codes;
     a.stats = stats;
+    a.t_final = tfinal;
     a.cancel = flag;
     a.count = count;
     a.u0_stride = in.u0_rows == 1 ? 0 : n;
@@ -393,6 +398,8 @@ class CudaBackendImpl : public CudaBackend {
       CU_RETURN_IF_ERROR(*d_, cuMemcpyDtoHAsync, result.retcodes.data(), codes, count, stream_);
       CU_RETURN_IF_ERROR(*d_, cuMemcpyDtoHAsync, result.stats.data(), stats,
                          count * sizeof(TrajectoryStats), stream_);
+      CU_RETURN_IF_ERROR(*d_, cuMemcpyDtoHAsync, result.t_final.data(), tfinal,
+                         count * sizeof(double), stream_);
       CU_RETURN_IF_ERROR(*d_, cuEventRecord, events_[5], stream_);
       return absl::OkStatus();
     };
@@ -457,7 +464,7 @@ class CudaBackendImpl : public CudaBackend {
   // start, uploaded, kernel done, transposed, flag reset, downloaded
   CUevent events_[6] = {};
   absl::flat_hash_map<std::string, std::unique_ptr<cuda::LoadedKernel>> kernels_;
-  DeviceBuffer u0_, p_, saveat_, soa_, rowmajor_, retcodes_, stats_, flag_, sampler_spec_;
+  DeviceBuffer u0_, p_, saveat_, soa_, rowmajor_, retcodes_, stats_, tfinal_, flag_, sampler_spec_;
   std::shared_ptr<cuda::PinnedPool> pinned_;  // null without options_.pinned_host_memory
   CUmodule sampler_module_ = nullptr;         // loaded on the first sampled batch
   CUfunction sample_uniform_ = nullptr, sample_grid_ = nullptr;

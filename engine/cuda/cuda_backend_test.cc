@@ -15,6 +15,7 @@
 #include "engine/cuda/test_models.h"
 #include "engine/model/model.h"
 #include "engine/sampler.h"
+#include "engine/testing/initial_state.h"
 #include "engine/testing/lorenz.h"
 #include "engine/testing/solve_options.h"
 #include "gtest/gtest.h"
@@ -459,6 +460,12 @@ TEST_F(CudaTest, SampledAndTabulatedInputsGiveTheSameResults) {
         << PrecisionName(pr);
     EXPECT_EQ(a->retcodes, b->retcodes);
   }
+}
+
+// Parameter-dependent initial states on the device path too (sampled parameters are then
+// drawn on the host, where the initial states are computed).
+TEST_F(CudaTest, InitialStatesFollowEachTrajectorysParameters) {
+  ensolve::testing::ExpectInitialStatesFollowParameters(*gpu_);
 }
 
 // Results live in the backend's pooled pinned memory, stay valid after the backend is

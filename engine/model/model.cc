@@ -1,10 +1,12 @@
 #include "engine/model/model.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/ir/derivative.h"
+#include "engine/ir/eval.h"
 #include "engine/ir/tape.h"
 #include "engine/model/lexer.h"
 #include "engine/model/parser.h"
@@ -34,6 +36,11 @@ class ModelBuilder {
     m->state_defaults_ = std::move(parsed.state_defaults);
     m->param_defaults_ = std::move(parsed.param_defaults);
     m->graph_ = std::move(parsed.graph);
+    m->init_graph_ = std::move(parsed.init_graph);
+    m->state_init_ = std::move(parsed.state_init);
+    for (ir::NodeId id : m->state_init_) {
+      m->init_depends_on_params_ |= !m->init_graph_.IsConstant(id);
+    }
     m->rhs_ = std::move(parsed.rhs);
     m->outputs_ = std::move(parsed.outputs);
 
@@ -83,6 +90,15 @@ class ModelBuilder {
 absl::StatusOr<std::unique_ptr<Model>> Model::Parse(std::string_view source,
                                                     const ModelLimits& limits) {
   return ModelBuilder::Build(source, limits);
+}
+
+void Model::InitialState(const double* p, double* u0) const {
+  if (!init_depends_on_params_) {
+    for (int i = 0; i < num_states(); ++i) u0[i] = state_defaults_[i];
+    return;
+  }
+  const std::vector<double> v = ir::Evaluate(init_graph_, state_init_, 0, nullptr, p);
+  std::copy(v.begin(), v.end(), u0);
 }
 
 }  // namespace ensolve

@@ -36,6 +36,12 @@ class Model {
   const std::vector<double>& state_defaults() const { return state_defaults_; }
   const std::vector<double>& param_defaults() const { return param_defaults_; }
 
+  // Whether some state's default is an expression of the parameters (`state th = th0`):
+  // then each trajectory's initial state follows its own parameters unless u0 is given.
+  bool initial_state_depends_on_params() const { return init_depends_on_params_; }
+  // The states' defaults for parameters p (num_params() values) into u0 (num_states()).
+  void InitialState(const double* p, double* u0) const;
+
   const ir::Graph& graph() const { return graph_; }
   // rhs()[i] is du_i/dt.
   const std::vector<ir::NodeId>& rhs() const { return rhs_; }
@@ -57,6 +63,9 @@ class Model {
   std::vector<std::string> state_names_, param_names_, output_names_;
   std::vector<double> state_defaults_, param_defaults_;
   ir::Graph graph_;
+  ir::Graph init_graph_;  // the states' defaults over the parameters
+  std::vector<ir::NodeId> state_init_;
+  bool init_depends_on_params_ = false;
   std::vector<ir::NodeId> rhs_, outputs_, jacobian_, time_derivative_;
   std::string hash_, source_;
 };

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "engine/ir/eval.h"
 #include "engine/model/names.h"
 #include "engine/model/parser_internal.h"
 
@@ -127,13 +128,14 @@ void Parser::Declarations(Kind kind) {
   while (ok()) {
     const Token& name = Next();
     if (!CheckNewName(name)) return;
-    double value = 0;
+    NodeId init = m_.init_graph.Constant(0);
     if (Peek().kind == Tok::kAssign) {
       Next();
       SkipNewlines();
-      value = ConstantExpr(KindName(kind), name);
+      init = ConstantExpr(KindName(kind), name, kind == Kind::kState);
       if (!ok()) return;
     }
+    const double value = ir::Evaluate(m_.init_graph, init, 0, nullptr, m_.param_defaults.data());
     if (kind == Kind::kState) {
       if (static_cast<int>(m_.state_names.size()) >= limits_.max_states) {
         Fail(name.pos,
@@ -143,6 +145,7 @@ void Parser::Declarations(Kind kind) {
       Declare(name, Symbol{kind, static_cast<int>(m_.state_names.size())});
       m_.state_names.emplace_back(name.text);
       m_.state_defaults.push_back(value);
+      m_.state_init.push_back(init);
       m_.rhs.push_back(kNoNode);
       m_.equation_pos.push_back(Pos{});
       state_pos_.push_back(name.pos);
@@ -162,25 +165,25 @@ void Parser::Declarations(Kind kind) {
   }
 }
 
-double Parser::ConstantExpr(std::string_view what, const Token& name) {
+NodeId Parser::ConstantExpr(std::string_view what, const Token& name, bool params_free) {
   const Token& start = Peek();
   constant_only_ = true;
-  g_ = &scratch_;
+  params_free_ = params_free;
+  g_ = &m_.init_graph;
   const NodeId id = Expr();
   constant_only_ = false;
+  params_free_ = false;
   g_ = &m_.graph;
-  if (!ok()) return std::nan("");
-  double v = 0;
-  if (!scratch_.IsConstant(id, &v)) {  // cannot happen: only constants are admitted
-    Fail(start.pos, "a default must be a constant expression");
-    return std::nan("");
-  }
+  if (!ok()) return kNoNode;
+  // With the parameters at their defaults the value must be finite; per-trajectory values
+  // are the backend's to check (a non-finite initial state makes that trajectory unstable).
+  const double v = ir::Evaluate(m_.init_graph, id, 0, nullptr, m_.param_defaults.data());
   if (!std::isfinite(v)) {
     Fail(start.pos, absl::StrCat("the default of ", Sv(what), " '", Sv(name.text),
                                  "' is not finite (", v, ")"));
-    return std::nan("");
+    return kNoNode;
   }
-  return v;
+  return id;
 }
 
 // let name = expr   /   output name = expr

@@ -19,6 +19,10 @@ struct ParsedModel {
   std::vector<std::string> state_names, param_names, output_names;
   std::vector<double> state_defaults, param_defaults;
   ir::Graph graph;
+  // Each state's default as an expression of the parameters, in `init_graph` (a separate
+  // graph, so the right-hand side's stays free of it); a constant node when it uses none.
+  ir::Graph init_graph;
+  std::vector<ir::NodeId> state_init;
   std::vector<ir::NodeId> rhs;      // one per state, in declaration order
   std::vector<Pos> equation_pos;    // where each state's equation starts
   std::vector<ir::NodeId> outputs;  // one per output

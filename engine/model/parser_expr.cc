@@ -184,7 +184,9 @@ NodeId Parser::Name(const Token& t) {
   }
   const Symbol& sym = it->second;
   if (constant_only_) {
-    if (sym.kind == Kind::kParam) return g_->Constant(m_.param_defaults[sym.index]);
+    if (sym.kind == Kind::kParam) {
+      return params_free_ ? g_->Param(sym.index) : g_->Constant(m_.param_defaults[sym.index]);
+    }
     return Fail(t.pos, absl::StrCat("'", Sv(s), "' is ", WithArticle(sym.kind), kConstOnly));
   }
   switch (sym.kind) {

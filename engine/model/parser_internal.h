@@ -95,8 +95,10 @@ class Parser {
   NodeId Primary();
   NodeId Name(const Token& tok);
   NodeId Call(const Token& name);
-  // Constant expression for a default; NaN (with the error set) on failure.
-  double ConstantExpr(std::string_view what, const Token& name);
+  // Constant expression for a default, built in m_.init_graph; kNoNode (with the error set)
+  // on failure. With `params_free`, parameters stay symbolic (a state's default may depend
+  // on each trajectory's parameters); otherwise they fold to their defaults.
+  NodeId ConstantExpr(std::string_view what, const Token& name, bool params_free);
 
   // Nesting guard: parentheses, calls, unary operators and '^' each count one level.
   bool Enter(const Token& at) {
@@ -117,9 +119,9 @@ class Parser {
   int depth_ = 0;
   const ModelLimits& limits_;
   ParsedModel& m_;
-  ir::Graph scratch_;           // defaults are folded here, not in the model graph
   ir::Graph* g_ = &m_.graph;    // where expressions are built
   bool constant_only_ = false;  // parsing a default
+  bool params_free_ = false;    // ... of a state: parameters stay symbolic
   std::unordered_map<std::string_view, Symbol> syms_;
   std::vector<std::string_view> sym_order_;  // for suggestions, in declaration order
   std::vector<Pos> state_pos_;

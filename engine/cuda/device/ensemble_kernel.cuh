@@ -3,7 +3,9 @@
 // The generated prelude defines, in namespace ensolve_gen:
 //   typedef float|double R;  constexpr int kN (states), kP (parameters);
 //   void ModelRhs(R t, const R* u, const R* p, R* du);  R Infinity();
-// and the macros ENSOLVE_ALG (an engine/algorithms integrator) and ENSOLVE_BLOCK.
+//   ModelJacobian / ModelTimeDerivative (same signature) when the method needs them;
+// and the macros ENSOLVE_ALG (an engine/algorithms integrator), ENSOLVE_BLOCK,
+// ENSOLVE_NEEDS_JACOBIAN and ENSOLVE_NEEDS_TIME_DERIVATIVE (0 or 1, from the table).
 //
 // One thread per trajectory: the integrator's vectors and the parameters live in
 // registers (every index is a compile-time constant once the loops over kN unroll).
@@ -27,6 +29,7 @@ struct Args {
   R* out;                   // [max(num_save, 1)][kN][count]
   unsigned char* retcodes;  // [count]
   int* stats;               // [count][3]: accepted, rejected, rhs_evals
+  double* t_final;          // [count]: the time each trajectory reached
   const int* cancel;        // nonzero: stop at the next check
   long long count;
   long long u0_stride;  // 0 (one shared row) or kN
@@ -61,7 +64,11 @@ struct Context {
   using Mask = Lane;
   using Index = int;
 
-  R v[alg::kIntegrateVectors][kN];
+  static constexpr int kVectors = alg::kDriverVectors + ENSOLVE_ALG::kVectors;
+  static constexpr bool kLinear = ENSOLVE_ALG::kMatrices > 0;  // stiff methods only
+  R v[kVectors][kN];
+  R m[kLinear ? ENSOLVE_ALG::kMatrices : 1][kLinear ? kN * kN : 1];
+  int piv[kLinear ? kN : 1];
   R p[kP > 0 ? kP : 1];
   const Args a;  // a copy: its fields are read straight from the parameter bank
   long long traj;
@@ -72,7 +79,17 @@ struct Context {
 
   __device__ __forceinline__ static constexpr int n() { return kN; }
   __device__ __forceinline__ R* vec(int j) { return v[j]; }
+  __device__ __forceinline__ R* mat(int j) { return m[j]; }
+  __device__ __forceinline__ int* pivots() { return piv; }
   __device__ __forceinline__ void Rhs(R t, const R* u, R* du) { ModelRhs(t, u, p, du); }
+#if ENSOLVE_NEEDS_JACOBIAN
+  __device__ __forceinline__ void Jacobian(R t, const R* u, R* J) { ModelJacobian(t, u, p, J); }
+#endif
+#if ENSOLVE_NEEDS_TIME_DERIVATIVE
+  __device__ __forceinline__ void TimeDerivative(R t, const R* u, R* dT) {
+    ModelTimeDerivative(t, u, p, dT);
+  }
+#endif
   __device__ __forceinline__ int num_save() const { return kSaveAt ? a.num_save : 0; }
   __device__ __forceinline__ R SaveTime(int i) const {
     return kSaveAt && i < a.num_save ? a.saveat[i] : Infinity();
@@ -92,11 +109,12 @@ struct Context {
     for (int j = 0; j < kP; ++j) p[j] = static_cast<R>(pp[j]);
     return true;
   }
-  __device__ __forceinline__ Lane Retire(Lane done, int code, const R* u, int accepted,
+  __device__ __forceinline__ Lane Retire(Lane done, int code, R t, const R* u, int accepted,
                                          int rejected, int rhs_evals) {
     if (!done.v) return false;
     if (num_save() == 0) Save(0, u, true);
     a.retcodes[traj] = static_cast<unsigned char>(code);
+    a.t_final[traj] = static_cast<double>(t);
     int* st = a.stats + 3 * traj;
     st[0] = accepted;
     st[1] = rejected;

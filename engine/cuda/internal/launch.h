@@ -15,13 +15,13 @@ namespace ensolve::cuda {
 
 template <class T>
 struct KernelArgs {
-  CUdeviceptr u0, p, saveat, out, retcodes, stats, cancel;
+  CUdeviceptr u0, p, saveat, out, retcodes, stats, t_final, cancel;
   long long count, u0_stride, p_stride;
   int num_save, max_steps;
   T t0, t1, dt, abstol, reltol, dtmin;
 };
-static_assert(sizeof(KernelArgs<float>) == 112, "must match ensolve_gen::Args");
-static_assert(sizeof(KernelArgs<double>) == 136, "must match ensolve_gen::Args");
+static_assert(sizeof(KernelArgs<float>) == 120, "must match ensolve_gen::Args");
+static_assert(sizeof(KernelArgs<double>) == 144, "must match ensolve_gen::Args");
 
 struct LoadedKernel {
   Algorithm algorithm = Algorithm::kTsit5;

@@ -1,0 +1,276 @@
+// Every method of the algorithm table, through the one-trajectory reference driver: the
+// table's facts against each struct and tableau, measured convergence orders, backward
+// integration, stiff stability, and dense output.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "engine/algorithms/dispatch.h"
+#include "engine/algorithms/scalar_context.h"
+#include "engine/algorithms/table.h"
+#include "engine/solve_options.h"
+#include "gtest/gtest.h"
+
+namespace ensolve::alg {
+namespace {
+
+using Model = ScalarContext<double>::Model;
+
+// u1' = cos(t) u1 (u1 = exp(sin t)); u2' = -u3, u3' = u2 (u2 = cos t, u3 = sin t), with its
+// exact Jacobian and time derivative (the latter nonzero, so methods that use it are
+// tested on it).
+Model Oscillator() {
+  Model m;
+  m.rhs = [](double t, const double* u, double* du) {
+    du[0] = std::cos(t) * u[0];
+    du[1] = -u[2];
+    du[2] = u[1];
+  };
+  m.jacobian = [](double t, const double*, double* J) {
+    const double j[9] = {std::cos(t), 0, 0, 0, 0, -1, 0, 1, 0};
+    for (int i = 0; i < 9; ++i) J[i] = j[i];
+  };
+  m.time_derivative = [](double t, const double* u, double* dT) {
+    dT[0] = -std::sin(t) * u[0];
+    dT[1] = dT[2] = 0;
+  };
+  return m;
+}
+double OscillatorExact(int i, double t) {
+  return i == 0 ? std::exp(std::sin(t)) : i == 1 ? std::cos(t) : std::sin(t);
+}
+
+// u' = A u with eigenvalues -1 and -lambda: u1 = e^{-t}, u2 = e^{-t} + e^{-lambda t}, from
+// A = [[-1, 0], [lambda - 1, -lambda]] and u0 = (1, 2).
+Model StiffLinear(double lambda) {
+  Model m;
+  m.rhs = [lambda](double, const double* u, double* du) {
+    du[0] = -u[0];
+    du[1] = (lambda - 1) * u[0] - lambda * u[1];
+  };
+  m.jacobian = [lambda](double, const double*, double* J) {
+    J[0] = -1;
+    J[1] = 0;
+    J[2] = lambda - 1;
+    J[3] = -lambda;
+  };
+  m.time_derivative = [](double, const double*, double* dT) { dT[0] = dT[1] = 0; };
+  return m;
+}
+
+Controls<double> Fixed(double t0, double t1, double dt) {
+  return Controls<double>{t0, t1, dt, 1e-6, 1e-3, 0, 100000000, false};
+}
+Controls<double> Adaptive(double t0, double t1, double tol) {
+  return Controls<double>{t0, t1, 0, tol, tol, 0, 100000000, true};
+}
+
+// Calls f(tag, info) for every row of the table.
+template <class F>
+void ForEachMethod(F&& f) {
+  for (int i = 0; i < kNumAlgorithms; ++i) {
+    const AlgorithmInfo& info = AlgorithmTable()[i];
+    Dispatch(info.algorithm, [&](auto tag) { f(tag, info); });
+  }
+}
+
+template <class Alg>
+double OscillatorError(double dt) {
+  auto r = SolveScalar<Alg, double>(3, Oscillator(), {1.0, 1.0, 0.0}, {}, Fixed(0, 2, dt));
+  EXPECT_EQ(r.retcode, kRetSuccess);
+  double e = 0;
+  for (int i = 0; i < 3; ++i) e = std::max(e, std::abs(r.saved[0][i] - OscillatorExact(i, 2)));
+  return e;
+}
+
+// Least-squares slope of log(error(dt)) against log(dt).
+template <class ErrorFn>
+double Slope(const std::vector<double>& dts, ErrorFn error) {
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (double dt : dts) {
+    const double x = std::log(dt), y = std::log(error(dt));
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+  }
+  const double n = static_cast<double>(dts.size());
+  return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+}
+
+// Steps whose errors stay well above float64 rounding for a method of order p.
+std::vector<double> StepsFor(int p) {
+  if (p <= 2) return {0.02, 0.01, 0.005, 0.0025};
+  if (p <= 4) return {0.2, 0.1, 0.05, 0.025};
+  return {0.1, 0.05, 0.025};
+}
+
+TEST(Table, RowsMatchTheStructsAndParseBack) {
+  ForEachMethod([](auto tag, const AlgorithmInfo& info) {
+    using Alg = typename decltype(tag)::type;
+    SCOPED_TRACE(info.name);
+    EXPECT_EQ(ParseAlgorithm(info.name).value(), info.algorithm);
+    EXPECT_EQ(std::string(AlgorithmName(info.algorithm)), info.name);
+    EXPECT_EQ(info.order, Alg::kOrder);
+    EXPECT_EQ(info.adaptive, info.embedded_order > 0);
+    EXPECT_EQ(info.stages, Alg::kStages);
+    EXPECT_GE(info.dense_order, 1);
+    EXPECT_LE(info.dense_order, info.order);
+    // Stiff methods solve linear systems with df/du; nothing else asks for it.
+    EXPECT_EQ(info.stiff, info.jacobian);
+    EXPECT_EQ(info.matrices > 0, info.jacobian);
+    if (info.fsal) EXPECT_LT(Alg::kFsalStage, Alg::kVectors);
+    EXPECT_EQ(std::string(info.type),
+              std::string("::ensolve::alg::") + std::string(info.type).substr(16));
+  });
+}
+
+TEST(Tableau, Tsit5StagesAndFsalDeriveFromItsTableau) {
+  EXPECT_TRUE(IsFsal(Tsit5::kTableau));
+  EXPECT_EQ(NewEvaluations(Tsit5::kTableau), 6);
+  EXPECT_TRUE(HasErrorEstimate(Tsit5::kTableau));
+  // Consistency: each row of A sums to c, b sums to 1, e sums to 0.
+  const auto& t = Tsit5::kTableau;
+  double bsum = 0, esum = 0;
+  for (int i = 0; i < 7; ++i) {
+    double row = 0;
+    for (int j = 0; j < i; ++j) row += t.a[i][j];
+    EXPECT_NEAR(row, t.c[i], 1e-14) << "row " << i;
+    bsum += t.b[i];
+    esum += t.e[i];
+  }
+  EXPECT_NEAR(bsum, 1, 1e-14);
+  EXPECT_NEAR(esum, 0, 1e-14);
+}
+
+// The hand-unrolled Tsit5::Step computes what its tableau says, stage by stage.
+TEST(Tableau, Tsit5StepIsItsTableau) {
+  const auto& tab = Tsit5::kTableau;
+  Model m = Oscillator();
+  ScalarContext<double> c(3, m, {1, 1, 0}, {}, kDriverVectors + Tsit5::kVectors, 0);
+  const double t = 0.3, h = 0.2, u[3] = {1.2, 0.4, -0.7};
+  double* k[7];
+  for (int j = 0; j < 7; ++j) k[j] = c.vec(kDriverVectors + j);
+  m.rhs(t, u, k[0]);
+  double unew[3], err[3];
+  bool fail = false;
+  Tsit5::Step(c, t, h, u, unew, err, k, fail);
+  double K[7][3], y[3], want[3] = {}, want_err[3] = {};
+  for (int s = 0; s < 7; ++s) {
+    for (int i = 0; i < 3; ++i) {
+      y[i] = u[i];
+      for (int j = 0; j < s; ++j) y[i] += h * tab.a[s][j] * K[j][i];
+    }
+    m.rhs(t + tab.c[s] * h, y, K[s]);
+    for (int i = 0; i < 3; ++i) {
+      want[i] += h * tab.b[s] * K[s][i];
+      want_err[i] += h * tab.e[s] * K[s][i];
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NEAR(unew[i], u[i] + want[i], 1e-14) << i;
+    EXPECT_NEAR(err[i], want_err[i], 1e-15) << i;
+  }
+}
+
+TEST(Convergence, EveryMethodHasItsOrder) {
+  ForEachMethod([](auto tag, const AlgorithmInfo& info) {
+    using Alg = typename decltype(tag)::type;
+    const double p =
+        Slope(StepsFor(info.order), [](double dt) { return OscillatorError<Alg>(dt); });
+    EXPECT_NEAR(p, info.order, 0.3) << info.name;
+    std::printf("%-14s order %d measured %.2f\n", info.name, info.order, p);
+  });
+}
+
+// Stiff methods on a stiff linear system (eigenvalues -1, -1e4): the fast mode decays at
+// any step size, and the slow one converges at the method's order.
+TEST(Convergence, StiffMethodsOnAStiffLinearSystem) {
+  ForEachMethod([](auto tag, const AlgorithmInfo& info) {
+    using Alg = typename decltype(tag)::type;
+    if (!info.stiff) return;
+    const double lambda = 1e4;
+    auto error = [&](double dt) {
+      auto r = SolveScalar<Alg, double>(2, StiffLinear(lambda), {1.0, 2.0}, {}, Fixed(0, 1, dt));
+      EXPECT_EQ(r.retcode, kRetSuccess) << info.name << " dt " << dt;
+      const double e = std::exp(-1.0);
+      return std::max(std::abs(r.saved[0][0] - e), std::abs(r.saved[0][1] - e));
+    };
+    EXPECT_LT(error(0.1), 1e-2) << info.name;  // h * lambda = 1000
+    const double p = Slope({0.04, 0.02, 0.01, 0.005}, error);
+    EXPECT_NEAR(p, info.order, 0.3) << info.name;
+    std::printf("%-14s stiff order %d measured %.2f\n", info.name, info.order, p);
+  });
+}
+
+// u' = -u from t = 1 back to t = 0: u(t) = e^{1 - t} e^{-1}, with save points on the way.
+TEST(Backward, EveryMethodIntegratesBackward) {
+  Model decay;
+  decay.rhs = [](double, const double* u, double* du) { du[0] = -u[0]; };
+  decay.jacobian = [](double, const double*, double* J) { J[0] = -1; };
+  decay.time_derivative = [](double, const double*, double* dT) { dT[0] = 0; };
+  const std::vector<double> saveat = {0.75, 0.5, 0.25, 0.0};
+  ForEachMethod([&](auto tag, const AlgorithmInfo& info) {
+    using Alg = typename decltype(tag)::type;
+    const double u1 = std::exp(-1.0);
+    const double tol = info.order == 1 ? 2e-3 : 1e-6;
+    auto fixed = SolveScalar<Alg, double>(1, decay, {u1}, saveat, Fixed(1, 0, 1e-3));
+    EXPECT_EQ(fixed.retcode, kRetSuccess) << info.name;
+    EXPECT_EQ(fixed.t_final, 0.0) << info.name;
+    EXPECT_EQ(fixed.accepted, 1000) << info.name;
+    for (size_t i = 0; i < saveat.size(); ++i) {
+      EXPECT_NEAR(fixed.saved[i][0], std::exp(-saveat[i]), tol) << info.name << " save " << i;
+    }
+    if (!info.adaptive) return;
+    auto adaptive = SolveScalar<Alg, double>(1, decay, {u1}, saveat, Adaptive(1, 0, 1e-8));
+    EXPECT_EQ(adaptive.retcode, kRetSuccess) << info.name;
+    EXPECT_EQ(adaptive.t_final, 0.0) << info.name;
+    for (size_t i = 0; i < saveat.size(); ++i) {
+      EXPECT_NEAR(adaptive.saved[i][0], std::exp(-saveat[i]), 1e-5) << info.name << " save " << i;
+    }
+  });
+}
+
+// Dense output: save points between steps, measured against the exact solution at a step
+// size whose own error is small, to the interpolant's order.
+TEST(DenseOutput, SavePointsBetweenStepsFollowTheInterpolantsOrder) {
+  ForEachMethod([](auto tag, const AlgorithmInfo& info) {
+    using Alg = typename decltype(tag)::type;
+    auto error = [](double dt) {
+      std::vector<double> saveat;
+      for (int i = 0; i < 20; ++i) saveat.push_back(0.0137 + 0.0971 * i);  // off the grid
+      auto r = SolveScalar<Alg, double>(3, Oscillator(), {1.0, 1.0, 0.0}, saveat, Fixed(0, 2, dt));
+      double e = 0;
+      for (size_t k = 0; k < saveat.size(); ++k) {
+        for (int i = 0; i < 3; ++i) {
+          e = std::max(e, std::abs(r.saved[k][i] - OscillatorExact(i, saveat[k])));
+        }
+      }
+      return e;
+    };
+    // The interpolant's local error is O(h^(dense_order + 1)), on top of the solution's
+    // global O(h^order).
+    const int want = std::min(info.order, info.dense_order + 1);
+    const double p = Slope(StepsFor(want), error);
+    EXPECT_GT(p, want - 0.4) << info.name;  // tsit5: 4.69
+  });
+}
+
+// Stopped by max_steps: the time reached is reported and later save points stay NaN.
+TEST(ReturnCodes, MaxStepsReportsTheTimeReachedAndLeavesNaN) {
+  ForEachMethod([](auto tag, const AlgorithmInfo& info) {
+    using Alg = typename decltype(tag)::type;
+    Controls<double> o = Fixed(0, 2, 0.01);
+    o.max_steps = 50;
+    auto r = SolveScalar<Alg, double>(3, Oscillator(), {1.0, 1.0, 0.0}, {0.25, 1.5}, o);
+    EXPECT_EQ(r.retcode, kRetMaxSteps) << info.name;
+    EXPECT_NEAR(r.t_final, 0.5, 1e-12) << info.name;
+    EXPECT_FALSE(std::isnan(r.saved[0][0])) << info.name;
+    EXPECT_TRUE(std::isnan(r.saved[1][0])) << info.name;
+  });
+}
+
+}  // namespace
+}  // namespace ensolve::alg

@@ -1,0 +1,61 @@
+// The algorithm table: every fact about each integration method, in one place, read by
+// request validation, GetServerInfo, the CPU backend's dispatch and the CUDA code
+// generator.
+//
+// A method is one header in this folder (a struct with the static constants listed in
+// AlgorithmInfo and Step/Interpolate templates; integrate.h states the contract) plus one
+// row of ENSOLVE_ALGORITHMS below and its #include in table.cc and dispatch.h. Everything
+// else about it (stage count, FSAL, storage) comes from the struct, where it is derived
+// from the method's tableau.
+#ifndef ENSOLVE_ENGINE_ALGORITHMS_TABLE_H_
+#define ENSOLVE_ENGINE_ALGORITHMS_TABLE_H_
+
+#include <cstdint>
+
+namespace ensolve {
+
+// X(enumerator, wire name, C++ type in ensolve::alg, header): in the order GetServerInfo
+// lists them.
+#define ENSOLVE_ALGORITHMS(X)                            \
+  X(kEuler, "euler", Euler, "engine/algorithms/euler.h") \
+  X(kRK4, "rk4", RK4, "engine/algorithms/rk4.h")         \
+  X(kTsit5, "tsit5", Tsit5, "engine/algorithms/tsit5.h") \
+  X(kRosenbrock23, "rosenbrock23", Rosenbrock23, "engine/algorithms/rosenbrock23.h")
+
+enum class Algorithm : uint8_t {
+#define ENSOLVE_ALGORITHM_ENUM(e, name, type, header) e,
+  ENSOLVE_ALGORITHMS(ENSOLVE_ALGORITHM_ENUM)
+#undef ENSOLVE_ALGORITHM_ENUM
+};
+
+inline constexpr int kNumAlgorithms = 0
+#define ENSOLVE_ALGORITHM_COUNT(e, name, type, header) +1
+    ENSOLVE_ALGORITHMS(ENSOLVE_ALGORITHM_COUNT)
+#undef ENSOLVE_ALGORITHM_COUNT
+    ;
+
+struct AlgorithmInfo {
+  Algorithm algorithm;
+  const char* name;      // on the wire: "tsit5"
+  const char* type;      // "::ensolve::alg::Tsit5", for generated code
+  const char* header;    // "engine/algorithms/tsit5.h"
+  int order;             // of the solution
+  int embedded_order;    // of the error estimate's companion; 0: none (fixed step only)
+  bool adaptive;         // has an error estimate, may run with step control
+  bool stiff;            // A-/L-stable, for stiff problems
+  bool fsal;             // the last stage is f at the new point, reused by the next step
+  int stages;            // right-hand side evaluations per step
+  int dense_order;       // order of the dense output used for save points
+  int vectors;           // n-vectors of per-trajectory storage besides u, unew and err
+  int matrices;          // n x n matrices of per-trajectory storage
+  bool jacobian;         // needs df/du
+  bool time_derivative;  // needs df/dt
+};
+
+const AlgorithmInfo& GetAlgorithmInfo(Algorithm a);
+// Every row, in table order.
+const AlgorithmInfo* AlgorithmTable();
+
+}  // namespace ensolve
+
+#endif  // ENSOLVE_ENGINE_ALGORITHMS_TABLE_H_
