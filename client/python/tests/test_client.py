@@ -209,3 +209,37 @@ def test_cli_reads_fortran_big_endian_npy_and_npz_by_key(server, client, lorenz_
         np.testing.assert_array_equal(np.load(out).view(np.uint64), want.view(np.uint64))
     r = run_cli(server, "solve", lorenz_path, f"--params={tmp_path / 'in.npz'}", "--saveat=0:1:2")
     assert r.returncode == 2 and "holds 2 arrays (other, sweep): say which" in r.stderr
+
+
+class FakeTqdm:
+    """Stands in for tqdm.tqdm (Debian's python3-tqdm may not be installed)."""
+    bars = []
+
+    def __init__(self, total, **kwargs):
+        self.total, self.n, self.closed = total, 0, False
+        FakeTqdm.bars.append(self)
+
+    def update(self, k):
+        self.n += k
+
+    def close(self):
+        self.closed = True
+
+
+def test_progress_bar_uses_tqdm_when_asked_or_on_a_terminal(client, monkeypatch):
+    import sys
+    import types
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=FakeTqdm))
+    FakeTqdm.bars.clear()
+    kwargs = dict(p=ensolve.uniform(*BOX, seed=1), n=300, tspan=(0, 1), batch_size=100)
+    client.solve(ensolve.LORENZ, **kwargs)  # stdout is not a terminal here: no bar
+    assert FakeTqdm.bars == []
+    client.solve(ensolve.LORENZ, progress=True, **kwargs)
+    assert len(FakeTqdm.bars) == 1
+    bar = FakeTqdm.bars[0]
+    assert bar.total == 300 and bar.n == 300 and bar.closed
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    client.solve(ensolve.LORENZ, **kwargs)
+    assert len(FakeTqdm.bars) == 2
+    client.solve(ensolve.LORENZ, progress=False, **kwargs)
+    assert len(FakeTqdm.bars) == 2
