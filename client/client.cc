@@ -158,6 +158,8 @@ absl::Status ResultAssembler::Add(const v1::SolveResponse& r) {
       result_.retcodes.reserve(n);
       result_.accepted_steps.reserve(n);
       result_.rejected_steps.reserve(n);
+      result_.rhs_evals.reserve(n);
+      result_.t_final.reserve(n);
       StartPrefault();
       return absl::OkStatus();
     }
@@ -190,7 +192,9 @@ absl::Status ResultAssembler::AddChunk(const v1::ResultChunk& c) {
   if (elem == 0 || static_cast<int64_t>(st.data().size()) != count * per * elem ||
       static_cast<int64_t>(c.retcodes().data().size()) != count ||
       static_cast<int64_t>(c.accepted_steps().data().size()) != count * 4 ||
-      static_cast<int64_t>(c.rejected_steps().data().size()) != count * 4) {
+      static_cast<int64_t>(c.rejected_steps().data().size()) != count * 4 ||
+      static_cast<int64_t>(c.rhs_evals().data().size()) != count * 4 ||
+      static_cast<int64_t>(c.t_final().data().size()) != count * 8) {
     return Broken("chunk tensors have the wrong number of bytes");
   }
   if (count == 0) return absl::OkStatus();
@@ -226,6 +230,8 @@ absl::Status ResultAssembler::AddChunk(const v1::ResultChunk& c) {
     Append<uint8_t>(&result_.retcodes, c.retcodes().data());
     Append<int32_t>(&result_.accepted_steps, c.accepted_steps().data());
     Append<int32_t>(&result_.rejected_steps, c.rejected_steps().data());
+    Append<int32_t>(&result_.rhs_evals, c.rhs_evals().data());
+    Append<double>(&result_.t_final, c.t_final().data());
   } else {
     Grow(end);
     std::copy(LittleEndian<uint8_t>(c.retcodes().data().data()),
@@ -240,6 +246,10 @@ absl::Status ResultAssembler::AddChunk(const v1::ResultChunk& c) {
     }
     std::memcpy(result_.accepted_steps.data() + first, c.accepted_steps().data().data(), count * 4);
     std::memcpy(result_.rejected_steps.data() + first, c.rejected_steps().data().data(), count * 4);
+    std::memcpy(result_.rhs_evals.data() + first, c.rhs_evals().data().data(), count * 4);
+    std::copy(LittleEndian<double>(c.t_final().data().data()),
+              LittleEndian<double>(c.t_final().data().data()) + count,
+              result_.t_final.begin() + first);
   }
   received_ += count;
   return absl::OkStatus();
@@ -254,6 +264,8 @@ void ResultAssembler::Grow(int64_t trajectories) {
   result_.retcodes.resize(n);
   result_.accepted_steps.resize(n);
   result_.rejected_steps.resize(n);
+  result_.rhs_evals.resize(n);
+  result_.t_final.resize(n);
 }
 
 absl::StatusOr<SolveResult> ResultAssembler::Take() {

@@ -47,6 +47,8 @@ struct SolveResult {
   std::vector<uint8_t> retcodes;  // v1::RetCode values
   std::vector<int32_t> accepted_steps;
   std::vector<int32_t> rejected_steps;
+  std::vector<int32_t> rhs_evals;
+  std::vector<double> t_final;  // the time each trajectory reached
 
   double state(int64_t traj, int save, int s) const {
     return states[(static_cast<size_t>(traj) * num_save + save) * num_states + s];

@@ -28,9 +28,11 @@ v1::SolveResponse Chunk(int64_t first, int64_t count) {
   c->set_count(count);
   std::vector<float> v;
   std::vector<int32_t> steps;
+  std::vector<double> tf;
   for (int64_t i = 0; i < count; ++i) {
     v.push_back(static_cast<float>(first + i) + 0.5f);
     steps.push_back(static_cast<int32_t>(first + i));
+    tf.push_back(0.25 * static_cast<double>(first + i));
   }
   c->mutable_states()->set_dtype(v1::DTYPE_FLOAT32);
   for (int64_t d : {count, int64_t{1}, int64_t{1}}) c->mutable_states()->add_shape(d);
@@ -38,6 +40,8 @@ v1::SolveResponse Chunk(int64_t first, int64_t count) {
   c->mutable_retcodes()->set_data(std::string(count, '\0'));
   c->mutable_accepted_steps()->set_data(reinterpret_cast<const char*>(steps.data()), count * 4);
   c->mutable_rejected_steps()->set_data(std::string(count * 4, '\0'));
+  c->mutable_rhs_evals()->set_data(reinterpret_cast<const char*>(steps.data()), count * 4);
+  c->mutable_t_final()->set_data(reinterpret_cast<const char*>(tf.data()), count * 8);
   return r;
 }
 
@@ -58,6 +62,8 @@ TEST(ResultAssembler, ReassemblesChunksInAnyOrder) {
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(r->state(i, 0, 0), i + 0.5);
     EXPECT_EQ(r->accepted_steps[i], i);
+    EXPECT_EQ(r->rhs_evals[i], i);
+    EXPECT_EQ(r->t_final[i], 0.25 * i);
   }
 }
 

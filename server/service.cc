@@ -123,7 +123,18 @@ grpc::ServerUnaryReactor* EnsembleSolverService::GetServerInfo(grpc::CallbackSer
     di->set_compute_capability(d.compute_capability);
   }
   for (int a = 0; a < kNumAlgorithms; ++a) {
-    info->add_algorithms(AlgorithmName(static_cast<Algorithm>(a)));
+    const AlgorithmInfo& row = AlgorithmTable()[a];
+    info->add_algorithms(row.name);
+    v1::AlgorithmInfo* ai = info->add_algorithm_info();
+    ai->set_name(row.name);
+    ai->set_order(row.order);
+    ai->set_embedded_order(row.embedded_order);
+    ai->set_adaptive(row.adaptive);
+    ai->set_stiff(row.stiff);
+    ai->set_dense_order(row.dense_order);
+    ai->set_stages(row.stages);
+    ai->set_fsal(row.fsal);
+    ai->set_jacobian(row.jacobian);
   }
   v1::ServerLimits* l = info->mutable_limits();
   l->set_default_batch_size(c.default_batch_size);

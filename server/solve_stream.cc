@@ -213,6 +213,10 @@ bool SolveStream::NextChunkLocked() {
   SetTensor(c->mutable_accepted_steps(), v1::DTYPE_INT32, {rows}, steps.data(), rows * 4);
   for (int64_t i = 0; i < rows; ++i) steps[i] = r.stats[cursor_ + i].rejected;
   SetTensor(c->mutable_rejected_steps(), v1::DTYPE_INT32, {rows}, steps.data(), rows * 4);
+  for (int64_t i = 0; i < rows; ++i) steps[i] = r.stats[cursor_ + i].rhs_evals;
+  SetTensor(c->mutable_rhs_evals(), v1::DTYPE_INT32, {rows}, steps.data(), rows * 4);
+  SetTensor(c->mutable_t_final(), v1::DTYPE_FLOAT64, {rows}, r.t_final.data() + cursor_,
+            static_cast<size_t>(rows * 8));
 
   cursor_ += rows;
   bytes_streamed_ += rows * traj_bytes;

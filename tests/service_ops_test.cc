@@ -138,6 +138,21 @@ TEST(ServiceOps, ServerInfoDescribesTheDevices) {
   EXPECT_FALSE(d.model().empty());
   EXPECT_GT(d.memory_bytes(), int64_t{1} << 28);
   EXPECT_EQ(d.compute_capability(), "");
+  // The algorithm table, row for row.
+  ASSERT_EQ(info->algorithm_info_size(), kNumAlgorithms);
+  ASSERT_EQ(info->algorithms_size(), kNumAlgorithms);
+  for (int i = 0; i < kNumAlgorithms; ++i) {
+    const AlgorithmInfo& want = AlgorithmTable()[i];
+    const v1::AlgorithmInfo& got = info->algorithm_info(i);
+    EXPECT_EQ(got.name(), want.name);
+    EXPECT_EQ(info->algorithms(i), want.name);
+    EXPECT_EQ(got.order(), want.order) << want.name;
+    EXPECT_EQ(got.adaptive(), want.adaptive) << want.name;
+    EXPECT_EQ(got.stiff(), want.stiff) << want.name;
+    EXPECT_EQ(got.dense_order(), want.dense_order) << want.name;
+  }
+  EXPECT_EQ(info->algorithm_info(3).name(), "rosenbrock23");
+  EXPECT_TRUE(info->algorithm_info(3).stiff());
 }
 
 TEST(ServiceOps, ReflectionListsTheService) {

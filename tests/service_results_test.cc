@@ -111,6 +111,65 @@ TEST_F(ServiceResults, InitialStatesFollowEachTrajectorysParameters) {
   }
 }
 
+// Every trajectory says how far it got: one stopped by max_steps reports its final time and
+// NaN at the save points it never reached; a stiff method's counts come back too.
+TEST_F(ServiceResults, FinalTimesStepCountsAndNaNForUnreachedSaves) {
+  v1::SolveRequest req;
+  req.set_model_source("param k = 1\nstate u = 1\nu' = -k*u\n");
+  req.mutable_options()->set_algorithm("rk4");
+  req.mutable_options()->set_adaptive(false);
+  req.mutable_options()->set_dt(0.01);
+  req.mutable_options()->set_t1(1);
+  req.mutable_options()->set_max_steps(50);
+  req.mutable_options()->mutable_saveat()->add_times(0.25);
+  req.mutable_options()->mutable_saveat()->add_times(0.75);
+  req.set_trajectories(3);
+  absl::StatusOr<SolveResult> got = client().Solve(req);
+  ASSERT_TRUE(got.ok()) << got.status();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got->retcodes[i], v1::RET_CODE_MAX_STEPS) << i;
+    EXPECT_NEAR(got->t_final[i], 0.5, 1e-12) << i;
+    EXPECT_NEAR(got->states[2 * i], std::exp(-0.25), 1e-8) << i;
+    EXPECT_TRUE(std::isnan(got->states[2 * i + 1])) << i;
+    EXPECT_EQ(got->accepted_steps[i], 50) << i;
+    EXPECT_EQ(got->rhs_evals[i], 200) << i;
+  }
+  EXPECT_EQ(got->summary.retcode_counts().at("max_steps"), 3);
+
+  // Robertson with rosenbrock23 (the symbolic Jacobian and df/dt at work), backward
+  // integration of the decay, each through the service.
+  req = v1::SolveRequest();
+  req.set_model_source(
+      "param k1 = 0.04, k2 = 3e7, k3 = 1e4\nstate y1 = 1, y2 = 0, y3 = 0\n"
+      "y1' = -k1*y1 + k3*y2*y3\ny2' = k1*y1 - k2*y2^2 - k3*y2*y3\ny3' = k2*y2^2\n");
+  req.mutable_options()->set_algorithm("rosenbrock23");
+  req.mutable_options()->set_t1(1e5);
+  req.mutable_options()->set_abstol(1e-8);
+  req.mutable_options()->set_reltol(1e-6);
+  req.set_trajectories(2);
+  got = client().Solve(req);
+  ASSERT_TRUE(got.ok()) << got.status();
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(got->retcodes[i], v1::RET_CODE_SUCCESS) << i;
+    EXPECT_EQ(got->t_final[i], 1e5) << i;
+    EXPECT_LT(got->accepted_steps[i], 3000) << i;
+    const double* y = &got->states[3 * i];
+    EXPECT_NEAR(y[0] + y[1] + y[2], 1.0, 1e-6) << i;
+    EXPECT_NEAR(y[0], 0.0178, 5e-4) << i;  // y1(1e5) = 1.786e-2 (Hairer & Wanner II, IV.10)
+  }
+  req = v1::SolveRequest();
+  req.set_model_source("state u = 1\nu' = -u\n");
+  req.mutable_options()->set_t0(2);
+  req.mutable_options()->set_t1(0);
+  req.mutable_options()->set_abstol(1e-10);
+  req.mutable_options()->set_reltol(1e-10);
+  req.set_trajectories(1);
+  got = client().Solve(req);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_NEAR(got->states[0], std::exp(2.0), 1e-7);
+  EXPECT_EQ(got->t_final[0], 0.0);
+}
+
 TEST_F(ServiceResults, Float32FixedStepEqualsEngine) {
   const int64_t n = 300;
   std::vector<double> p = {10, 28, 8.0 / 3};
