@@ -72,16 +72,26 @@ std::string InputsNpy(const v1::Inputs& inputs) {
   return Npy("<f8", shape, v->data(), v->size());
 }
 
+// One row per (trajectory, save point); each row also carries its trajectory's outcome, so
+// a CSV is self-describing on its own.
 absl::Status WriteCsv(std::FILE* f, const SolveResult& r) {
-  std::fprintf(f, "trajectory,t,%s,retcode\n",
-               absl::StrJoin(r.accepted.state_names(), ",").c_str());
+  const bool has_final = static_cast<int64_t>(r.t_final.size()) == r.trajectories;
+  const bool has_evals = static_cast<int64_t>(r.rhs_evals.size()) == r.trajectories;
+  std::fprintf(f, "trajectory,t,%s,retcode%s,accepted_steps,rejected_steps%s\n",
+               absl::StrJoin(r.accepted.state_names(), ",").c_str(), has_final ? ",t_final" : "",
+               has_evals ? ",rhs_evals" : "");
   // %.17g round-trips doubles exactly.
   for (int64_t i = 0; i < r.trajectories; ++i) {
+    std::string outcome = absl::StrCat(",", r.retcodes[i]);
+    if (has_final) absl::StrAppendFormat(&outcome, ",%.17g", r.t_final[i]);
+    absl::StrAppend(&outcome, ",", r.accepted_steps[i], ",", r.rejected_steps[i]);
+    if (has_evals) absl::StrAppend(&outcome, ",", r.rhs_evals[i]);
+    outcome.push_back('\n');
     for (int s = 0; s < r.num_save; ++s) {
       std::string line = absl::StrFormat("%d,%.17g", i, r.accepted.save_times(s));
       for (int k = 0; k < r.num_states; ++k)
         absl::StrAppendFormat(&line, ",%.17g", r.state(i, s, k));
-      absl::StrAppendFormat(&line, ",%d\n", r.retcodes[i]);
+      line += outcome;
       if (std::fputs(line.c_str(), f) < 0) return absl::DataLossError("write failed");
     }
   }
@@ -171,6 +181,12 @@ absl::Status WriteResult(const std::string& path, const SolveResult& r,
       {"accepted_steps", Npy("<i4", {n}, r.accepted_steps.data(), r.accepted_steps.size())},
       {"rejected_steps", Npy("<i4", {n}, r.rejected_steps.data(), r.rejected_steps.size())},
   };
+  if (static_cast<int64_t>(r.t_final.size()) == n) {
+    members.push_back({"t_final", Npy("<f8", {n}, r.t_final.data(), r.t_final.size())});
+  }
+  if (static_cast<int64_t>(r.rhs_evals.size()) == n) {
+    members.push_back({"rhs_evals", Npy("<i4", {n}, r.rhs_evals.data(), r.rhs_evals.size())});
+  }
   if (context.request != nullptr) {
     if (std::string p = InputsNpy(context.request->params()); !p.empty())
       members.push_back({"p", std::move(p)});
@@ -194,7 +210,8 @@ void PrintSummary(const SolveResult& r, double client_seconds, std::FILE* out) {
                client_seconds, client_seconds > 0 ? r.trajectories / client_seconds : 0.0,
                s.wall_seconds(), s.solve_seconds());
   std::vector<std::string> codes;
-  for (const char* name : {"success", "max_steps", "dt_below_min", "unstable", "terminated"}) {
+  for (const char* name :
+       {"success", "max_steps", "dt_below_min", "unstable", "terminated", "singular"}) {
     auto it = s.retcode_counts().find(name);
     if (it != s.retcode_counts().end()) codes.push_back(absl::StrCat(name, "=", it->second));
   }

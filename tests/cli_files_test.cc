@@ -112,8 +112,8 @@ TEST_F(CliFiles, DashWritesCsvToStdoutAndTheSummaryToStderr) {
   ASSERT_EQ(r.code, 0) << r.err;
   std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 5u) << r.out;
-  EXPECT_EQ(lines[0], "trajectory,t,x,y,z,retcode");
-  EXPECT_EQ(lines[1], "0,0,1,0,0,0");
+  EXPECT_EQ(lines[0], "trajectory,t,x,y,z,retcode,t_final,accepted_steps,rejected_steps,rhs_evals");
+  EXPECT_THAT(lines[1], ::testing::StartsWith("0,0,1,0,0,0,1,"));
   EXPECT_THAT(r.err, HasSubstr("return codes: success=2"));
   EXPECT_THAT(r.err, HasSubstr("wrote stdout: [2, 2, 3] float64"));
 }
@@ -136,6 +136,7 @@ TEST_F(CliFiles, NpzHoldsStatesTimesCodesStepsInputsAndNames) {
   EXPECT_THAT(u->shape, ElementsAre(3, 5, 3));
   EXPECT_THAT(Doubles(ReadNpzMember(npz, "t")), ElementsAre(0, 0.5, 1, 1.5, 2));
   EXPECT_THAT(Doubles(ReadNpzMember(npz, "retcode")), ElementsAre(0, 0, 0));
+  EXPECT_THAT(Doubles(ReadNpzMember(npz, "t_final")), ElementsAre(2, 2, 2));
   EXPECT_THAT(Doubles(ReadNpzMember(npz, "p")), ElementsAre(10, 28, 2.5, 10, 20, 2.5, 5, 10, 1));
   for (double steps : Doubles(ReadNpzMember(npz, "accepted_steps"))) EXPECT_GT(steps, 0);
   // .npy is the states alone, here in float32.

@@ -104,7 +104,7 @@ TEST_F(Cli, CsvParametersToCsv) {
   ASSERT_EQ(r.code, 0) << r.err;
   std::vector<std::string> lines = absl::StrSplit(ReadAll(out), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 1u + 3 * 3);
-  EXPECT_EQ(lines[0], "trajectory,t,x,y,z,retcode");
+  EXPECT_EQ(lines[0], "trajectory,t,x,y,z,retcode,t_final,accepted_steps,rejected_steps,rhs_evals");
   EXPECT_THAT(lines[1], ::testing::StartsWith("0,0,1,0,0,0"));  // t = 0: the initial state
   EXPECT_THAT(lines[9], ::testing::StartsWith("2,1,"));
 }

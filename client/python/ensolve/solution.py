@@ -8,7 +8,8 @@ import numpy as np
 from ensolve import _tensor
 
 # RetCode values (ensolve.v1.RetCode) by name; 0 is success.
-RETCODES = {"success": 0, "max_steps": 1, "dt_below_min": 2, "unstable": 3, "terminated": 4}
+RETCODES = {"success": 0, "max_steps": 1, "dt_below_min": 2, "unstable": 3, "terminated": 4,
+            "singular": 5}
 _RETCODE_NAMES = {v: k for k, v in RETCODES.items()}
 
 

@@ -95,12 +95,17 @@ def test_grid_sampler_and_params_by_name(client):
         client.solve(ensolve.LORENZ, p={"gamma": 1}, tspan=(0, 1))
 
 
-def test_failed_trajectories_are_reported(client):
-    sol = client.solve(ensolve.LORENZ, p=[[10, 28, 8 / 3], [10, 1, 8 / 3]], tspan=(0, 50),
-                       max_steps=60)
-    assert sol.retcode.tolist()[0] == ensolve.RETCODES["max_steps"]
-    assert sol.num_failed >= 1 and not sol.ok[0]
-    assert sol.retcode_names()[0] == "max_steps"
+def test_failed_trajectories_say_how_far_they_got(client):
+    sol = client.solve(ensolve.LORENZ, p=[[10, 28, 8 / 3], [10, 0.5, 8 / 3]], tspan=(0, 50),
+                       saveat=10.0, max_steps=300)
+    assert sol.retcode.tolist() == [ensolve.RETCODES["max_steps"], 0]
+    assert sol.num_failed == 1 and sol.ok.tolist() == [False, True]
+    assert sol.retcode_names() == ["max_steps", "success"]
+    assert sol.t_final.dtype == np.float64 and sol.t_final[1] == 50
+    assert 0 < sol.t_final[0] < 50
+    reached = sol.t <= sol.t_final[0]
+    assert np.isfinite(sol.u[0, reached]).all() and np.isnan(sol.u[0, ~reached]).all()
+    assert (sol.rhs_evals > sol.accepted_steps).all()
 
 
 def test_to_xarray(client):
