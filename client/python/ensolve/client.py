@@ -150,11 +150,12 @@ class Client:
 
     def compile(self, model, timeout: Optional[float] = None) -> Model:
         """Parses and caches a model on the server; its names, defaults and id."""
+        source = _model_source(model)
         try:
-            r = self._stub.CompileModel(pb.CompileModelRequest(model_source=_model_source(model)),
+            r = self._stub.CompileModel(pb.CompileModelRequest(model_source=source),
                                         timeout=timeout)
         except grpc.RpcError as e:
-            raise EnsolveError.from_rpc(e) from None
+            raise EnsolveError.from_rpc(e).with_source(source) from None
         return Model(r.model_id, list(r.state_names), list(r.state_defaults),
                      list(r.param_names), list(r.param_defaults), list(r.output_names),
                      list(r.diagnostics))
@@ -226,7 +227,10 @@ class Client:
 
     def send(self, request: pb.SolveRequest, timeout: Optional[float] = None) -> SolveStream:
         """Sends a prepared SolveRequest; its stream of Chunks."""
-        return SolveStream(self._stub.Solve(request, timeout=timeout))
+        try:
+            return SolveStream(self._stub.Solve(request, timeout=timeout))
+        except EnsolveError as e:
+            raise e.with_source(request.model_source) from None
 
     def solve(self, model, p=None, u0=None, tspan=None, saveat=None, algorithm="tsit5",
               n: Optional[int] = None, precision="float64", timeout: Optional[float] = None,

@@ -141,7 +141,14 @@ def expect(code, match, fn, *args, **kwargs):
 def test_bad_model_is_invalid_argument_with_position(client):
     bad = "state x = 1\nx' = 2 $ x\n"
     expect(grpc.StatusCode.INVALID_ARGUMENT, "line 2", client.solve, bad, n=1, tspan=(0, 1))
-    expect(grpc.StatusCode.INVALID_ARGUMENT, "line 2", client.compile, bad)
+    e = expect(grpc.StatusCode.INVALID_ARGUMENT, "line 2", client.compile, bad)
+    assert e.context == "    x' = 2 $ x\n           ^"
+    e = expect(grpc.StatusCode.INVALID_ARGUMENT, "line 3, column 8", client.solve,
+               "state x = 1\nparam k = 2\nx' = -2k*x\n", tspan=(0, 1))
+    assert "hint: multiplication is written out: x' = -2*k*x" in str(e)
+    e = expect(grpc.StatusCode.INVALID_ARGUMENT, "line 2", client.solve,
+               "state x = 1\nx' = x**2\n", tspan=(0, 1))
+    assert e.context.endswith("hint: powers are written x^2 (not x**2)")
 
 
 def test_bad_options_are_invalid_argument(client):
