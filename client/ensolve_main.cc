@@ -6,6 +6,7 @@
 //   ensolve solve model.ode --sample 'grid:rho=0,21,100' --t1 1 -o -
 //   ensolve validate model.ode      (no server needed)
 //   ensolve info
+//   ensolve health [SERVICE]   (exit 0 when SERVING: the container's health check)
 //
 // The server is --server (default: $ENSOLVE_SERVER, else localhost:50051). Exit status:
 // see kUsage below.
@@ -34,6 +35,7 @@
 #include "client/cli_model.h"
 #include "client/cli_output.h"
 #include "client/client.h"
+#include "client/health.h"
 #include "client/progress.h"
 
 namespace {
@@ -298,6 +300,7 @@ int main(int argc, char** argv) {
       "                [--saveat start:step:stop] [--t1 T] [-o OUT.npz|OUT.npy|OUT.csv|-]\n"
       "  ensolve validate MODEL.ode    (parses here; no server needed)\n"
       "  ensolve info\n"
+      "  ensolve health [SERVICE]      (exit 0 when SERVING: a container's health check)\n"
       "Exit status: 0 done; 1 the model or the request failed (the message says why);\n"
       "2 bad usage (flags, arguments, an -o that cannot be written, unreadable inputs);\n"
       "3 solved, but some trajectories did not reach t1 (unless --allow_failures).");
@@ -307,7 +310,7 @@ int main(int argc, char** argv) {
     return ensolve::Usage(std::string(s.message()));
   }
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() < 2) return ensolve::Usage("missing command: solve, validate or info");
+  if (args.size() < 2) return ensolve::Usage("missing command: solve, validate, info or health");
   const std::string command = args[1];
   if (command == "validate") {
     if (args.size() != 3) return ensolve::Usage("validate takes one model file");
@@ -318,9 +321,19 @@ int main(int argc, char** argv) {
     if (args.size() != 3) return ensolve::Usage("solve takes one model file");
     return ensolve::Solve(*client, args[2]);
   }
+  if (command == "health") {  // the serving status; exit 0 only when SERVING
+    if (args.size() > 3) return ensolve::Usage("health takes at most a service name");
+    const absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
+    absl::StatusOr<std::string> h =
+        ensolve::CheckHealth(absl::GetFlag(FLAGS_server), args.size() == 3 ? args[2] : "",
+                             timeout == absl::InfiniteDuration() ? absl::Seconds(5) : timeout);
+    if (!h.ok()) return ensolve::Fail(h.status());
+    std::printf("%s\n", h->c_str());
+    return *h == "SERVING" ? 0 : 1;
+  }
   if (command == "info") {
     if (args.size() != 2) return ensolve::Usage("info takes no arguments");
     return ensolve::Info(*client);
   }
-  return ensolve::Usage("unknown command '" + command + "': solve, validate or info");
+  return ensolve::Usage("unknown command '" + command + "': solve, validate, info or health");
 }

@@ -73,8 +73,9 @@ class HostArray {
   bool borrowed() const { return owner_ != nullptr && !heap_; }
 
   // Element-wise, as std::vector's (so NaN != NaN).
+  // Bit for bit (so NaNs, which mark unreached save points, compare equal to themselves).
   friend bool operator==(const HostArray& a, const HostArray& b) {
-    return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin());
+    return a.size_ == b.size_ && (a.size_ == 0 || std::memcmp(a.data(), b.data(), a.size_ * sizeof(T)) == 0);
   }
   friend bool operator!=(const HostArray& a, const HostArray& b) { return !(a == b); }
 

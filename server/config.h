@@ -50,6 +50,13 @@ struct ServerConfig {
   absl::Duration drain_deadline = absl::Seconds(30);
   // Written with the bound gRPC port once the server listens (empty: not written).
   std::string port_file;
+  // Written with the bound /metrics port once the server listens (empty: not written).
+  std::string metrics_port_file;
+  // Connections get a GOAWAY after this long (0: never), so that clients resolve the
+  // target again and reach servers started since; calls already running on the old
+  // connection may go on for max_connection_age_grace.
+  absl::Duration max_connection_age = absl::ZeroDuration();
+  absl::Duration max_connection_age_grace = absl::InfiniteDuration();
   // Log lines: "kv" (key=value) or "json".
   std::string log_format = "kv";
 };

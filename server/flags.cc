@@ -46,6 +46,14 @@ ABSL_FLAG(int, model_cache_size, 256, "Parsed models kept in the cache");
 ABSL_FLAG(absl::Duration, drain_deadline, absl::Seconds(30),
           "On SIGTERM, how long admitted jobs may take to finish");
 ABSL_FLAG(std::string, log_format, "kv", "Log line format: kv (key=value) or json");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "Write the bound /metrics port to this file once listening (for scripts)");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
+          "Close client connections (GOAWAY) after this long, so clients re-resolve and "
+          "spread over new servers (0: never)");
+ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::InfiniteDuration(),
+          "After --max_connection_age, how long calls on the old connection may still run "
+          "(inf: until they end)");
 
 namespace ensolve::server {
 namespace {
@@ -69,12 +77,15 @@ constexpr const char* kFlagNames[] = {"address",
                                       "stream_buffer_batches",
                                       "model_cache_size",
                                       "drain_deadline",
-                                      "log_format"};
+                                      "log_format",
+                                      "metrics_port_file",
+                                      "max_connection_age",
+                                      "max_connection_age_grace"};
 
 // Read by the engine and the client rather than by flags (docs/api.md lists them).
-constexpr const char* kOtherVariables[] = {"ENSOLVE_SERVER", "ENSOLVE_CLIENT_PREFAULT",
-                                           "ENSOLVE_CUDA_DEVICE_SAMPLING", "ENSOLVE_CUDA_PINNED",
-                                           "ENSOLVE_NVRTC"};
+constexpr const char* kOtherVariables[] = {
+    "ENSOLVE_SERVER",      "ENSOLVE_CLIENT_PREFAULT", "ENSOLVE_CUDA_DEVICE_SAMPLING",
+    "ENSOLVE_CUDA_PINNED", "ENSOLVE_NVRTC",           "ENSOLVE_NVML"};
 
 // Abseil's own flags, which it handles itself.
 constexpr const char* kAbseilFlags[] = {"help",     "helpfull",  "helpshort",  "helppackage",
@@ -218,6 +229,9 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.model_cache_size = absl::GetFlag(FLAGS_model_cache_size);
   c.drain_deadline = absl::GetFlag(FLAGS_drain_deadline);
   c.log_format = absl::GetFlag(FLAGS_log_format);
+  c.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
+  c.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  c.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
 
   auto positive = [](const char* name, int64_t v) -> absl::Status {
     if (v > 0) return absl::OkStatus();
@@ -238,6 +252,10 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   }
   if (c.log_format != "kv" && c.log_format != "json") {
     return absl::InvalidArgumentError("--log_format: must be kv or json");
+  }
+  if (c.max_connection_age < absl::ZeroDuration() ||
+      c.max_connection_age_grace < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--max_connection_age(_grace): must be >= 0");
   }
   if (c.drain_deadline < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--drain_deadline: must be >= 0");

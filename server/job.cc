@@ -32,7 +32,7 @@ void SliceInput(const InputSource& src, int dims, int64_t first, int64_t count, 
 BatchInputs MakeBatchInputs(const JobSpec& spec, int64_t first, int64_t count) {
   BatchInputs in;
   in.count = count;
-  in.first = first;
+  in.first = spec.first_trajectory + first;  // samplers are keyed by the ensemble index
   SliceInput(spec.u0, spec.model->num_states(), first, count, &in.u0, &in.u0_rows, &in.u0_sampler);
   SliceInput(spec.params, spec.model->num_params(), first, count, &in.p, &in.p_rows, &in.p_sampler);
   return in;

@@ -37,6 +37,9 @@ struct JobSpec {
   SolveOptions options;
   int64_t trajectories = 0;
   int64_t batch_size = 0;
+  // The ensemble index of trajectory 0 (SolveRequest.first_trajectory): samplers draw
+  // trajectory i's values at first_trajectory + i.
+  int64_t first_trajectory = 0;
   InputSource u0;
   InputSource params;
   std::string request_id;

@@ -85,6 +85,11 @@ int main(int argc, char** argv) {
     Log(LogLevel::kError, "port_file_failed").Kv("path", config->port_file);
     return 1;
   }
+  if (!config->metrics_port_file.empty() &&
+      !WritePortFile(config->metrics_port_file, (*server)->metrics_port())) {
+    Log(LogLevel::kError, "port_file_failed").Kv("path", config->metrics_port_file);
+    return 1;
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -13,6 +13,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "prometheus/exposer.h"
+#include "server/process_metrics.h"
+#include "server/version.h"
 
 namespace ensolve::server {
 namespace {
@@ -24,14 +26,47 @@ prometheus::Histogram::BucketBoundaries SecondsBuckets() {
   return b;
 }
 
+// 0.5 ms .. ~35 min, doubling: a Solve call may stream for a long time.
+prometheus::Histogram::BucketBoundaries RequestBuckets() {
+  prometheus::Histogram::BucketBoundaries b;
+  for (double v = 0.0005; v < 2100; v *= 2) b.push_back(v);
+  return b;
+}
+
+#ifndef ENSOLVE_REVISION
+#define ENSOLVE_REVISION "unknown"
+#endif
+#ifndef ENSOLVE_CUDA_TOOLKIT
+#define ENSOLVE_CUDA_TOOLKIT "none"
+#endif
+
 }  // namespace
 
-Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      process_(std::make_shared<ProcessCollector>()) {
   auto& r = *registry_;
+  prometheus::BuildGauge()
+      .Name("ensolve_build_info")
+      .Help("Always 1: the version, source revision and CUDA toolkit this ensolved was built from")
+      .Register(r)
+      .Add({{"version", kVersion}, {"revision", ENSOLVE_REVISION}, {"cuda", ENSOLVE_CUDA_TOOLKIT}})
+      .Set(1);
   requests_ = &prometheus::BuildCounter()
                    .Name("ensolve_requests_total")
                    .Help("Finished RPCs by method and gRPC status code")
                    .Register(r);
+  request_duration_ = &prometheus::BuildHistogram()
+                           .Name("ensolve_request_duration_seconds")
+                           .Help("RPC latency from its start to its status, by method and code")
+                           .Register(r);
+  auto& by_retcode = prometheus::BuildCounter()
+                         .Name("ensolve_trajectories_total")
+                         .Help("Trajectories solved, by return code")
+                         .Register(r);
+  for (int i = 0; i < kNumRetCodes; ++i) {
+    retcodes_[i] = &by_retcode.Add({{"retcode", RetCodeName(static_cast<RetCode>(i))}});
+  }
   trajectories_ = &prometheus::BuildCounter()
                        .Name("ensolve_trajectories_solved_total")
                        .Help("Trajectories solved, by device")
@@ -129,13 +164,26 @@ absl::Status Metrics::StartHttp(const std::string& host, int port) {
         absl::StrCat("metrics: cannot listen on ", address, ": ", e.what()));
   }
   exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(process_);
   const std::vector<int> ports = exposer_->GetListeningPorts();
   port_ = ports.empty() ? port : ports.front();
   return absl::OkStatus();
 }
 
-void Metrics::RecordRequest(const std::string& method, const std::string& code) {
+void Metrics::RecordRequest(const std::string& method, const std::string& code, double seconds) {
   requests_->Add({{"method", method}, {"code", code}}).Increment();
+  request_duration_->Add({{"method", method}, {"code", code}}, RequestBuckets()).Observe(seconds);
+}
+
+void Metrics::CountRetCodes(const RetCode* codes, int64_t count) {
+  int64_t n[kNumRetCodes] = {};
+  for (int64_t i = 0; i < count; ++i) {
+    const int c = static_cast<int>(codes[i]);
+    if (c >= 0 && c < kNumRetCodes) ++n[c];
+  }
+  for (int i = 0; i < kNumRetCodes; ++i) {
+    if (n[i] > 0) retcodes_[i]->Increment(static_cast<double>(n[i]));
+  }
 }
 
 DeviceMetrics Metrics::ForDevice(const std::string& device) {

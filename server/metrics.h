@@ -1,7 +1,11 @@
 // Prometheus metrics of ensolved, served over HTTP at /metrics (prometheus-cpp).
 //
 // Names (all prefixed ensolve_):
+//   build_info{version,revision,cuda}      1; what this binary is (cuda: the toolkit it was
+//                                          built with, "none" for a CPU-only build)
 //   requests_total{method,code}            finished RPCs by gRPC method and status code
+//   request_duration_seconds{method,code}  RPC latency, start to status (histogram)
+//   trajectories_total{retcode}            trajectories solved, by return code
 //   jobs_active                            admitted Solve jobs not yet finished
 //   trajectories_solved_total{device}      trajectories whose results were produced
 //   batches_total{device,outcome}          batches run on a device: completed|cancelled|failed
@@ -15,6 +19,7 @@
 //   model_prepare_seconds_total{device}    time spent preparing them (NVRTC compiles on a GPU)
 //   device_busy_seconds_total{device}      time each device spent solving
 //   stream_bytes_total                     states bytes written to Solve streams
+// and, computed at each scrape, the process_* and GPU series of process_metrics.h.
 //
 // Thread-safety: every method is safe to call concurrently.
 #ifndef ENSOLVE_SERVER_METRICS_H_
@@ -24,6 +29,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "engine/batch.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -58,7 +64,10 @@ class Metrics {
   // The bound HTTP port, or -1 when not serving.
   int port() const { return port_; }
 
-  void RecordRequest(const std::string& method, const std::string& code);
+  // A finished RPC: its method, status code name and latency in seconds.
+  void RecordRequest(const std::string& method, const std::string& code, double seconds);
+  // The return codes of a finished batch's trajectories.
+  void CountRetCodes(const RetCode* codes, int64_t count);
   DeviceMetrics ForDevice(const std::string& device);
 
   prometheus::Registry& registry() { return *registry_; }
@@ -76,7 +85,10 @@ class Metrics {
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_ = -1;
 
+  std::shared_ptr<prometheus::Collectable> process_;
   prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Family<prometheus::Histogram>* request_duration_;
+  prometheus::Counter* retcodes_[kNumRetCodes];
   prometheus::Family<prometheus::Counter>* trajectories_;
   prometheus::Family<prometheus::Counter>* batches_;
   prometheus::Family<prometheus::Counter>* busy_;

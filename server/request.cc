@@ -251,6 +251,10 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
     return s;
   }
 
+  if (req.first_trajectory() < 0) return Invalid("first_trajectory: must be >= 0");
+  spec.first_trajectory = req.first_trajectory();
+  const int64_t offset = spec.first_trajectory;
+
   // The number of trajectories: given, or implied by per-trajectory rows or a grid.
   if (req.trajectories() < 0) return Invalid("trajectories: must be >= 0");
   int64_t n = req.trajectories();
@@ -262,13 +266,15 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
   const int64_t rows = std::max(u0_rows, p_rows);
   if (n == 0 && rows > 1) n = rows;
   for (const auto& [src, field] : {std::pair{&spec.u0, "u0"}, std::pair{&spec.params, "params"}}) {
-    if (n == 0 && src->sampler && src->sampler->spec().kind == SamplerKind::kGrid) {
-      n = src->sampler->size();
-    }
-    if (src->sampler && src->sampler->spec().kind == SamplerKind::kGrid &&
-        n > src->sampler->size()) {
-      return Invalid(field, ".sampler.grid: has ", src->sampler->size(), " points, fewer than the ",
-                     n, " trajectories");
+    const bool grid = src->sampler && src->sampler->spec().kind == SamplerKind::kGrid;
+    if (n == 0 && grid && offset < src->sampler->size()) n = src->sampler->size() - offset;
+    if (grid && (offset >= src->sampler->size() || n > src->sampler->size() - offset)) {
+      if (offset == 0) {
+        return Invalid(field, ".sampler.grid: has ", src->sampler->size(),
+                       " points, fewer than the ", n, " trajectories");
+      }
+      return Invalid(field, ".sampler.grid: has ", src->sampler->size(),
+                     " points, fewer than first_trajectory + trajectories = ", offset, " + ", n);
     }
   }
   if (n == 0) {

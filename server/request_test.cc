@@ -152,6 +152,29 @@ TEST_F(RequestTest, GridSamplerBoundsTrajectories) {
   EXPECT_THAT(Build(r).status().message(), HasSubstr("params.sampler.grid: has 11 points"));
 }
 
+TEST_F(RequestTest, FirstTrajectoryOffsetsSamplers) {
+  v1::SolveRequest r = Decay(0);
+  v1::Grid* g = r.mutable_params()->mutable_sampler()->mutable_grid();
+  g->add_lo(0);
+  g->add_hi(10);
+  g->add_points(11);
+  r.set_first_trajectory(4);
+  absl::StatusOr<JobSpec> s = Build(r);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->first_trajectory, 4);
+  EXPECT_EQ(s->trajectories, 7);  // grid points 4..10
+  // Batch k of the job draws the sampler at first_trajectory + its own first row.
+  const BatchInputs in = MakeBatchInputs(*s, 2, 3);
+  EXPECT_EQ(in.first, 6);
+  EXPECT_EQ(in.p_sampler->Value(in.first, 0), 6.0);
+
+  r.set_trajectories(8);  // 4 + 8 > 11 points
+  EXPECT_THAT(Build(r).status().message(),
+              HasSubstr("fewer than first_trajectory + trajectories = 4 + 8"));
+  r.set_first_trajectory(-1);
+  EXPECT_THAT(Build(r).status().message(), HasSubstr("first_trajectory: must be >= 0"));
+}
+
 TEST_F(RequestTest, OutputLimits) {
   config_.max_chunk_bytes = 1000;
   v1::SolveRequest r = Decay(10);

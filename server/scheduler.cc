@@ -273,6 +273,7 @@ void BatchScheduler::SolveBatch(Worker* w, Job& job, int64_t index) {
   }
   w->metrics.batches_completed->Increment();
   w->metrics.trajectories_solved->Increment(static_cast<double>(count));
+  metrics_->CountRetCodes(result->retcodes.data(), count);
   ++w->batches_solved;
   BatchOutput out;
   out.index = index;

@@ -19,6 +19,14 @@ namespace {
 
 constexpr char kServiceName[] = "ensolve.v1.EnsembleSolver";
 
+// A duration as a gRPC channel argument: milliseconds, INT_MAX for "infinite".
+int ClampedMillis(absl::Duration d) {
+  if (d >= absl::Milliseconds(std::numeric_limits<int>::max())) {
+    return std::numeric_limits<int>::max();
+  }
+  return static_cast<int>(absl::ToInt64Milliseconds(d));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig config) {
@@ -53,6 +61,14 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(c.address, grpc::InsecureServerCredentials(), &s->port_);
   builder.RegisterService(s->service_.get());
+  if (c.max_connection_age > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, ClampedMillis(c.max_connection_age));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               ClampedMillis(c.max_connection_age_grace));
+  }
+  // Clients may ping every 10 s (ShardedClient does every 30 s to notice a lost server)
+  // without being told off for it while a long batch sends nothing.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<int64_t>(c.max_request_bytes, std::numeric_limits<int>::max())));
   s->server_ = builder.BuildAndStart();

@@ -5,6 +5,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "engine/solve_options.h"
 #include "server/log.h"
 #include "server/solve_stream.h"
@@ -76,6 +77,7 @@ grpc::ServerWriteReactor<v1::SolveResponse>* EnsembleSolverService::Solve(
 grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
     grpc::CallbackServerContext* call, const v1::CompileModelRequest* request,
     v1::CompileModelResponse* response) {
+  const absl::Time start = absl::Now();
   bool cached = false;
   absl::StatusOr<std::shared_ptr<const Model>> model =
       ctx_->models().GetOrParse(request->model_source(), &cached);
@@ -99,7 +101,8 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
       .Kv("code", GrpcCodeName(status.error_code()))
       .Kv("model", model.ok() ? (*model)->hash() : "")
       .Kv("cached", cached);
-  ctx_->metrics().RecordRequest("CompileModel", GrpcCodeName(status.error_code()));
+  ctx_->metrics().RecordRequest("CompileModel", GrpcCodeName(status.error_code()),
+                                absl::ToDoubleSeconds(absl::Now() - start));
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
   reactor->Finish(status);
   return reactor;
@@ -108,6 +111,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
 grpc::ServerUnaryReactor* EnsembleSolverService::GetServerInfo(grpc::CallbackServerContext* call,
                                                                const v1::GetServerInfoRequest*,
                                                                v1::ServerInfo* info) {
+  const absl::Time start = absl::Now();
   const ServerConfig& c = ctx_->config();
   info->set_version(kVersion);
   for (const DeviceStatus& d : ctx_->scheduler().devices()) {
@@ -153,7 +157,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::GetServerInfo(grpc::CallbackSer
   info->set_active_jobs(ctx_->active_streams());
   info->set_queued_batches(ctx_->scheduler().queued_batches());
   info->set_cached_models(ctx_->models().size());
-  ctx_->metrics().RecordRequest("GetServerInfo", "ok");
+  ctx_->metrics().RecordRequest("GetServerInfo", "ok", absl::ToDoubleSeconds(absl::Now() - start));
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

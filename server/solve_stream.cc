@@ -90,7 +90,8 @@ void SolveStream::Reject(const absl::Status& status) {
       .Kv("peer", call_->peer())
       .Kv("code", GrpcCodeName(g.error_code()))
       .Kv("message", g.error_message());
-  ctx_->metrics().RecordRequest("Solve", GrpcCodeName(g.error_code()));
+  ctx_->metrics().RecordRequest("Solve", GrpcCodeName(g.error_code()),
+                                absl::ToDoubleSeconds(absl::Now() - start_));
   Finish(g);
 }
 
@@ -242,7 +243,8 @@ void SolveStream::FillSummaryLocked() {
 }
 
 void SolveStream::RecordEnd(const grpc::Status& status) {
-  ctx_->metrics().RecordRequest("Solve", GrpcCodeName(status.error_code()));
+  ctx_->metrics().RecordRequest("Solve", GrpcCodeName(status.error_code()),
+                                absl::ToDoubleSeconds(absl::Now() - start_));
   absl::MutexLock lock(&mu_);
   Log(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "job_finished")
       .Kv("job", job_->id())

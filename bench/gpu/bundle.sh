@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Bundles the GPU binaries from build-c (and ensolved + the e2e client when built) into
+# Bundles the GPU binaries from build-c (and ensolved, the CLI and the e2e client when built) into
 # .gpu-c/ with ../shared/gpu/bundle.sh, for bench/gpu/run.sh on the GPU machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build-c}
 bins=("$build/engine/cuda/ensolve-gpu-bench" "$build/engine/cuda/cuda_backend_test")
-for b in "$build/server/ensolved" "$build/ensolve-e2e-bench"; do [[ -x $b ]] && bins+=("$b"); done
+for b in "$build/server/ensolved" "$build/client/ensolve" "$build/ensolve-e2e-bench"; do [[ -x $b ]] && bins+=("$b"); done
 ../shared/gpu/bundle.sh -o .gpu-c "${bins[@]}"

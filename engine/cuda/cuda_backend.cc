@@ -357,6 +357,7 @@ class CudaBackendImpl : public CudaBackend {
       CU_RETURN_IF_ERROR(*d_, cuMemsetD8Async, codes, 0xFF, count, stream_);
       CU_RETURN_IF_ERROR(*d_, cuMemsetD8Async, stats, 0xFF, count * sizeof(TrajectoryStats),
                          stream_);
+      CU_RETURN_IF_ERROR(*d_, cuMemsetD8Async, tfinal, 0xFF, count * sizeof(double), stream_);
     } else if (num_save > 0) {
       // Save points a trajectory never reaches (it stopped early) are NaN (all bits set),
       // as on the CPU.

@@ -65,8 +65,8 @@ double Dist(const BatchResult& r, int64_t traj, int save, const std::vector<doub
   return std::sqrt(s);
 }
 
-// Every output element was written: poisoned (0xFF) outputs are NaN states, return code
-// 255 and counters of -1.
+// Every output element was written: poisoned (0xFF) outputs are NaN states and final
+// times, return code 255 and counters of -1.
 void ExpectAllWritten(const BatchResult& r) {
   const int64_t total = r.count * r.num_save * r.num_states;
   for (int64_t i = 0; i < total; ++i) {
@@ -78,6 +78,7 @@ void ExpectAllWritten(const BatchResult& r) {
     ASSERT_GE(r.stats[i].accepted, 0) << i;
     ASSERT_GE(r.stats[i].rejected, 0) << i;
     ASSERT_GE(r.stats[i].rhs_evals, 0) << i;
+    ASSERT_FALSE(std::isnan(r.t_final[i])) << "final time " << i << " unwritten";
   }
 }
 
@@ -107,17 +108,23 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
     // Rounding differs (the GPU contracts to FMA), and Lorenz amplifies it over t in
     // [0, 1]; float32 is also checked against float64 below.
     const double round = pr == Precision::kFloat32 ? 2e-3 : 1e-10;
-    cases.push_back({Fixed(Algorithm::kEuler, 1, 1e-3, pr), round});
-    cases.push_back({Fixed(Algorithm::kRK4, 1, 1e-3, pr), round});
-    cases.push_back({Fixed(Algorithm::kTsit5, 1, 1e-3, pr), round});
-    const double tol = pr == Precision::kFloat32 ? 1e-5 : 1e-8;
-    cases.push_back({Adaptive(1, tol, pr), 100 * tol});
-    Case saved{Fixed(Algorithm::kTsit5, 1, 0.01, pr), round};
-    saved.o.saveat = {0, 0.25, 0.333, 0.9, 1};
-    cases.push_back(saved);
-    saved = Case{Adaptive(1, tol, pr), 100 * tol};
-    saved.o.saveat = {0, 0.1, 0.5, 0.77, 1};
-    cases.push_back(saved);
+    // Every method of the table: fixed steps with and without save points, and adaptive
+    // ones with a tolerance their order reaches in a few hundred steps.
+    for (int a = 0; a < kNumAlgorithms; ++a) {
+      const AlgorithmInfo& info = AlgorithmTable()[a];
+      cases.push_back({Fixed(info.algorithm, 1, 1e-3, pr), round});
+      Case saved{Fixed(info.algorithm, 1, 0.01, pr), round};
+      saved.o.saveat = {0, 0.25, 0.333, 0.9, 1};
+      if (info.order >= 4) cases.push_back(saved);
+      if (!info.adaptive) continue;
+      const double tol = pr == Precision::kFloat32 ? (info.order >= 4 ? 1e-5 : 1e-4)
+                                                   : (info.order >= 4 ? 1e-8 : 1e-6);
+      Case adaptive{Adaptive(1, tol, pr), 100 * tol};
+      adaptive.o.algorithm = info.algorithm;
+      cases.push_back(adaptive);
+      adaptive.o.saveat = {0, 0.1, 0.5, 0.77, 1};
+      cases.push_back(adaptive);
+    }
   }
   for (const Case& c : cases) {
     SCOPED_TRACE(::testing::Message()
@@ -173,6 +180,48 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
       const double rms_gpu = std::sqrt(sq_gpu / elements), rms_cpu = std::sqrt(sq_cpu / elements);
       EXPECT_LE(rms_gpu, 4 * rms_cpu + 1e-7) << "cpu float32 RMS error " << rms_cpu;
     }
+  }
+}
+
+// Stiff methods on a stiff ensemble (Robertson, k1 random in [0.02, 0.08], t to 1e3),
+// float64: the GPU's solution, return codes and final times against the CPU backend's.
+TEST_F(CudaTest, StiffMethodsMatchCpuOnRobertson) {
+  auto model = Parse(cuda::testing::kRobertson);
+  const unsigned seed = std::random_device{}();
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> uni(0.02, 0.08);
+  const int n = 1001;
+  std::vector<double> p(3 * n);
+  for (int i = 0; i < n; ++i) {
+    p[3 * i] = uni(rng);
+    p[3 * i + 1] = 3e7;
+    p[3 * i + 2] = 1e4;
+  }
+  const BatchInputs in{n, nullptr, 1, p.data(), n};
+  for (int a = 0; a < kNumAlgorithms; ++a) {
+    const AlgorithmInfo& info = AlgorithmTable()[a];
+    if (!info.stiff) continue;
+    SolveOptions o = Adaptive(1e3, 1e-7, Precision::kFloat64);
+    o.algorithm = info.algorithm;
+    o.saveat = {1, 10, 100, 1000};
+    SCOPED_TRACE(::testing::Message() << info.name << " seed " << seed);
+    auto g = Run(*gpu_, *model, o, in);
+    auto h = Run(*cpu_, *model, o, in);
+    ASSERT_TRUE(g.ok()) << g.status();
+    ASSERT_TRUE(h.ok()) << h.status();
+    double worst = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_EQ(g->retcodes[i], RetCode::kSuccess) << i;
+      ASSERT_EQ(h->retcodes[i], RetCode::kSuccess) << i;
+      EXPECT_EQ(g->t_final[i], 1e3) << i;
+      for (int k = 0; k < 4; ++k) {
+        for (int s = 0; s < 3; ++s) {
+          worst = std::max(worst, std::abs(g->state(i, k, s) - h->state(i, k, s)));
+        }
+      }
+    }
+    EXPECT_LT(worst, 1e-5) << info.name;
+    std::printf("%s: GPU vs CPU on Robertson, worst |difference| %.2e\n", info.name, worst);
   }
 }
 
@@ -470,7 +519,7 @@ TEST_F(CudaTest, InitialStatesFollowEachTrajectorysParameters) {
 
 // Results live in the backend's pooled pinned memory, stay valid after the backend is
 // gone, and equal those of a backend without pinned memory. Save points a trajectory
-// never reaches read 0, as on the CPU.
+// never reaches are NaN, as on the CPU, and the final time says where it stopped.
 TEST_F(CudaTest, PinnedResultsOutliveTheBackendAndMatchHeapResults) {
   auto model = Parse("state u = 1\nu' = u^2\n");  // blows up at t = 1
   SolveOptions o = Adaptive(2, 1e-6, Precision::kFloat64);
@@ -493,9 +542,11 @@ TEST_F(CudaTest, PinnedResultsOutliveTheBackendAndMatchHeapResults) {
     EXPECT_EQ(a->stats[i].accepted, b->stats[i].accepted);
     EXPECT_NE(a->retcodes[i], RetCode::kSuccess);
     EXPECT_EQ(a->retcodes[i], c->retcodes[i]);
-    EXPECT_EQ(a->state(i, 1, 0), 0.0);
-    EXPECT_EQ(a->state(i, 2, 0), 0.0);
-    EXPECT_EQ(c->state(i, 2, 0), 0.0);
+    EXPECT_TRUE(std::isnan(a->state(i, 1, 0)));
+    EXPECT_TRUE(std::isnan(a->state(i, 2, 0)));
+    EXPECT_TRUE(std::isnan(c->state(i, 2, 0)));
+    EXPECT_NEAR(a->t_final[i], 1.0, 1e-2);  // u = 1/(1 - t) blows up at t = 1
+    EXPECT_NEAR(a->t_final[i], c->t_final[i], 1e-6);
   }
 }
 
