@@ -4,6 +4,7 @@ xarray, and every documented error as an EnsolveError with its code and message.
 import os
 import socket
 import subprocess
+import time
 
 import grpc
 import numpy as np
@@ -181,6 +182,29 @@ def test_no_server_is_unavailable():
         expect(grpc.StatusCode.UNAVAILABLE, "", c.solve, ensolve.LORENZ, n=1, tspan=(0, 1),
                timeout=5)
         expect(grpc.StatusCode.UNAVAILABLE, "", c.info, timeout=5)
+
+
+def test_draining_server_is_unavailable():
+    draining = Server("--drain_deadline=20s", "--stream_buffer_batches=1")
+    try:
+        with ensolve.Client(draining.target) as c:
+            # A job held open: its stream is not read, so backpressure keeps it running.
+            held = c.solve_stream(ensolve.LORENZ, p=ensolve.uniform(*BOX, seed=1), n=200000,
+                                  tspan=(0, 100), saveat=1.0, batch_size=500)
+            draining.proc.terminate()  # SIGTERM: drain
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    c.solve(ensolve.LORENZ, n=1, tspan=(0, 1))
+                except ensolve.EnsolveError as e:
+                    assert e.code == grpc.StatusCode.UNAVAILABLE, e
+                    assert "draining" in e.message
+                    break
+                assert time.monotonic() < deadline, "the server never refused new work"
+                time.sleep(0.05)
+            held.cancel()
+    finally:
+        draining.stop()
 
 
 def test_timeout_is_deadline_exceeded(client):
