@@ -48,8 +48,9 @@ int main(int argc, char** argv) {
               static_cast<long long>(r->trajectories), r->num_save, r->num_states,
               static_cast<long long>(ok), ok > 0 ? z / ok : 0.0);
   if (argc > 2) {
-    absl::Status w = ensolve::WriteNpy(argv[2], "<f8", {r->trajectories, r->num_save, r->num_states},
-                                       r->states.data(), r->states.size() * sizeof(double));
+    absl::Status w =
+        ensolve::WriteNpy(argv[2], "<f8", {r->trajectories, r->num_save, r->num_states},
+                          r->states.data(), r->states.size() * sizeof(double));
     if (!w.ok()) {
       std::fprintf(stderr, "%s\n", w.ToString().c_str());
       return 1;

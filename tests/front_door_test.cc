@@ -99,7 +99,7 @@ TEST(FrontDoor, TakenPortsAreClearErrorsAndMetricsFollowTheAddressHost) {
   EXPECT_TRUE(HttpGet(first.metrics_port, "/metrics").ok());
 
   ProcessRun grpc_taken = Ensolved(absl::StrCat("--address=127.0.0.1:", first.port,
-                                         " --metrics_port=-1 --devices=cpu --threads=1"));
+                                                " --metrics_port=-1 --devices=cpu --threads=1"));
   EXPECT_EQ(grpc_taken.code, 1);
   EXPECT_THAT(grpc_taken.err, HasSubstr(absl::StrCat("ensolved: cannot listen on 127.0.0.1:",
                                                      first.port, ": the port is taken")));
