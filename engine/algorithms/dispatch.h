@@ -5,6 +5,9 @@
 
 #include "engine/algorithms/euler.h"
 #include "engine/algorithms/rk4.h"
+#include "engine/algorithms/rodas4.h"
+#include "engine/algorithms/rodas5.h"
+#include "engine/algorithms/rodas5p.h"
 #include "engine/algorithms/rosenbrock23.h"
 #include "engine/algorithms/table.h"
 #include "engine/algorithms/tsit5.h"

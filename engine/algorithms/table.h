@@ -16,11 +16,14 @@ namespace ensolve {
 
 // X(enumerator, wire name, C++ type in ensolve::alg, header): in the order GetServerInfo
 // lists them.
-#define ENSOLVE_ALGORITHMS(X)                            \
-  X(kEuler, "euler", Euler, "engine/algorithms/euler.h") \
-  X(kRK4, "rk4", RK4, "engine/algorithms/rk4.h")         \
-  X(kTsit5, "tsit5", Tsit5, "engine/algorithms/tsit5.h") \
-  X(kRosenbrock23, "rosenbrock23", Rosenbrock23, "engine/algorithms/rosenbrock23.h")
+#define ENSOLVE_ALGORITHMS(X)                                                        \
+  X(kEuler, "euler", Euler, "engine/algorithms/euler.h")                             \
+  X(kRK4, "rk4", RK4, "engine/algorithms/rk4.h")                                     \
+  X(kTsit5, "tsit5", Tsit5, "engine/algorithms/tsit5.h")                             \
+  X(kRosenbrock23, "rosenbrock23", Rosenbrock23, "engine/algorithms/rosenbrock23.h") \
+  X(kRodas4, "rodas4", Rodas4, "engine/algorithms/rodas4.h")                         \
+  X(kRodas5, "rodas5", Rodas5, "engine/algorithms/rodas5.h")                         \
+  X(kRodas5P, "rodas5p", Rodas5P, "engine/algorithms/rodas5p.h")
 
 enum class Algorithm : uint8_t {
 #define ENSOLVE_ALGORITHM_ENUM(e, name, type, header) e,

@@ -4,12 +4,15 @@
 // against the acceptance problems' bounds (shared/acceptance/PROBLEMS.md, problems 1 and 2).
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/algorithms/euler.h"
 #include "engine/algorithms/rk4.h"
 #include "engine/algorithms/scalar_context.h"
+#include "engine/algorithms/table.h"
 #include "engine/algorithms/tsit5.h"
 #include "engine/backend.h"
 #include "engine/cpu/pack.h"
@@ -312,12 +315,17 @@ TEST(Options, ValidationNamesTheField) {
             "adaptive: rk4 has no error estimate; use a fixed step (adaptive = false, dt > 0)");
   o.adaptive = false;
   EXPECT_EQ(ValidateOptions(o).message(), "dt: a fixed-step solve needs dt > 0");
+  // The list of names follows the algorithm table (rows are added there).
+  std::string names;
+  for (int i = 0; i < kNumAlgorithms; ++i) {
+    absl::StrAppend(&names, i > 0 ? ", " : "", AlgorithmTable()[i].name);
+  }
+  EXPECT_TRUE(absl::StartsWith(names, "euler, rk4, tsit5, rosenbrock23")) << names;
   EXPECT_EQ(ParseAlgorithm("rk45").status().message(),
-            "algorithm: unknown algorithm 'rk45'; expected one of euler, rk4, tsit5, "
-            "rosenbrock23");
+            absl::StrCat("algorithm: unknown algorithm 'rk45'; expected one of ", names));
   EXPECT_EQ(ParseAlgorithm(std::string(100000, 'x')).status().message(),
             absl::StrCat("algorithm: unknown algorithm '", std::string(64, 'x'),
-                         "...'; expected one of euler, rk4, tsit5, rosenbrock23"));
+                         "...'; expected one of ", names));
 }
 
 }  // namespace
