@@ -21,6 +21,8 @@ from ensolve.samplers import Sampler, grid, normal, uniform  # noqa: E402
 from ensolve.solution import Chunk, Solution, RETCODES  # noqa: E402
 from ensolve.client import Client, Model  # noqa: E402
 
+load = Solution.load
+
 __version__ = "0.1.0"
 
 # The seed example's model (the equations of server/models/lorenz.ode).
@@ -34,4 +36,4 @@ output energy = 0.5*(x^2 + y^2 + z^2)
 """
 
 __all__ = ["Client", "Model", "Solution", "Chunk", "EnsolveError", "Sampler", "uniform",
-           "normal", "grid", "RETCODES", "LORENZ"]
+           "normal", "grid", "RETCODES", "LORENZ", "load"]

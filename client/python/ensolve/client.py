@@ -173,6 +173,12 @@ class Client:
                 n: Optional[int] = None, precision="float64", batch_size: int = 0,
                 request_id: str = "", **options) -> pb.SolveRequest:
         """The SolveRequest that solve() sends (see solve() for the arguments)."""
+        return self._request(model, p, u0, tspan, saveat, algorithm, n, precision, batch_size,
+                             request_id, options)[0]
+
+    def _request(self, model, p, u0, tspan, saveat, algorithm, n, precision, batch_size,
+                 request_id, options):
+        """The SolveRequest, and the model's names when they were needed (else None)."""
         req = pb.SolveRequest(batch_size=int(batch_size), request_id=request_id)
         if isinstance(model, Model):
             req.model_id = model.model_id
@@ -205,8 +211,8 @@ class Client:
                                 f"{', '.join(_OPTIONS)})")
             if value is not None:
                 setattr(o, key, value)
+        names = model if isinstance(model, Model) else None
         if p is not None or u0 is not None:
-            names = None
             for value, inputs, what in ((p, req.params, "p"), (u0, req.u0, "u0")):
                 if isinstance(value, dict):
                     if names is None:
@@ -215,7 +221,7 @@ class Client:
                 _set_inputs(inputs, value, what)
         if n is not None:
             req.trajectories = int(n)
-        return req
+        return req, names
 
     def solve_stream(self, model, p=None, u0=None, tspan=None, saveat=None,
                      algorithm="tsit5", timeout: Optional[float] = None,
@@ -255,11 +261,11 @@ class Client:
 
         Raises EnsolveError (with .code and .message) when the server refuses or fails.
         """
-        req = self.request(model, p=p, u0=u0, tspan=tspan, saveat=saveat, algorithm=algorithm,
-                           n=n, precision=precision, batch_size=batch_size,
-                           request_id=request_id, **options)
+        req, names = self._request(model, p, u0, tspan, saveat, algorithm, n, precision,
+                                   batch_size, request_id, options)
         stream = self.send(req, timeout=timeout)
-        return _assemble(stream, req, _progress_bar(stream.trajectories, progress))
+        return _assemble(stream, req, _progress_bar(stream.trajectories, progress),
+                         names.param_names if names is not None else None)
 
 
 def _by_name(values: dict, model: Model, what: str) -> np.ndarray:
@@ -290,7 +296,8 @@ def _set_inputs(inputs: pb.Inputs, value, what: str) -> None:
         inputs.values.CopyFrom(_tensor.from_numpy(value, what))
 
 
-def _assemble(stream: SolveStream, req: pb.SolveRequest, bar) -> Solution:
+def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
+              param_names: Optional[List[str]] = None) -> Solution:
     a = stream.accepted
     n, num_save, num_states = a.trajectories, len(a.save_times), len(a.state_names)
     u = np.empty((n, num_save, num_states), dtype=stream._dtype.newbyteorder("="))
@@ -343,4 +350,5 @@ def _assemble(stream: SolveStream, req: pb.SolveRequest, bar) -> Solution:
     return Solution(t=np.array(a.save_times, dtype=np.float64), u=u, retcode=retcode,
                     t_final=t_final, accepted_steps=accepted, rejected_steps=rejected,
                     rhs_evals=rhs_evals, state_names=list(a.state_names), p=sent(req.params),
-                    u0=sent(req.u0), job_id=a.job_id, model_id=a.model_id, summary=summary)
+                    u0=sent(req.u0), param_names=param_names, job_id=a.job_id,
+                    model_id=a.model_id, summary=summary)

@@ -100,6 +100,33 @@ class Solution:
         return (f"<ensolve.Solution {n} trajectories x {s} save points x {k} states "
                 f"({self.u.dtype}), {n - self.num_failed} succeeded, {self.num_failed} failed>")
 
+    def save(self, path) -> None:
+        """Writes the solution as the ensolve CLI's .npz does (np.load(path)["u"], ...):
+        u, t, retcode, accepted_steps, rejected_steps, t_final and rhs_evals (when known),
+        p and u0 (when known), state_names, param_names."""
+        arrays = {"u": self.u, "t": self.t, "retcode": self.retcode,
+                  "accepted_steps": self.accepted_steps, "rejected_steps": self.rejected_steps,
+                  "state_names": np.array(self.state_names, dtype=str),
+                  "param_names": np.array(self.param_names or [], dtype=str)}
+        for name in ("t_final", "rhs_evals", "p", "u0"):
+            if getattr(self, name) is not None:
+                arrays[name] = getattr(self, name)
+        np.savez(path, **arrays)
+
+    @classmethod
+    def load(cls, path) -> "Solution":
+        """Reads a .npz written by save() or by `ensolve solve ... -o out.npz`."""
+        with np.load(path) as z:
+            def get(name):
+                return z[name] if name in z.files else None
+            names = get("param_names")
+            return cls(t=z["t"], u=z["u"], retcode=z["retcode"], t_final=get("t_final"),
+                       accepted_steps=z["accepted_steps"], rejected_steps=z["rejected_steps"],
+                       rhs_evals=get("rhs_evals"), state_names=[str(n) for n in z["state_names"]],
+                       p=get("p"), u0=get("u0"),
+                       param_names=[str(n) for n in names] if names is not None and names.size
+                       else None)
+
     def to_xarray(self):
         """An xarray.Dataset: u over (trajectory, time, state), the per-trajectory
         outcomes, and the inputs used. Needs xarray (Debian: python3-xarray)."""

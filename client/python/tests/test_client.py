@@ -279,3 +279,24 @@ def test_progress_bar_uses_tqdm_when_asked_or_on_a_terminal(client, monkeypatch)
     assert len(FakeTqdm.bars) == 2
     client.solve(ensolve.LORENZ, progress=False, **kwargs)
     assert len(FakeTqdm.bars) == 2
+
+
+def test_save_and_load_match_the_clis_npz(server, client, lorenz_path, tmp_path):
+    p = np.random.default_rng(6).random((20, 3)) * (10, 28, 8 / 3)
+    np.save(tmp_path / "p.npy", p)
+    r = run_cli(server, "solve", lorenz_path, f"--params={tmp_path / 'p.npy'}", "--saveat=0:1:3",
+                f"-o={tmp_path / 'cli.npz'}")
+    assert r.returncode == 0, r.stderr
+    sol = client.solve(lorenz_path, p={"sigma": p[:, 0], "rho": p[:, 1], "beta": p[:, 2]},
+                       tspan=(0, 3), saveat=1.0)
+    assert sol.param_names == ["sigma", "rho", "beta"]
+    sol.save(tmp_path / "py.npz")
+    cli, py = ensolve.load(tmp_path / "cli.npz"), ensolve.load(tmp_path / "py.npz")
+    with np.load(tmp_path / "cli.npz") as a, np.load(tmp_path / "py.npz") as b:
+        assert sorted(a.files) == sorted(b.files)
+    for loaded in (cli, py):
+        np.testing.assert_array_equal(loaded.u.view(np.uint64), sol.u.view(np.uint64))
+        np.testing.assert_array_equal(loaded.t_final, sol.t_final)
+        np.testing.assert_array_equal(loaded.p, p)
+        assert loaded.state_names == ["x", "y", "z"]
+        assert loaded.param_names == ["sigma", "rho", "beta"]
