@@ -192,7 +192,9 @@ int Solve(Client& client, const std::string& model_path) {
   }
   absl::StatusOr<ModelFile> model = LoadModelFile(model_path);
   if (!model.ok()) {
-    if (model.status().code() != absl::StatusCode::kInvalidArgument) return Fail(model.status());
+    if (model.status().code() != absl::StatusCode::kInvalidArgument) {
+      return Usage(std::string(model.status().message()));  // no such file
+    }
     std::fprintf(stderr, "%s\n", std::string(model.status().message()).c_str());
     return kFailed;
   }
@@ -244,6 +246,9 @@ int Solve(Client& client, const std::string& model_path) {
 int Validate(const std::string& model_path) {
   absl::StatusOr<ModelFile> m = LoadModelFile(model_path);
   if (!m.ok()) {
+    if (m.status().code() != absl::StatusCode::kInvalidArgument) {
+      return Usage(std::string(m.status().message()));  // no such file
+    }
     std::fprintf(stderr, "%s\n", std::string(m.status().message()).c_str());
     return kFailed;
   }

@@ -107,6 +107,38 @@ TEST_F(CliFiles, OutputsThatCannotBeWrittenAreRefusedBeforeSolving) {
   EXPECT_THAT(good.err, HasSubstr("UNAVAILABLE"));
 }
 
+TEST_F(CliFiles, BadInputsAreUsageErrorsBeforeSolving) {
+  const std::string nobody = "127.0.0.1:1";  // nothing listens: a solve would be UNAVAILABLE
+  const std::string solve = absl::StrCat("solve ", model_, " --t1 1 ");
+  struct Case {
+    std::string args, error;
+  } cases[] = {
+      {"--params " + dir_ + "/missing.npy", "missing.npy: cannot open"},
+      {"--params " + Write("bad.npy", "not numpy"), "bad.npy: not a .npy file"},
+      {"--params " + Write("ragged.csv", "1,2,3\n4,5\n"), "ragged.csv:2: 2 columns"},
+      {"--params " + Write("text.csv", "sigma,rho,beta\n1,x,3\n"), "text.csv:2: not a row"},
+      {"--params " + Write("bad.npz", "not a zip"), "bad.npz: not a .npz archive"},
+      {"--params " + Write("p.csv", "1,2,3\n") + " --sample uniform:lo=0,0,0:hi=1,1,1",
+       "give a file or a sampler for p, not both"},
+      {"--sample grid:rho=0,1", "expected lo,hi,points"},
+      {"--sample uniform:rho=0,1:lo=0,0,0", "by name or none"},
+      {"--u0 " + Write("u0.csv", "x,y,w\n1,2,3\n"), "'w' is not a state of the model (x, y, z)"},
+      {"--saveat 0:1", "expected start:step:stop"},
+      {"--precision float16", "--precision: float32 or float64"},
+  };
+  for (const Case& c : cases) {
+    CliRun r = Run(nobody, solve + c.args);
+    EXPECT_EQ(r.code, 2) << c.args << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr(c.error)) << c.args;
+    EXPECT_THAT(r.err, Not(HasSubstr("UNAVAILABLE"))) << c.args << ": a solve was attempted";
+  }
+  for (const char* command : {"solve", "validate"}) {
+    CliRun r = Run(nobody, absl::StrCat(command, " ", dir_, "/missing.ode --t1 1"));
+    EXPECT_EQ(r.code, 2) << command;
+    EXPECT_THAT(r.err, HasSubstr("missing.ode: cannot open")) << command;
+  }
+}
+
 TEST_F(CliFiles, DashWritesCsvToStdoutAndTheSummaryToStderr) {
   CliRun r = Ensolve(absl::StrCat("solve ", model_, " -n 2 --saveat 0,1 -o -"));
   ASSERT_EQ(r.code, 0) << r.err;
