@@ -109,7 +109,10 @@ def main():
     print("| problem | ensolve method | scipy method | ratio | errors compared |")
     print("|---|---|---|---:|---:|")
     for k, p in PROBLEMS.items():
-        mine = sorted({r["method"] for r in rows if r["problem"] == k and not r["method"].startswith("scipy")})
+        # Same kind only: explicit methods (no Jacobian) against scipy's explicit ones on the
+        # nonstiff problem, stiff methods against scipy's stiff ones on the stiff problems.
+        mine = sorted({r["method"] for r in rows if r["problem"] == k
+                       and not r["method"].startswith("scipy") and (r["jac"] > 0) == p["stiff"]})
         for m in mine:
             ours = [r for r in rows if r["problem"] == k and r["method"] == m]
             for peer in SCIPY[p["stiff"]]:

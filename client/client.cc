@@ -251,6 +251,19 @@ absl::Status ResultAssembler::AddChunk(const v1::ResultChunk& c) {
               LittleEndian<double>(c.t_final().data().data()) + count,
               result_.t_final.begin() + first);
   }
+  // The inputs used, when the request asked for them: [trajectories][dims] row-major.
+  for (const auto& [tensor, dst] :
+       {std::pair{&c.params(), &result_.params}, std::pair{&c.u0(), &result_.u0_used}}) {
+    if (tensor->shape_size() != 2 || tensor->shape(0) != count) continue;
+    const int64_t dims = tensor->shape(1);
+    if (static_cast<int64_t>(tensor->data().size()) != count * dims * 8) {
+      return Broken("chunk input tensors have the wrong number of bytes");
+    }
+    dst->resize(static_cast<size_t>(result_.trajectories * dims));
+    std::copy(LittleEndian<double>(tensor->data().data()),
+              LittleEndian<double>(tensor->data().data()) + count * dims,
+              dst->begin() + first * dims);
+  }
   received_ += count;
   return absl::OkStatus();
 }

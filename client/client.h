@@ -49,6 +49,9 @@ struct SolveResult {
   std::vector<int32_t> rejected_steps;
   std::vector<int32_t> rhs_evals;
   std::vector<double> t_final;  // the time each trajectory reached
+  // With SolveRequest.return_inputs: the parameters and initial states each trajectory
+  // used, row-major [trajectory][dimension]; empty otherwise.
+  std::vector<double> params, u0_used;
 
   double state(int64_t traj, int save, int s) const {
     return states[(static_cast<size_t>(traj) * num_save + save) * num_states + s];

@@ -42,11 +42,20 @@ struct SolveOptions {
   double dtmin = 0.0;
   // Steps (accepted + rejected) per trajectory before stopping with kMaxSteps.
   int64_t max_steps = 1000000;
+  // What each save point holds: these states and named outputs of the model, in this order
+  // (Model::SelectionRoots); empty: every state. Only the selection is computed, stored
+  // and returned.
+  std::vector<std::string> outputs;
 };
 
 // Checks the options against each other (t1 != t0, saveat ordered and in range, dt > 0
 // for fixed-step runs, positive tolerances, ...). INVALID_ARGUMENT names the field.
 absl::Status ValidateOptions(const SolveOptions& options);
+
+// Values per save point: outputs.size(), or the model's num_states when it is empty.
+inline int NumSaved(const SolveOptions& o, int num_states) {
+  return o.outputs.empty() ? num_states : static_cast<int>(o.outputs.size());
+}
 
 // Number of save points per trajectory: saveat.size(), or 1 when saveat is empty.
 inline int NumSavePoints(const SolveOptions& o) {

@@ -43,10 +43,12 @@ struct JobSpec {
   InputSource u0;
   InputSource params;
   std::string request_id;
+  bool return_inputs = false;      // send the parameters and initial states used with results
   std::vector<double> save_times;  // what each save point is (t1 alone when saveat is empty)
 
   int num_save() const { return NumSavePoints(options); }
-  int num_states() const { return model->num_states(); }
+  // Values per save point: the output selection's, or every state.
+  int num_states() const { return NumSaved(options, model->num_states()); }
   int64_t num_batches() const { return (trajectories + batch_size - 1) / batch_size; }
   int elem_bytes() const { return options.precision == Precision::kFloat32 ? 4 : 8; }
   int64_t bytes_per_trajectory() const { return int64_t{num_save()} * num_states() * elem_bytes(); }

@@ -241,6 +241,13 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
     return s;
   }
 
+  spec.options.outputs.assign(req.outputs().begin(), req.outputs().end());
+  if (absl::StatusOr<std::vector<ir::NodeId>> roots = model.SelectionRoots(spec.options.outputs);
+      !roots.ok()) {
+    return roots.status();
+  }
+  spec.return_inputs = req.return_inputs();
+
   if (absl::Status s = DecodeInputs(req.u0(), "u0", "states", model.state_names(), &spec.u0);
       !s.ok()) {
     return s;

@@ -31,9 +31,12 @@ struct BatchScheduler::Worker {
   static constexpr size_t kMaxPrepared = 64;
 
   absl::StatusOr<const PreparedModel*> GetPrepared(const JobSpec& spec) {
-    const std::string key =
+    std::string key =
         absl::StrCat(spec.model->hash(), "/", AlgorithmName(spec.options.algorithm), "/",
-                     PrecisionName(spec.options.precision));
+                     PrecisionName(spec.options.precision), "/", spec.options.outputs.size());
+    for (const std::string& name : spec.options.outputs) {
+      absl::StrAppend(&key, "/", name.size(), ":", name);
+    }
     auto it = prepared.find(key);
     if (it == prepared.end()) {
       const absl::Time start = absl::Now();

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "engine/solve_inputs.h"
 #include "server/log.h"
 #include "server/request.h"
 #include "server/status_adapter.h"
@@ -45,7 +46,11 @@ SolveStream::SolveStream(ServiceContext* ctx, grpc::CallbackServerContext* call,
     a->set_trajectories(s.trajectories);
     a->set_batches(job->num_batches());
     a->set_batch_size(s.batch_size);
-    for (const auto& n : s.model->state_names()) a->add_state_names(n);
+    if (s.options.outputs.empty()) {
+      for (const auto& n : s.model->state_names()) a->add_state_names(n);
+    } else {
+      for (const auto& n : s.options.outputs) a->add_state_names(n);
+    }
     for (double t : s.save_times) a->add_save_times(t);
     a->set_dtype(s.options.precision == Precision::kFloat32 ? v1::DTYPE_FLOAT32
                                                             : v1::DTYPE_FLOAT64);
@@ -219,10 +224,31 @@ bool SolveStream::NextChunkLocked() {
   SetTensor(c->mutable_t_final(), v1::DTYPE_FLOAT64, {rows}, r.t_final.data() + cursor_,
             static_cast<size_t>(rows * 8));
 
+  if (job_->spec().return_inputs) AddInputsLocked(c, current_->first + cursor_, rows);
+
   cursor_ += rows;
   bytes_streamed_ += rows * traj_bytes;
   ctx_->metrics().stream_bytes().Increment(static_cast<double>(rows * traj_bytes));
   return true;
+}
+
+void SolveStream::AddInputsLocked(v1::ResultChunk* c, int64_t first, int64_t rows) {
+  // Drawn again here, bitwise what the backend drew (samplers are keyed by trajectory), and
+  // with initial states that follow parameters computed as the backend did.
+  const JobSpec& spec = job_->spec();
+  const Model& m = *spec.model;
+  absl::StatusOr<ResolvedInputs> in = ResolveInputs(m, MakeBatchInputs(spec, first, rows));
+  if (!in.ok()) return;  // cannot happen: the batch itself resolved these inputs
+  auto put = [&](v1::Tensor* t, const double* data, int64_t data_rows, int dims) {
+    std::vector<double> v(static_cast<size_t>(rows) * dims);
+    for (int64_t i = 0; i < rows; ++i) {
+      const double* row = data + (data_rows == 1 ? 0 : i) * dims;
+      std::copy(row, row + dims, v.begin() + i * dims);
+    }
+    SetTensor(t, v1::DTYPE_FLOAT64, {rows, dims}, v.data(), v.size() * sizeof(double));
+  };
+  put(c->mutable_u0(), in->u0, in->u0_rows, m.num_states());
+  put(c->mutable_params(), in->p, in->p_rows, m.num_params());
 }
 
 void SolveStream::FillSummaryLocked() {

@@ -44,6 +44,9 @@ class SolveStream final : public grpc::ServerWriteReactor<v1::SolveResponse>, pu
   // Fills resp_ with the next chunk; false when no results are ready.
   bool NextChunkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillSummaryLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The parameters and initial states of trajectories [first, first + rows) into c.
+  void AddInputsLocked(v1::ResultChunk* c, int64_t first, int64_t rows)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Finishes with `status` without a job (validation or admission failed).
   void Reject(const absl::Status& status);
   void RecordEnd(const grpc::Status& status);

@@ -170,6 +170,77 @@ TEST_F(ServiceResults, FinalTimesStepCountsAndNaNForUnreachedSaves) {
   EXPECT_EQ(got->t_final[0], 0.0);
 }
 
+// A selection of states and named outputs equals the same values computed from the full
+// output; the inputs used come back on request, sampled ones included.
+TEST_F(ServiceResults, OutputSelectionAndReturnedInputs) {
+  const char* model =
+      "param k = 1, w = 2\nstate x = 1, y = 0\nx' = -k*x + y\ny' = -w*x\n"
+      "output energy = x^2 + y^2\noutput t2 = 2*t\n";
+  v1::SolveRequest full;
+  full.set_model_source(model);
+  full.mutable_options()->set_abstol(1e-9);
+  full.mutable_options()->set_reltol(1e-9);
+  full.mutable_options()->set_t1(2);
+  for (double t : {0.0, 0.5, 1.3, 2.0}) full.mutable_options()->mutable_saveat()->add_times(t);
+  full.set_trajectories(40);
+  v1::Sampler* s = full.mutable_params()->mutable_sampler();
+  s->set_seed(5);
+  for (double v : {0.5, 1.0}) s->mutable_uniform()->add_lo(v);
+  for (double v : {2.0, 3.0}) s->mutable_uniform()->add_hi(v);
+  v1::SolveRequest sel = full;
+  for (const char* name : {"energy", "y", "t2"}) sel.add_outputs(name);
+  sel.set_return_inputs(true);
+  absl::StatusOr<SolveResult> a = client().Solve(full);
+  absl::StatusOr<SolveResult> b = client().Solve(sel);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_THAT(b->accepted.state_names(), ::testing::ElementsAre("energy", "y", "t2"));
+  ASSERT_EQ(b->num_states, 3);
+  EXPECT_TRUE(a->params.empty());
+  ASSERT_EQ(b->params.size(), 80u);
+  ASSERT_EQ(b->u0_used.size(), 80u);
+  auto sampler =
+      Sampler::Create(SamplerSpec{SamplerKind::kUniform, 5, {0.5, 1.0}, {2.0, 3.0}, {}}, 2);
+  ASSERT_TRUE(sampler.ok());
+  const double times[] = {0.0, 0.5, 1.3, 2.0};
+  for (int64_t i = 0; i < 40; ++i) {
+    EXPECT_EQ(b->params[2 * i], sampler->Value(i, 0)) << i;
+    EXPECT_EQ(b->params[2 * i + 1], sampler->Value(i, 1)) << i;
+    EXPECT_EQ(b->u0_used[2 * i], 1.0);
+    EXPECT_EQ(b->u0_used[2 * i + 1], 0.0);
+    for (int k = 0; k < 4; ++k) {
+      const double x = a->state(i, k, 0), y = a->state(i, k, 1);
+      EXPECT_DOUBLE_EQ(b->state(i, k, 0), x * x + y * y) << i << " " << k;
+      EXPECT_EQ(b->state(i, k, 1), y) << i << " " << k;  // the same solve, bit for bit
+      EXPECT_DOUBLE_EQ(b->state(i, k, 2), 2 * times[k]);
+    }
+  }
+  // The final-state form.
+  sel.mutable_options()->clear_saveat();
+  sel.clear_outputs();
+  sel.add_outputs("energy");
+  absl::StatusOr<SolveResult> c = client().Solve(sel);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->num_save, 1);
+  for (int64_t i = 0; i < 40; ++i) {
+    const double x = a->state(i, 3, 0), y = a->state(i, 3, 1);
+    // The final state itself, where the saveat run interpolated at t1: equal to rounding.
+    EXPECT_NEAR(c->state(i, 0, 0), x * x + y * y, 1e-12) << i;
+  }
+  // A name the model does not have, and one named twice.
+  sel.clear_outputs();
+  sel.add_outputs("energy");
+  sel.add_outputs("enrgy");
+  EXPECT_THAT(client().Solve(sel).status().message(),
+              ::testing::HasSubstr("outputs[1]: 'enrgy' is neither a state nor an output of the "
+                                   "model; expected one of x, y, energy, t2"));
+  sel.clear_outputs();
+  sel.add_outputs("x");
+  sel.add_outputs("x");
+  EXPECT_THAT(client().Solve(sel).status().message(),
+              ::testing::HasSubstr("outputs[1]: 'x' is already outputs[0]"));
+}
+
 TEST_F(ServiceResults, Float32FixedStepEqualsEngine) {
   const int64_t n = 300;
   std::vector<double> p = {10, 28, 8.0 / 3};

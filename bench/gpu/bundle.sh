@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build-c}
-bins=("$build/engine/cuda/ensolve-gpu-bench" "$build/engine/cuda/cuda_backend_test")
+bins=("$build/engine/cuda/ensolve-gpu-bench" "$build/engine/cuda/ensolve-stiff-bench"
+  "$build/engine/cuda/cuda_backend_test")
 for b in "$build/server/ensolved" "$build/client/ensolve" "$build/ensolve-e2e-bench"; do [[ -x $b ]] && bins+=("$b"); done
 ../shared/gpu/bundle.sh -o .gpu-c "${bins[@]}"

@@ -34,7 +34,8 @@ class CpuPreparedModel : public PreparedModel {
   const Model& model;
   const Algorithm algorithm;
   const ir::Tape tape;
-  std::optional<ir::Tape> jacobian, time_derivative;
+  std::optional<ir::Tape> jacobian, time_derivative, outputs;
+  std::vector<std::string> output_names;  // what `outputs` computes
 };
 
 template <class T>
@@ -80,6 +81,14 @@ class CpuBackend : public Backend {
       if (!t.ok()) return t.status();
       pm->jacobian = *std::move(t);
     }
+    if (!options.outputs.empty()) {
+      absl::StatusOr<std::vector<ir::NodeId>> roots = model.SelectionRoots(options.outputs);
+      if (!roots.ok()) return roots.status();
+      absl::StatusOr<ir::Tape> t = ir::TryCompileTape(model.graph(), *roots, n, np);
+      if (!t.ok()) return t.status();
+      pm->outputs = *std::move(t);
+      pm->output_names = options.outputs;
+    }
     if (info.time_derivative) {
       absl::StatusOr<ir::Tape> t =
           ir::TryCompileTape(model.graph(), model.time_derivative(), n, np);
@@ -100,7 +109,8 @@ class CpuBackend : public Backend {
     absl::StatusOr<ResolvedInputs> resolved = ResolveInputs(pm.model, inputs);
     if (!resolved.ok()) return resolved.status();
     BatchResult result;
-    result.Resize(inputs.count, NumSavePoints(options), pm.model.num_states(), options.precision);
+    result.Resize(inputs.count, NumSavePoints(options), NumSaved(options, pm.model.num_states()),
+                  options.precision);
     if (inputs.count == 0) return result;
     // Every trajectory's final state, return code and counters are written when it
     // retires; save points it never reached (it stopped early) stay NaN.
@@ -126,6 +136,8 @@ class CpuBackend : public Backend {
     job.tape = &pm.tape;
     job.jacobian = pm.jacobian ? &*pm.jacobian : nullptr;
     job.time_derivative = pm.time_derivative ? &*pm.time_derivative : nullptr;
+    job.outputs = pm.outputs ? &*pm.outputs : nullptr;
+    job.out_width = result.num_states;
     job.n = pm.model.num_states();
     job.np = pm.model.num_params();
     job.u0 = in.u0;

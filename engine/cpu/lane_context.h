@@ -27,6 +27,8 @@ struct BatchJob {
   const ir::Tape* tape = nullptr;             // f
   const ir::Tape* jacobian = nullptr;         // df/du row-major, for methods that need it
   const ir::Tape* time_derivative = nullptr;  // df/dt, likewise
+  const ir::Tape* outputs = nullptr;          // the selection a save point holds; null: the states
+  int out_width = 0;                          // values per save point (n without a selection)
   int n = 0;                                  // states
   int np = 0;                                 // params
   const double* u0 = nullptr;
@@ -88,6 +90,8 @@ class LaneContext {
         rhs_(job.tape),
         jac_(job.jacobian),
         tgrad_(job.time_derivative),
+        outputs_(job.outputs),
+        out_buf_(job.outputs != nullptr ? job.out_width : 0),
         vecs_(static_cast<size_t>(vectors) * job.n, Real(T(0))),
         mats_(static_cast<size_t>(matrices) * job.n * job.n, Real(T(0))),
         piv_(job.n, Index(0)) {
@@ -114,13 +118,7 @@ class LaneContext {
     return r;
   }
 
-  void Save(const Index& i, const Real* y, const Mask& m) {
-    for (int l = 0; l < W; ++l) {
-      if (!m.v[l]) continue;
-      T* dst = Row(traj_[l]) + static_cast<int64_t>(i.v[l]) * job_.n;
-      for (int s = 0; s < job_.n; ++s) dst[s] = y[s].v[l];
-    }
-  }
+  void Save(const Index& i, const Real* y, const Mask& m) { Write(i, SaveTime(i), y, m); }
 
   Mask Begin(Real* u) {
     Mask fresh;
@@ -135,10 +133,7 @@ class LaneContext {
       fresh.v[l] = 0;
       if (!done.v[l]) continue;
       const int64_t traj = traj_[l];
-      if (num_save() == 0) {
-        T* dst = Row(traj);
-        for (int s = 0; s < job_.n; ++s) dst[s] = u[s].v[l];
-      }
+      if (num_save() == 0) Write(Index(0), t, u, LaneMask(l));
       job_.retcodes[traj] = static_cast<RetCode>(code.v[l]);
       job_.t_final[traj] = static_cast<double>(t.v[l]);
       job_.stats[traj] = TrajectoryStats{accepted.v[l], rejected.v[l], rhs_evals.v[l]};
@@ -150,7 +145,28 @@ class LaneContext {
   bool Stop() const { return job_.cancel && job_.cancel->load(std::memory_order_relaxed); }
 
  private:
-  T* Row(int64_t traj) { return job_.out + traj * job_.out_saves * job_.n; }
+  T* Row(int64_t traj) { return job_.out + traj * job_.out_saves * job_.out_width; }
+
+  static Mask LaneMask(int lane) {
+    Mask m(false);
+    m.v[lane] = 1;
+    return m;
+  }
+
+  // Save point i of the lanes in m holds y at time t: the states, or the selection computed
+  // from them (for these lanes' parameters).
+  void Write(const Index& i, const Real& t, const Real* y, const Mask& m) {
+    const Real* src = y;
+    if (job_.outputs != nullptr) {
+      outputs_.Run(t, y, job_.n, out_buf_.data());
+      src = out_buf_.data();
+    }
+    for (int l = 0; l < W; ++l) {
+      if (!m.v[l]) continue;
+      T* dst = Row(traj_[l]) + static_cast<int64_t>(i.v[l]) * job_.out_width;
+      for (int s = 0; s < job_.out_width; ++s) dst[s] = src[s].v[l];
+    }
+  }
 
   // Puts the next trajectory of the batch into lane l; false when none is left.
   bool Load(int l, Real* u) {
@@ -167,6 +183,7 @@ class LaneContext {
       for (int j = 0; j < job_.np; ++j) {
         const T pj = static_cast<T>(p[j]);
         rhs_.SetParam(j, l, pj);
+        outputs_.SetParam(j, l, pj);
         jac_.SetParam(j, l, pj);
         tgrad_.SetParam(j, l, pj);
       }
@@ -175,7 +192,8 @@ class LaneContext {
   }
 
   const BatchJob<T>& job_;
-  TapeRunner<T, W> rhs_, jac_, tgrad_;
+  TapeRunner<T, W> rhs_, jac_, tgrad_, outputs_;
+  std::vector<Real> out_buf_;
   std::vector<Real> vecs_, mats_;
   std::vector<Index> piv_;
   int64_t traj_[W];

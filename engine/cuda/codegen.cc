@@ -209,7 +209,8 @@ std::string GenerateModelCode(const Model& model, Precision precision, bool jaco
   return out;
 }
 
-std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precision precision) {
+std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precision precision,
+                                 const std::vector<ir::NodeId>& selection) {
   const bool f32 = precision == Precision::kFloat32;
   std::string src = absl::StrCat("// ensolve kernel: ", AlgorithmName(algorithm), ", ",
                                  PrecisionName(precision), ", model ", model.hash(), "\n");
@@ -246,9 +247,13 @@ const std::vector<NamedHeader>& KernelHeaders() {
   return *headers;
 }
 
-std::string KernelKey(const Model& model, Algorithm algorithm, Precision precision) {
+std::string KernelKey(const Model& model, Algorithm algorithm, Precision precision,
+                      const std::vector<std::string>& outputs) {
+  // The selection's names, each prefixed by its length (names are arbitrary text).
+  std::string selection;
+  for (const std::string& name : outputs) absl::StrAppend(&selection, name.size(), ":", name);
   return absl::StrCat(model.hash(), "/", AlgorithmName(algorithm), "/", PrecisionName(precision),
-                      "/v", kCodegenVersion);
+                      "/v", kCodegenVersion, outputs.empty() ? "" : "/", selection);
 }
 
 }  // namespace ensolve::cuda

@@ -17,7 +17,7 @@
 namespace ensolve::cuda {
 
 // Bumped whenever generated code changes meaning; part of every kernel cache key.
-inline constexpr int kCodegenVersion = 2;
+inline constexpr int kCodegenVersion = 3;
 
 // Threads per block of the ensemble kernels.
 inline constexpr int kBlockSize = 128;
@@ -35,7 +35,9 @@ std::string GenerateModelCode(const Model& model, Precision precision, bool jaco
 // The kernel translation unit for `model` solved with `algorithm` in `precision`: defines
 // the kernels ensolve_fixed, ensolve_adaptive and ensolve_transpose (see
 // ensemble_kernel.cuh for their contract).
-std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precision precision);
+// `selection` (Model::SelectionRoots; empty: every state) is what each save point holds.
+std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precision precision,
+                                 const std::vector<ir::NodeId>& selection = {});
 
 // The translation unit of the device sampler (engine/cuda/device/sampler_kernel.cuh: the
 // kernels ensolve_sample_uniform and ensolve_sample_grid), and its cubin cache key. It
@@ -48,7 +50,8 @@ inline constexpr char kSamplerKernelKey[] = "ensolve_sampler/v1";
 const std::vector<NamedHeader>& KernelHeaders();
 
 // The cache key of a kernel: model hash, algorithm, precision and codegen version.
-std::string KernelKey(const Model& model, Algorithm algorithm, Precision precision);
+std::string KernelKey(const Model& model, Algorithm algorithm, Precision precision,
+                      const std::vector<std::string>& outputs = {});
 
 }  // namespace ensolve::cuda
 

@@ -113,20 +113,24 @@ class CudaBackendImpl : public CudaBackend {
                                                          const SolveOptions& options) override {
     if (model.num_states() == 0) return absl::InvalidArgumentError("model: has no states");
     CU_RETURN_IF_ERROR(*d_, cuCtxSetCurrent, ctx_);
-    const std::string key = cuda::KernelKey(model, options.algorithm, options.precision);
+    absl::StatusOr<std::vector<ir::NodeId>> selection = model.SelectionRoots(options.outputs);
+    if (!selection.ok()) return selection.status();
+    const std::string key =
+        cuda::KernelKey(model, options.algorithm, options.precision, options.outputs);
     if (auto it = kernels_.find(key); it != kernels_.end()) {
       absl::MutexLock lock(&mu_);
       ++compile_stats_.cache_hits;
       return std::make_unique<CudaPreparedModel>(model, it->second.get());
     }
     absl::StatusOr<cuda::CubinLookup> cubin = cuda::GetOrCompileCubin(key, arch_, [&] {
-      return cuda::GenerateKernelSource(model, options.algorithm, options.precision);
+      return cuda::GenerateKernelSource(model, options.algorithm, options.precision, *selection);
     });
     if (!cubin.ok()) return cubin.status();
     const auto load_start = Clock::now();
     auto kernel = std::make_unique<cuda::LoadedKernel>();
     kernel->algorithm = options.algorithm;
     kernel->precision = options.precision;
+    kernel->outputs = options.outputs;
     ENSOLVE_RETURN_IF_ERROR(cuda::LoadKernel(*d_, cubin->program->cubin, kernel.get()));
     const double load_s = Ms(load_start, Clock::now()) / 1e3;
     {
@@ -148,7 +152,8 @@ class CudaBackendImpl : public CudaBackend {
                                     const BatchInputs& inputs, const CancelFlag* cancel) override {
     const auto start = Clock::now();
     const auto& pm = static_cast<const CudaPreparedModel&>(prepared);
-    if (pm.kernel->algorithm != options.algorithm || pm.kernel->precision != options.precision) {
+    if (pm.kernel->algorithm != options.algorithm || pm.kernel->precision != options.precision ||
+        pm.kernel->outputs != options.outputs) {
       return absl::InvalidArgumentError(absl::StrCat(
           "options: ", AlgorithmName(options.algorithm), "/", PrecisionName(options.precision),
           " do not match the prepared model (", AlgorithmName(pm.kernel->algorithm), "/",
@@ -161,12 +166,12 @@ class CudaBackendImpl : public CudaBackend {
     if (!resolved.ok()) return resolved.status();
     BatchResult result;
     const int num_save = NumSavePoints(options);
+    const int width = NumSaved(options, pm.model.num_states());
     bool pinned_result = false;
     if (inputs.count > 0 && pinned_ != nullptr) {
-      pinned_result =
-          LendResult(inputs.count, num_save, pm.model.num_states(), options.precision, &result);
+      pinned_result = LendResult(inputs.count, num_save, width, options.precision, &result);
     } else {
-      result.Resize(inputs.count, num_save, pm.model.num_states(), options.precision);
+      result.Resize(inputs.count, num_save, width, options.precision);
     }
     CudaSolveTimings t;
     t.count = inputs.count;
@@ -315,7 +320,7 @@ class CudaBackendImpl : public CudaBackend {
                    std::vector<std::shared_ptr<void>>* staging, CudaSolveTimings* t) {
     const int n = pm.model.num_states(), np = pm.model.num_params();
     const int num_save = static_cast<int>(o.saveat.size());
-    const int rows = std::max(num_save, 1) * n;  // output rows per trajectory
+    const int rows = std::max(num_save, 1) * NumSaved(o, n);  // output rows per trajectory
     const int64_t count = in.count;
     const size_t out_bytes = static_cast<size_t>(rows) * count * sizeof(T);
     const size_t u0_bytes = static_cast<size_t>(in.u0_rows) * n * sizeof(double);

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/ir/derivative.h"
 #include "engine/ir/eval.h"
 #include "engine/ir/tape.h"
@@ -69,6 +70,8 @@ class ModelBuilder {
       m->time_derivative_.push_back(id);
     }
 
+    for (int i = 0; i < n; ++i) m->state_nodes_.push_back(g.State(i));
+
     // Every tape a backend builds from these roots needs at most as many registers as the
     // tape of all of them together; make sure that one fits.
     std::vector<ir::NodeId> all = m->rhs_;
@@ -90,6 +93,42 @@ class ModelBuilder {
 absl::StatusOr<std::unique_ptr<Model>> Model::Parse(std::string_view source,
                                                     const ModelLimits& limits) {
   return ModelBuilder::Build(source, limits);
+}
+
+absl::StatusOr<std::vector<ir::NodeId>> Model::SelectionRoots(
+    const std::vector<std::string>& names) const {
+  std::vector<ir::NodeId> roots;
+  for (size_t k = 0; k < names.size(); ++k) {
+    const std::string& name = names[k];
+    const std::string shown = name.size() > 64 ? name.substr(0, 64) + "..." : name;
+    ir::NodeId id = ir::kNoNode;
+    for (int i = 0; i < num_states() && id == ir::kNoNode; ++i) {
+      if (state_names_[i] == name) id = state_nodes_[i];
+    }
+    for (int i = 0; i < num_outputs() && id == ir::kNoNode; ++i) {
+      if (output_names_[i] == name) id = outputs_[i];
+    }
+    if (id == ir::kNoNode) {
+      std::vector<std::string> known = state_names_;
+      known.insert(known.end(), output_names_.begin(), output_names_.end());
+      if (known.size() > 12) {
+        known.resize(12);
+        known.push_back("...");
+      }
+      return absl::InvalidArgumentError(
+          absl::StrCat("outputs[", k, "]: '", shown,
+                       "' is neither a state nor an output of the model; expected one of ",
+                       absl::StrJoin(known, ", ")));
+    }
+    for (size_t j = 0; j < k; ++j) {
+      if (names[j] == name) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("outputs[", k, "]: '", shown, "' is already outputs[", j, "]"));
+      }
+    }
+    roots.push_back(id);
+  }
+  return roots;
 }
 
 void Model::InitialState(const double* p, double* u0) const {

@@ -49,6 +49,11 @@ class Model {
   const std::vector<ir::NodeId>& outputs() const { return outputs_; }
   // jacobian()[i * n + j] = d rhs_i / d u_j (row-major, n = num_states()).
   const std::vector<ir::NodeId>& jacobian() const { return jacobian_; }
+  // The graph nodes that compute the named states and outputs, in order: what a request's
+  // output selection saves. INVALID_ARGUMENT ("outputs[k]: ...") for a name that is neither
+  // a state nor an output, or one named twice.
+  absl::StatusOr<std::vector<ir::NodeId>> SelectionRoots(
+      const std::vector<std::string>& names) const;
   // time_derivative()[i] = d rhs_i / d t.
   const std::vector<ir::NodeId>& time_derivative() const { return time_derivative_; }
 
@@ -67,6 +72,7 @@ class Model {
   std::vector<ir::NodeId> state_init_;
   bool init_depends_on_params_ = false;
   std::vector<ir::NodeId> rhs_, outputs_, jacobian_, time_derivative_;
+  std::vector<ir::NodeId> state_nodes_;  // state i's leaf
   std::string hash_, source_;
 };
 

@@ -4,6 +4,8 @@
 //   typedef float|double R;  constexpr int kN (states), kP (parameters);
 //   void ModelRhs(R t, const R* u, const R* p, R* du);  R Infinity();
 //   ModelJacobian / ModelTimeDerivative (same signature) when the method needs them;
+//   constexpr int kOut (values per save point) and, with ENSOLVE_SELECTION 1,
+//   ModelOutputs(t, u, p, out) computing the request's selection of states and outputs;
 // and the macros ENSOLVE_ALG (an engine/algorithms integrator), ENSOLVE_BLOCK,
 // ENSOLVE_NEEDS_JACOBIAN and ENSOLVE_NEEDS_TIME_DERIVATIVE (0 or 1, from the table).
 //
@@ -26,7 +28,7 @@ struct Args {
   const double* u0;         // [u0_rows][kN] row-major
   const double* p;          // [p_rows][kP] row-major
   const R* saveat;          // [num_save]
-  R* out;                   // [max(num_save, 1)][kN][count]
+  R* out;                   // [max(num_save, 1)][kOut][count]
   unsigned char* retcodes;  // [count]
   int* stats;               // [count][3]: accepted, rejected, rhs_evals
   double* t_final;          // [count]: the time each trajectory reached
@@ -95,10 +97,22 @@ struct Context {
     return kSaveAt && i < a.num_save ? a.saveat[i] : Infinity();
   }
   __device__ __forceinline__ void Save(int i, const R* y, Lane m) {
-    if (!m.v) return;
-    R* dst = a.out + static_cast<long long>(i) * kN * a.count + traj;
+    if (m.v) Write(i, SaveTime(i), y);
+  }
+  // Save point i holds y at time t: the states, or the request's selection of states and
+  // outputs (kOut values, computed here from y).
+  __device__ __forceinline__ void Write(int i, R t, const R* y) {
+    R* dst = a.out + static_cast<long long>(i) * kOut * a.count + traj;
+#if ENSOLVE_SELECTION
+    R o[kOut];
+    ModelOutputs(t, y, p, o);
+#pragma unroll
+    for (int s = 0; s < kOut; ++s) dst[s * a.count] = o[s];
+#else
+    (void)t;
 #pragma unroll
     for (int s = 0; s < kN; ++s) dst[s * a.count] = y[s];
+#endif
   }
   __device__ __forceinline__ bool Begin(R* u) {
     const double* u0 = a.u0 + traj * a.u0_stride;
@@ -112,7 +126,7 @@ struct Context {
   __device__ __forceinline__ Lane Retire(Lane done, int code, R t, const R* u, int accepted,
                                          int rejected, int rhs_evals) {
     if (!done.v) return false;
-    if (num_save() == 0) Save(0, u, true);
+    if (num_save() == 0) Write(0, t, u);
     a.retcodes[traj] = static_cast<unsigned char>(code);
     a.t_final[traj] = static_cast<double>(t);
     int* st = a.stats + 3 * traj;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "engine/cuda/internal/driver.h"
@@ -26,6 +27,7 @@ static_assert(sizeof(KernelArgs<double>) == 144, "must match ensolve_gen::Args")
 struct LoadedKernel {
   Algorithm algorithm = Algorithm::kTsit5;
   Precision precision = Precision::kFloat64;
+  std::vector<std::string> outputs;  // the output selection it was generated for
   CUmodule module = nullptr;
   // [adaptive][saveat]: the ensemble kernels for fixed or adaptive steps, final state only
   // or save points.
