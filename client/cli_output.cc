@@ -187,12 +187,20 @@ absl::Status WriteResult(const std::string& path, const SolveResult& r,
   if (static_cast<int64_t>(r.rhs_evals.size()) == n) {
     members.push_back({"rhs_evals", Npy("<i4", {n}, r.rhs_evals.data(), r.rhs_evals.size())});
   }
-  if (context.request != nullptr) {
-    if (std::string p = InputsNpy(context.request->params()); !p.empty())
-      members.push_back({"p", std::move(p)});
-    if (std::string u0 = InputsNpy(context.request->u0()); !u0.empty())
-      members.push_back({"u0", std::move(u0)});
-  }
+  // The inputs used: what the server returned (every row, sampled ones included), else the
+  // tables sent.
+  auto inputs = [&](const char* key, const std::vector<double>& used, const v1::Inputs* sent) {
+    if (n > 0 && !used.empty() && used.size() % static_cast<size_t>(n) == 0) {
+      const int64_t dims = static_cast<int64_t>(used.size()) / n;
+      members.push_back({key, Npy("<f8", {n, dims}, used.data(), used.size())});
+    } else if (sent != nullptr) {
+      if (std::string npy = InputsNpy(*sent); !npy.empty())
+        members.push_back({key, std::move(npy)});
+    }
+  };
+  const v1::SolveRequest* req = context.request;
+  inputs("p", r.params, req != nullptr ? &req->params() : nullptr);
+  inputs("u0", r.u0_used, req != nullptr ? &req->u0() : nullptr);
   members.push_back({"state_names", NamesNpy(r.accepted.state_names())});
   members.push_back({"param_names", NamesNpy(context.param_names)});
   return WriteNpz(path, members);

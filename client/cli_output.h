@@ -26,9 +26,9 @@ absl::Status CheckOutputPath(const std::string& path);
 // Writes the result to `path` (see CheckOutputPath):
 // - .npz: u (states [trajectories, save points, states], the computed dtype), t (save
 //   times), retcode (uint8), accepted_steps, rejected_steps, rhs_evals (int32), t_final
-//   (float64: the time each trajectory reached), p and u0 (the input tables sent; absent where
-//   the model's defaults or a server-side sampler supplied them), state_names and
-//   param_names (strings);
+//   (float64: the time each trajectory reached), p and u0 (the inputs each trajectory used,
+//   [trajectories, n], when the result has them (SolveRequest.return_inputs), else the
+//   tables sent), state_names (what each save point holds) and param_names (strings);
 // - .npy: the states alone;
 // - .csv or "-": rows "trajectory,t,<state names...>,retcode,t_final,accepted_steps,
 //   rejected_steps,rhs_evals" (%.17g, exact), one per trajectory and save point.

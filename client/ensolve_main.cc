@@ -23,11 +23,13 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "client/cli_flags.h"
@@ -73,6 +75,9 @@ ABSL_FLAG(std::string, o, "",
           "Output: .npz (states u, save times t, retcode, accepted/rejected steps, inputs p and "
           "u0, names), .npy (states), .csv, or - for CSV on stdout (the summary then goes to "
           "stderr); checked before solving. Empty: the summary only");
+ABSL_FLAG(std::string, outputs, "",
+          "Save only these states and named outputs of the model, comma-separated, e.g. "
+          "x,energy (empty: every state)");
 ABSL_FLAG(bool, allow_failures, false,
           "Exit 0 even when some trajectories did not reach t1 (otherwise exit 3)");
 ABSL_FLAG(absl::Duration, timeout, absl::InfiniteDuration(), "Deadline of the call, e.g. 30s");
@@ -131,6 +136,12 @@ absl::StatusOr<v1::SolveRequest> BuildRequest(const ModelFile& model) {
   req.set_trajectories(absl::GetFlag(FLAGS_n));
   req.set_batch_size(absl::GetFlag(FLAGS_batch_size));
   req.set_request_id(absl::GetFlag(FLAGS_request_id));
+  for (absl::string_view name :
+       absl::StrSplit(absl::GetFlag(FLAGS_outputs), ',', absl::SkipWhitespace())) {
+    req.add_outputs(std::string(absl::StripAsciiWhitespace(name)));
+  }
+  // A .npz holds the inputs each trajectory used, sampled ones included.
+  req.set_return_inputs(absl::EndsWith(absl::GetFlag(FLAGS_o), ".npz"));
   v1::SolveOptions* o = req.mutable_options();
   o->set_algorithm(absl::GetFlag(FLAGS_alg));
   const std::string precision = absl::GetFlag(FLAGS_precision);

@@ -171,15 +171,23 @@ class Client:
 
     def request(self, model, p=None, u0=None, tspan=None, saveat=None, algorithm="tsit5",
                 n: Optional[int] = None, precision="float64", batch_size: int = 0,
-                request_id: str = "", **options) -> pb.SolveRequest:
+                request_id: str = "", outputs: Optional[Sequence[str]] = None,
+                return_inputs: Optional[bool] = None, **options) -> pb.SolveRequest:
         """The SolveRequest that solve() sends (see solve() for the arguments)."""
         return self._request(model, p, u0, tspan, saveat, algorithm, n, precision, batch_size,
-                             request_id, options)[0]
+                             request_id, outputs, return_inputs, options)[0]
 
     def _request(self, model, p, u0, tspan, saveat, algorithm, n, precision, batch_size,
-                 request_id, options):
+                 request_id, outputs, return_inputs, options):
         """The SolveRequest, and the model's names when they were needed (else None)."""
         req = pb.SolveRequest(batch_size=int(batch_size), request_id=request_id)
+        if isinstance(outputs, str):
+            outputs = [outputs]
+        req.outputs.extend(list(outputs or []))
+        # By default the server returns the inputs used when it draws them (samplers).
+        if return_inputs is None:
+            return_inputs = isinstance(p, Sampler) or isinstance(u0, Sampler)
+        req.return_inputs = bool(return_inputs)
         if isinstance(model, Model):
             req.model_id = model.model_id
         else:
@@ -241,6 +249,7 @@ class Client:
     def solve(self, model, p=None, u0=None, tspan=None, saveat=None, algorithm="tsit5",
               n: Optional[int] = None, precision="float64", timeout: Optional[float] = None,
               progress: Optional[bool] = None, batch_size: int = 0, request_id: str = "",
+              outputs: Optional[Sequence[str]] = None, return_inputs: Optional[bool] = None,
               **options) -> Solution:
         """Solves an ensemble and returns the whole Solution.
 
@@ -255,6 +264,11 @@ class Client:
         n: the number of trajectories (default: the rows of p/u0, or a grid's points).
         precision: "float32" or "float64" (or the NumPy dtypes): the dtype of u.
         timeout: seconds before DEADLINE_EXCEEDED.
+        outputs: save only these states and named outputs of the model, in this order
+          (sol.state_names); default: every state.
+        return_inputs: have the server send the parameters and initial states each
+          trajectory used (sol.p, sol.u0 of shape (trajectories, n)); default: when a
+          sampler draws them. Otherwise sol.p / sol.u0 are the arrays sent, as sent.
         progress: a tqdm progress bar; default: when tqdm is installed and stdout is a
           terminal.
         options: adaptive, abstol, reltol, dt, dtmin, max_steps (ensolve.v1.SolveOptions).
@@ -262,7 +276,7 @@ class Client:
         Raises EnsolveError (with .code and .message) when the server refuses or fails.
         """
         req, names = self._request(model, p, u0, tspan, saveat, algorithm, n, precision,
-                                   batch_size, request_id, options)
+                                   batch_size, request_id, outputs, return_inputs, options)
         stream = self.send(req, timeout=timeout)
         return _assemble(stream, req, _progress_bar(stream.trajectories, progress),
                          names.param_names if names is not None else None)
@@ -307,6 +321,7 @@ def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
     t_final: Optional[np.ndarray] = None
     rhs_evals: Optional[np.ndarray] = None
     seen = np.zeros(n, dtype=bool)
+    used = {}  # the inputs the server returned (return_inputs)
     try:
         for c in stream:
             end = c.first + c.count
@@ -327,6 +342,11 @@ def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
                 if rhs_evals is None:
                     rhs_evals = np.zeros(n, dtype=np.int32)
                 rhs_evals[c.first:end] = c.rhs_evals
+            for name, rows in (("p", c.p), ("u0", c.u0)):
+                if rows is not None:
+                    if name not in used:
+                        used[name] = np.full((n, rows.shape[1]), np.nan)
+                    used[name][c.first:end] = rows
             if bar is not None:
                 bar.update(c.count)
     finally:
@@ -349,6 +369,8 @@ def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
 
     return Solution(t=np.array(a.save_times, dtype=np.float64), u=u, retcode=retcode,
                     t_final=t_final, accepted_steps=accepted, rejected_steps=rejected,
-                    rhs_evals=rhs_evals, state_names=list(a.state_names), p=sent(req.params),
-                    u0=sent(req.u0), param_names=param_names, job_id=a.job_id,
+                    rhs_evals=rhs_evals, state_names=list(a.state_names),
+                    p=used["p"] if "p" in used else sent(req.params),
+                    u0=used["u0"] if "u0" in used else sent(req.u0),
+                    param_names=param_names, job_id=a.job_id,
                     model_id=a.model_id, summary=summary)

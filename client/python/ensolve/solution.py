@@ -36,6 +36,8 @@ class Chunk:
     rejected_steps: np.ndarray  # (count,) int32
     t_final: Optional[np.ndarray] = None  # (count,) float64: the time each one reached
     rhs_evals: Optional[np.ndarray] = None  # (count,) int32
+    p: Optional[np.ndarray] = None  # (count, params) float64, with return_inputs
+    u0: Optional[np.ndarray] = None  # (count, states) float64, with return_inputs
 
     @classmethod
     def from_proto(cls, c, num_save: int, num_states: int, dtype: np.dtype) -> "Chunk":
@@ -52,7 +54,8 @@ class Chunk:
         return cls(first=c.first, count=c.count, u=u, retcode=per["retcodes"],
                    accepted_steps=per["accepted_steps"], rejected_steps=per["rejected_steps"],
                    t_final=_optional(c, "t_final", c.count),
-                   rhs_evals=_optional(c, "rhs_evals", c.count))
+                   rhs_evals=_optional(c, "rhs_evals", c.count),
+                   p=_optional(c, "params", c.count), u0=_optional(c, "u0", c.count))
 
 
 @dataclass
@@ -151,6 +154,6 @@ class Solution:
                 coords["param"] = list(self.param_names)
         if self.u0 is not None:
             u0 = np.broadcast_to(np.atleast_2d(self.u0), (n, np.atleast_2d(self.u0).shape[1]))
-            data["u0"] = (("trajectory", "state"), u0)
+            data["u0"] = (("trajectory", "u0_state"), u0)
         attrs = {"job_id": self.job_id, "model_id": self.model_id}
         return xr.Dataset(data, coords=coords, attrs=attrs)

@@ -288,7 +288,7 @@ def test_save_and_load_match_the_clis_npz(server, client, lorenz_path, tmp_path)
                 f"-o={tmp_path / 'cli.npz'}")
     assert r.returncode == 0, r.stderr
     sol = client.solve(lorenz_path, p={"sigma": p[:, 0], "rho": p[:, 1], "beta": p[:, 2]},
-                       tspan=(0, 3), saveat=1.0)
+                       tspan=(0, 3), saveat=1.0, return_inputs=True)  # as the CLI's .npz
     assert sol.param_names == ["sigma", "rho", "beta"]
     sol.save(tmp_path / "py.npz")
     cli, py = ensolve.load(tmp_path / "cli.npz"), ensolve.load(tmp_path / "py.npz")
@@ -298,5 +298,42 @@ def test_save_and_load_match_the_clis_npz(server, client, lorenz_path, tmp_path)
         np.testing.assert_array_equal(loaded.u.view(np.uint64), sol.u.view(np.uint64))
         np.testing.assert_array_equal(loaded.t_final, sol.t_final)
         np.testing.assert_array_equal(loaded.p, p)
+        np.testing.assert_array_equal(loaded.u0, np.tile([1.0, 0, 0], (20, 1)))
         assert loaded.state_names == ["x", "y", "z"]
         assert loaded.param_names == ["sigma", "rho", "beta"]
+
+
+def test_sampled_inputs_come_back_and_reproduce_the_solve(server, client, lorenz_path, tmp_path):
+    sampler = ensolve.uniform([0, 0, 0], [10, 28, 2.5], seed=9)
+    sol = client.solve(lorenz_path, p=sampler, n=64, tspan=(0, 2), saveat=1.0, batch_size=20)
+    assert sol.p.shape == (64, 3) and sol.u0.shape == (64, 3)
+    assert ((sol.p >= 0) & (sol.p < [10, 28, 2.5])).all()
+    np.testing.assert_array_equal(sol.u0, np.tile([1.0, 0, 0], (64, 1)))
+    again = client.solve(lorenz_path, p=sol.p, tspan=(0, 2), saveat=1.0)
+    np.testing.assert_array_equal(again.u.view(np.uint64), sol.u.view(np.uint64))
+    assert client.solve(lorenz_path, p=sampler, n=4, tspan=(0, 1), return_inputs=False).p is None
+    # The CLI's .npz holds the same draws.
+    out = tmp_path / "s.npz"
+    r = run_cli(server, "solve", lorenz_path, "--sample=uniform:seed=9:lo=0,0,0:hi=10,28,2.5",
+                "-n", "64", "--saveat=0:1:2", f"-o={out}")
+    assert r.returncode == 0, r.stderr
+    with np.load(out) as z:
+        np.testing.assert_array_equal(z["p"], sol.p)
+        np.testing.assert_array_equal(z["u0"], sol.u0)
+
+
+def test_output_selection_is_a_slice_of_the_full_output(server, client, lorenz_path, tmp_path):
+    p = ensolve.uniform(*BOX, seed=10)
+    full = client.solve(lorenz_path, p=p, n=30, tspan=(0, 3), saveat=0.5)
+    some = client.solve(lorenz_path, p=p, n=30, tspan=(0, 3), saveat=0.5,
+                        outputs=["z", "energy"])
+    assert some.state_names == ["z", "energy"] and some.u.shape == (30, 7, 2)
+    np.testing.assert_array_equal(some.u[:, :, 0].view(np.uint64), full.u[:, :, 2].view(np.uint64))
+    np.testing.assert_allclose(some.u[:, :, 1], 0.5 * (full.u ** 2).sum(axis=2), rtol=1e-12)
+    out = tmp_path / "o.npz"
+    r = run_cli(server, "solve", lorenz_path, "--sample=uniform:seed=10:lo=0,0,0:hi=10,28,"
+                f"{8 / 3!r}", "-n", "30", "--saveat=0:0.5:3", "--outputs=z,energy", f"-o={out}")
+    assert r.returncode == 0, r.stderr
+    with np.load(out) as z:
+        assert list(z["state_names"]) == ["z", "energy"]
+        np.testing.assert_array_equal(z["u"].view(np.uint64), some.u.view(np.uint64))
