@@ -4,12 +4,15 @@
 #define ENSOLVE_ENGINE_ALGORITHMS_DISPATCH_H_
 
 #include "engine/algorithms/euler.h"
+#include "engine/algorithms/kvaerno3.h"
+#include "engine/algorithms/kvaerno5.h"
 #include "engine/algorithms/rk4.h"
 #include "engine/algorithms/rodas4.h"
 #include "engine/algorithms/rodas5.h"
 #include "engine/algorithms/rodas5p.h"
 #include "engine/algorithms/rosenbrock23.h"
 #include "engine/algorithms/table.h"
+#include "engine/algorithms/trbdf2.h"
 #include "engine/algorithms/tsit5.h"
 
 namespace ensolve::alg {

@@ -33,6 +33,11 @@
 //       k[kFsalStage] = f(t + h, unew) on return. Lanes whose step could not be computed
 //       (a singular iteration matrix, a diverged Newton iteration) are or-ed into `fail`.
 //   Interpolate(c, theta, h, u, k, y): y = u(t + theta h) from the last step's data.
+// A method whose stages are solved by an iteration (esdirk.h: Newton) instead provides
+//   Step(c, t, h, u, unew, err, k, fail, StepControls<Scalar, Index>& sc)
+// and the driver calls that one: sc carries the tolerances the iteration converges to and
+// sc.extra_evals, to which the step adds, per lane, the right-hand side evaluations it made
+// beyond kStages (kStages is then the fewest a step makes).
 //
 // Backward integration (t1 < t0) runs with negative steps; save times must then be
 // descending. Every comparison with t is made along the direction of integration.
@@ -70,7 +75,29 @@ ENSOLVE_HD M Reached(R ts, R tend, S dir) {
   return M(IsFinite(ts)) & M((ts - tend) * dir <= S(0));
 }
 
+// For methods with an iterative stage solve (see the contract above).
+template <class S, class I>
+struct StepControls {
+  S abstol, reltol;
+  bool adaptive;  // false: a fixed step; the tolerances are then no accuracy target
+  I extra_evals;  // per lane: right-hand side evaluations this step made beyond kStages
+};
+
 namespace internal {
+
+// Calls the method's Step with StepControls when it takes them (overload resolution
+// prefers the int parameter), else the plain Step.
+template <class Alg, class Ctx, class R, class M, class S, class I>
+ENSOLVE_HD auto CallStep(int, Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k, M& fail,
+                         StepControls<S, I>& sc)
+    -> decltype(Alg::Step(c, t, h, u, unew, err, k, fail, sc)) {
+  return Alg::Step(c, t, h, u, unew, err, k, fail, sc);
+}
+template <class Alg, class Ctx, class R, class M, class S, class I>
+ENSOLVE_HD void CallStep(long, Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k, M& fail,
+                         StepControls<S, I>&) {
+  Alg::Step(c, t, h, u, unew, err, k, fail);
+}
 
 // Saves u at every save point <= t for lanes in m (used at t0).
 template <class Ctx, class R, class M, class I, class S>
@@ -191,8 +218,9 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
       h = Select(last, t1 - st.t, tnext - st.t);
     }
     M fail = M(false);
-    Alg::Step(c, st.t, h, u, unew, err, k, fail);
-    st.rhs_evals = Select(active, st.rhs_evals + Alg::kStages, st.rhs_evals);
+    StepControls<S, I> sc{o.abstol, o.reltol, adaptive, I(0)};
+    internal::CallStep<Alg>(0, c, st.t, h, u, unew, err, k, fail, sc);
+    st.rhs_evals = Select(active, st.rhs_evals + Alg::kStages + sc.extra_evals, st.rhs_evals);
 
     // A step that could not be computed is rejected (a smaller step may succeed) when the
     // step size is free; at a fixed step it ends the trajectory.

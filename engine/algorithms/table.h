@@ -23,7 +23,10 @@ namespace ensolve {
   X(kRosenbrock23, "rosenbrock23", Rosenbrock23, "engine/algorithms/rosenbrock23.h") \
   X(kRodas4, "rodas4", Rodas4, "engine/algorithms/rodas4.h")                         \
   X(kRodas5, "rodas5", Rodas5, "engine/algorithms/rodas5.h")                         \
-  X(kRodas5P, "rodas5p", Rodas5P, "engine/algorithms/rodas5p.h")
+  X(kRodas5P, "rodas5p", Rodas5P, "engine/algorithms/rodas5p.h")                     \
+  X(kKvaerno3, "kvaerno3", Kvaerno3, "engine/algorithms/kvaerno3.h")                 \
+  X(kKvaerno5, "kvaerno5", Kvaerno5, "engine/algorithms/kvaerno5.h")                 \
+  X(kTrbdf2, "trbdf2", Trbdf2, "engine/algorithms/trbdf2.h")
 
 enum class Algorithm : uint8_t {
 #define ENSOLVE_ALGORITHM_ENUM(e, name, type, header) e,

@@ -90,8 +90,13 @@ TEST_P(KernelCompileTest, CompilesForEveryAlgorithmAndPrecision) {
         for (const char* k : {"ensolve_fixed", "ensolve_adaptive", "ensolve_fixed_saveat",
                               "ensolve_adaptive_saveat"}) {
           // 0 for every method but rk4/float64, which since the driver integrates in both
-          // directions keeps one 4-byte value on an 8-byte stack frame.
-          EXPECT_LE(StackFrame(prog->log, k), 8)
+          // directions keeps one 4-byte value on an 8-byte stack frame, and ptxas's spills
+          // in the ESDIRK kernels (every stage a Newton loop, the stages unrolled; measured
+          // with CUDA 13's NVRTC): 8 bytes in kvaerno3/float64 and trbdf2/float32
+          // ensolve_adaptive, 16 bytes in kvaerno5/float32 ensolve_fixed (at 80 registers);
+          // every other ESDIRK kernel 0.
+          const int allowed = a == Algorithm::kKvaerno5 && p == Precision::kFloat32 ? 16 : 8;
+          EXPECT_LE(StackFrame(prog->log, k), allowed)
               << k << " " << AlgorithmName(a) << "/" << PrecisionName(p) << ":\n"
               << prog->log;
         }
