@@ -1,5 +1,6 @@
 // Operations: /metrics over HTTP agrees with the work done; health turns NOT_SERVING when
 // the server drains, admitted jobs still finish, and new ones are refused.
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -151,8 +152,13 @@ TEST(ServiceOps, ServerInfoDescribesTheDevices) {
     EXPECT_EQ(got.stiff(), want.stiff) << want.name;
     EXPECT_EQ(got.dense_order(), want.dense_order) << want.name;
   }
-  EXPECT_EQ(info->algorithm_info(3).name(), "rosenbrock23");
-  EXPECT_TRUE(info->algorithm_info(3).stiff());
+  const auto rodas5p =
+      std::find_if(info->algorithm_info().begin(), info->algorithm_info().end(),
+                   [](const v1::AlgorithmInfo& a) { return a.name() == "rodas5p"; });
+  ASSERT_NE(rodas5p, info->algorithm_info().end());
+  EXPECT_TRUE(rodas5p->stiff());
+  EXPECT_TRUE(rodas5p->jacobian());
+  EXPECT_EQ(rodas5p->order(), 5);
 }
 
 TEST(ServiceOps, ReflectionListsTheService) {

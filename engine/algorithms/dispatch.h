@@ -3,6 +3,7 @@
 #ifndef ENSOLVE_ENGINE_ALGORITHMS_DISPATCH_H_
 #define ENSOLVE_ENGINE_ALGORITHMS_DISPATCH_H_
 
+#include "engine/algorithms/dp5.h"
 #include "engine/algorithms/euler.h"
 #include "engine/algorithms/kvaerno3.h"
 #include "engine/algorithms/kvaerno5.h"
@@ -14,6 +15,8 @@
 #include "engine/algorithms/table.h"
 #include "engine/algorithms/trbdf2.h"
 #include "engine/algorithms/tsit5.h"
+#include "engine/algorithms/vern7.h"
+#include "engine/algorithms/vern9.h"
 
 namespace ensolve::alg {
 

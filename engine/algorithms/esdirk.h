@@ -224,7 +224,8 @@ struct Esdirk {
 
   // Cubic Hermite on [t, t + h] from u, k[s] = u_new, k[0] = f(t, u), k[s-1] = f(t+h, u_new).
   template <class Ctx, class R>
-  ENSOLVE_HD static void Interpolate(Ctx& c, R theta, R h, const R* u, R* const* k, R* y) {
+  ENSOLVE_HD static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k, R* y,
+                                     bool /*first*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const R t2 = theta * theta, t3 = t2 * theta;

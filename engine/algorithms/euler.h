@@ -32,7 +32,8 @@ struct Euler {
 
   // y = u(t + theta h), from the last step's data.
   template <class Ctx, class R>
-  ENSOLVE_HD static void Interpolate(Ctx& c, R theta, R h, const R* u, R* const* k, R* y) {
+  ENSOLVE_HD static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k, R* y,
+                                     bool /*first*/) {
     const int n = c.n();
     const R th = theta * h;
     for (int i = 0; i < n; ++i) y[i] = u[i] + th * k[0][i];

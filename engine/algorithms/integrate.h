@@ -9,12 +9,6 @@
 //   int n() const;                          number of states
 //   Real* vec(int j);                       vector j < kDriverVectors + Alg::kVectors, n long
 //   void Rhs(Real t, const Real* u, Real* du);
-// and, for methods whose table row asks for them (Alg::kJacobian, kTimeDerivative,
-// kMatrices > 0):
-//   void Jacobian(Real t, const Real* u, Real* J);        J = df/du, n x n row-major
-//   void TimeDerivative(Real t, const Real* u, Real* dT); dT = df/dt
-//   Real* mat(int j);                       matrix j < Alg::kMatrices, n x n
-//   Index* pivots();                        n pivot indices for linsolve.h
 //   int num_save() const;                   saveat points (0: final state only)
 //   Real SaveTime(Index i) const;           saveat[i]; +infinity when i >= num_save()
 //   void Save(Index i, const Real* y, Mask m);       y is the state at save point i (lanes m)
@@ -24,6 +18,13 @@
 //                                           records finished lanes (t: the time reached);
 //                                           may load new trajectories into those lanes' u
 //                                           and returns them (else false)
+//   bool Stop();                            true to abandon the batch (cancellation)
+// and, for methods whose table row asks for them (Alg::kJacobian, kTimeDerivative,
+// kMatrices > 0):
+//   void Jacobian(Real t, const Real* u, Real* J);        J = df/du, n x n row-major
+//   void TimeDerivative(Real t, const Real* u, Real* dT); dT = df/dt
+//   Real* mat(int j);                       matrix j < Alg::kMatrices, n x n
+//   Index* pivots();                        n pivot indices for linsolve.h
 //
 // A method (euler.h, tsit5.h, ...) declares its facts as static constants (the columns of
 // table.h's AlgorithmInfo) and provides
@@ -32,7 +33,14 @@
 //       k[0..kVectors) is its storage, k[0] = f(t, u) on entry if kFsal, and
 //       k[kFsalStage] = f(t + h, unew) on return. Lanes whose step could not be computed
 //       (a singular iteration matrix, a diverged Newton iteration) are or-ed into `fail`.
-//   Interpolate(c, theta, h, u, k, y): y = u(t + theta h) from the last step's data.
+//   Interpolate(c, t, theta, h, u, k, y, first): y = u(t + theta h) from the last step's
+//       data (called only for accepted lanes' save points, before u becomes unew). `first`
+//       is true at the step's first save point: a method whose interpolant needs extra
+//       stages (vern7, vern9) evaluates them then with c.Rhs, at t + c_i h, into its own
+//       k[] vectors, and reuses them for the step's later save points, so a step without
+//       save points never pays for them. (Every lane of a pack evaluates them together;
+//       each lane with a save point in the step is charged Alg::kLazyStages evaluations,
+//       optional, 0 when absent.)
 // A method whose stages are solved by an iteration (esdirk.h: Newton) instead provides
 //   Step(c, t, h, u, unew, err, k, fail, StepControls<Scalar, Index>& sc)
 // and the driver calls that one: sc carries the tolerances the iteration converges to and
@@ -41,7 +49,6 @@
 //
 // Backward integration (t1 < t0) runs with negative steps; save times must then be
 // descending. Every comparison with t is made along the direction of integration.
-//   bool Stop();                            true to abandon the batch (cancellation)
 #ifndef ENSOLVE_ENGINE_ALGORITHMS_INTEGRATE_H_
 #define ENSOLVE_ENGINE_ALGORITHMS_INTEGRATE_H_
 
@@ -98,6 +105,16 @@ ENSOLVE_HD void CallStep(long, Ctx& c, R t, R h, const R* u, R* unew, R* err, R*
                          StepControls<S, I>&) {
   Alg::Step(c, t, h, u, unew, err, k, fail);
 }
+// Alg::kLazyStages, the right-hand side evaluations Interpolate adds in a step with save
+// points (vern7, vern9), or 0 for a method that does not declare it.
+template <class Alg, class = void>
+struct LazyStages {
+  static constexpr int value = 0;
+};
+template <class Alg>
+struct LazyStages<Alg, decltype(void(Alg::kLazyStages))> {
+  static constexpr int value = Alg::kLazyStages;
+};
 
 // Saves u at every save point <= t for lanes in m (used at t0).
 template <class Ctx, class R, class M, class I, class S>
@@ -236,9 +253,14 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     const R tend = st.t + h;
     if (c.num_save() > 0) {
       M ms = accept & Reached<M>(c.SaveTime(st.save), tend, dir);
+      bool first = true;  // lanes only leave ms, so the first call covers every later one
       while (Any(ms)) {
         const R theta = (c.SaveTime(st.save) - st.t) / h;
-        Alg::Interpolate(c, theta, h, u, k, err);
+        Alg::Interpolate(c, st.t, theta, h, u, k, err, first);
+        if (internal::LazyStages<Alg>::value > 0 && first) {
+          st.rhs_evals = Select(ms, st.rhs_evals + internal::LazyStages<Alg>::value, st.rhs_evals);
+        }
+        first = false;
         c.Save(st.save, err, ms);
         st.save = Select(ms, st.save + 1, st.save);
         ms = ms & Reached<M>(c.SaveTime(st.save), tend, dir);

@@ -105,14 +105,30 @@ double Slope(const std::vector<double>& dts, ErrorFn error) {
   return (n * sxy - sx * sy) / (n * sxx - sx * sx);
 }
 
-// Steps whose errors stay well above float64 rounding for a method of order p.
+// Steps whose errors stay well above float64 rounding for a method of order p. Order 5-6:
+// four steps from 0.12, because the dense-output error (the worst of 20 save points) jumps
+// with where the save points' θ fall (dp5 at 0.1, 0.05, 0.025: dense slopes 5.0 then 4.0;
+// at 0.12 ... 0.015: 5.12, and tsit5 5.13). Order 7-8: larger steps, since at dt = 0.05
+// vern7's error is already 1e-14 (measured 6.89, dense 6.99). Order 9: see OrderSlack.
 std::vector<double> StepsFor(int p) {
   if (p <= 2) return {0.02, 0.01, 0.005, 0.0025};
   // Small enough for rodas4, whose h^4 error term in u1 nearly cancels at t = 2 (and
   // vanishes near t = 3), so that larger steps see the h^5 term too (3.3 from dt = 0.2).
   if (p <= 4) return {0.05, 0.025, 0.0125, 0.00625};
-  return {0.1, 0.05, 0.025};
+  if (p <= 6) return {0.12, 0.06, 0.03, 0.015};
+  if (p <= 8) return {0.25, 0.2, 0.125, 0.1};
+  return {0.5, 0.4, 0.32, 0.25};
 }
+
+// How far below its nominal order a method's measured order may fall: 0.3, except for
+// order 9, where no float64 step sweep on this problem reaches the asymptotic regime
+// before rounding: vern9's successive slopes from dt = 0.8 to 0.125 are 7.8, 8.3, 8.3, 8.4,
+// 8.6 (its optimized principal error coefficient is small, so higher-order terms dominate
+// at every step float64 can resolve), and its dense error stops falling at 2e-13 (the
+// interpolant's weights reach 4e3, and cancel). vern9 measures 8.4 (dense 8.3) here; its
+// order is checked exactly instead, by the order conditions of every rooted tree up to
+// order 9 (Tableau.OrderConditions).
+double OrderSlack(int p) { return p >= 9 ? 1.0 : 0.3; }
 
 TEST(Table, RowsMatchTheStructsAndParseBack) {
   ForEachMethod([](auto tag, const AlgorithmInfo& info) {
@@ -276,12 +292,238 @@ TEST(Tableau, EsdirkTableausHaveTheirOrders) {
   ExpectEsdirkOrders<Trbdf2>("trbdf2");
 }
 
+// The explicit pairs whose Step and Interpolate are their tableaus (explicit_rk.h).
+template <class F>
+void ForEachTableauMethod(F&& f) {
+  f(Tag<DP5>{}, "dp5");
+  f(Tag<Vern7>{}, "vern7");
+  f(Tag<Vern9>{}, "vern9");
+}
+
+// Consistency: each row of A (the extra stages' too) sums to c, b sums to 1, e to 0; the
+// interpolant ends at b (b_i(1) = b_i, 0 for the extra stages) and its weights sum to θ.
+TEST(Tableau, ExplicitPairsAreConsistent) {
+  ForEachTableauMethod([](auto tag, const char* name) {
+    using Alg = typename decltype(tag)::type;
+    SCOPED_TRACE(name);
+    const auto& t = Alg::kTableau;
+    const auto& d = Alg::kDense;
+    constexpr int n = Alg::kTableau.kSize, x = Alg::kDense.kExtra, deg = Alg::kDense.kDegree;
+    double bsum = 0, esum = 0;
+    for (int i = 0; i < n; ++i) {
+      double row = 0;
+      for (int j = 0; j < i; ++j) row += t.a[i][j];
+      EXPECT_NEAR(row, t.c[i], 1e-13) << "row " << i;
+      for (int j = i; j < n; ++j) EXPECT_EQ(t.a[i][j], 0.0) << "explicit: row " << i;
+      bsum += t.b[i];
+      esum += t.e[i];
+    }
+    EXPECT_NEAR(bsum, 1, 1e-14);
+    EXPECT_NEAR(esum, 0, 1e-14);
+    for (int k = 0; k < x; ++k) {
+      double row = 0;
+      for (int j = 0; j < n + k; ++j) row += d.a[k][j];
+      EXPECT_NEAR(row, d.c[k], 1e-13) << "extra stage " << n + k;
+    }
+    double wsum = 0;
+    const double theta = 0.3;
+    for (int i = 0; i < n + x; ++i) {
+      double b1 = 0, bt = 0, pw = 1;
+      for (int q = 0; q < deg; ++q) {
+        pw *= theta;
+        b1 += d.r[i][q];
+        bt += d.r[i][q] * pw;
+      }
+      // The weights reach 4e3 in vern9: compare to their scale.
+      EXPECT_NEAR(b1, i < n ? t.b[i] : 0.0, 1e-11) << "b(1), stage " << i;
+      wsum += bt;
+    }
+    EXPECT_NEAR(wsum, theta, 1e-12);
+    // Stage counts and FSAL derive from the tableau; the table's facts match.
+    EXPECT_EQ(Alg::kFsal, IsFsal(t));
+    EXPECT_EQ(Alg::kStages, NewEvaluations(t));
+    EXPECT_TRUE(HasErrorEstimate(t));
+  });
+  EXPECT_TRUE(DP5::kFsal);
+  EXPECT_EQ(DP5::kStages, 6);
+  EXPECT_FALSE(Vern7::kFsal);
+  EXPECT_EQ(Vern7::kStages, 10);
+  EXPECT_FALSE(Vern9::kFsal);
+  EXPECT_EQ(Vern9::kStages, 16);
+}
+
+// Rooted trees up to order 9 (486 of them) for the Butcher order conditions: tree k is a
+// root whose children are earlier trees.
+struct Trees {
+  std::vector<std::vector<int>> children;
+  std::vector<int> order;
+  std::vector<double> gamma;  // the density γ(t)
+};
+Trees RootedTrees(int max_order) {
+  Trees t;
+  t.children.push_back({});
+  t.order.push_back(1);
+  t.gamma.push_back(1);
+  for (int n = 2; n <= max_order; ++n) {
+    const int known = static_cast<int>(t.order.size());
+    // Multisets of known trees whose orders sum to n - 1, as non-increasing index lists.
+    std::vector<int> pick;
+    auto extend = [&](auto&& self, int rest, int max_index) -> void {
+      if (rest == 0) {
+        double g = n;
+        for (int c : pick) g *= t.gamma[c];
+        t.children.push_back(pick);
+        t.order.push_back(n);
+        t.gamma.push_back(g);
+        return;
+      }
+      for (int c = max_index; c >= 0; --c) {
+        if (t.order[c] > rest) continue;
+        pick.push_back(c);
+        self(self, rest - t.order[c], c);
+        pick.pop_back();
+      }
+    };
+    extend(extend, n - 1, known - 1);
+  }
+  return t;
+}
+
+// The largest |Σ_i w_i Φ_i(t) - θ^|t| / γ(t)| over the trees of order `order`, for stage
+// matrix A (s x s, row-major, strictly lower) and weights w.
+std::vector<double> OrderResiduals(const Trees& trees, int s, const std::vector<double>& A,
+                                   const std::vector<double>& w, double theta, int max_order) {
+  const int m = static_cast<int>(trees.order.size());
+  std::vector<std::vector<double>> aphi(m, std::vector<double>(s));  // A Φ(t)
+  std::vector<double> worst(max_order + 1, 0.0);
+  for (int k = 0; k < m && trees.order[k] <= max_order; ++k) {  // trees come by order
+    std::vector<double> phi(s, 1.0);
+    for (int c : trees.children[k]) {
+      for (int i = 0; i < s; ++i) phi[i] *= aphi[c][i];
+    }
+    for (int i = 0; i < s; ++i) {
+      double v = 0;
+      for (int j = 0; j < i; ++j) v += A[i * s + j] * phi[j];
+      aphi[k][i] = v;
+    }
+    double e = 0;
+    for (int i = 0; i < s; ++i) e += w[i] * phi[i];
+    const int p = trees.order[k];
+    const double r = std::abs(e - std::pow(theta, p) / trees.gamma[k]);
+    worst[p] = std::max(worst[p], r);
+  }
+  return worst;
+}
+
+// Every order condition up to the method's order holds (to rounding of the coefficients),
+// and one of the next order fails: the order, exactly, without a step sweep. Likewise the
+// embedded weights b̂ = b - e (one order less) and the interpolant b(θ) over all stages,
+// extra ones included (its dense order, at several θ).
+TEST(Tableau, OrderConditions) {
+  const Trees trees = RootedTrees(10);
+  EXPECT_EQ(trees.order.size(), 1205u);  // 1 + 1 + 2 + 4 + 9 + 20 + 48 + 115 + 286 + 719
+  ForEachTableauMethod([&](auto tag, const char* name) {
+    using Alg = typename decltype(tag)::type;
+    SCOPED_TRACE(name);
+    const auto& t = Alg::kTableau;
+    const auto& d = Alg::kDense;
+    constexpr int n = Alg::kTableau.kSize, x = Alg::kDense.kExtra, deg = Alg::kDense.kDegree;
+    constexpr int s = n + x;
+    std::vector<double> A(s * s, 0.0), b(s, 0.0), bhat(s, 0.0);
+    for (int i = 0; i < s; ++i) {
+      for (int j = 0; j < i; ++j) A[i * s + j] = i < n ? t.a[i][j] : d.a[i - n][j];
+    }
+    for (int i = 0; i < n; ++i) {
+      b[i] = t.b[i];
+      bhat[i] = t.b[i] - t.e[i];
+    }
+    const int p = Alg::kOrder, q = Alg::kEmbeddedOrder;
+    const std::vector<double> rb = OrderResiduals(trees, s, A, b, 1.0, p + 1);
+    const std::vector<double> rh = OrderResiduals(trees, s, A, bhat, 1.0, q + 1);
+    for (int k = 1; k <= p; ++k) EXPECT_LT(rb[k], 1e-12) << "b, order " << k;
+    EXPECT_GT(rb[p + 1], 1e-9) << "b is of order " << p + 1;
+    for (int k = 1; k <= q; ++k) EXPECT_LT(rh[k], 1e-12) << "b̂, order " << k;
+    EXPECT_GT(rh[q + 1], 1e-9) << "b̂ is of order " << q + 1;
+    std::printf("%-6s order conditions: b %d (worst %.1e; order %d: %.1e), b̂ %d (%.1e; %.1e)\n",
+                name, p, *std::max_element(rb.begin() + 1, rb.begin() + p + 1), p + 1, rb[p + 1], q,
+                *std::max_element(rh.begin() + 1, rh.begin() + q + 1), rh[q + 1]);
+    for (double theta : {0.25, 0.5, 0.8}) {
+      std::vector<double> w(s, 0.0);
+      for (int i = 0; i < s; ++i) {
+        double pw = 1;
+        for (int k = 0; k < deg; ++k) w[i] += d.r[i][k] * (pw *= theta);
+      }
+      const std::vector<double> rd = OrderResiduals(trees, s, A, w, theta, Alg::kDenseOrder);
+      for (int k = 1; k <= Alg::kDenseOrder; ++k) {
+        // vern7's interpolant as Verner published it (vern7.h) meets its 12 order-7
+        // conditions of the form [τ] (a root over one subtree τ of order 6) only to 3e-7,
+        // also in 60-digit arithmetic; far below any error float64 can see.
+        const double tol = std::string(name) == "vern7" && k == 7 ? 5e-7 : 1e-11;
+        EXPECT_LT(rd[k], tol) << "b(" << theta << "), order " << k;
+      }
+    }
+  });
+}
+
+// The generic Step and Interpolate compute what the tableaus say, stage by stage: unew, err,
+// and the dense output at two save points of one step (the second reusing the extra stages
+// the first evaluated), against a direct evaluation of all N + X stages.
+TEST(Tableau, ExplicitPairsStepAndInterpolateAreTheirTableaus) {
+  ForEachTableauMethod([](auto tag, const char* name) {
+    using Alg = typename decltype(tag)::type;
+    SCOPED_TRACE(name);
+    const auto& tab = Alg::kTableau;
+    const auto& d = Alg::kDense;
+    constexpr int n = Alg::kTableau.kSize, x = Alg::kDense.kExtra, deg = Alg::kDense.kDegree;
+    Model m = Oscillator();
+    ScalarContext<double> c(3, m, {1, 1, 0}, {}, kDriverVectors + Alg::kVectors, 0);
+    const double t = 0.3, h = 0.2, u[3] = {1.2, 0.4, -0.7};
+    double* k[Alg::kVectors];
+    for (int j = 0; j < Alg::kVectors; ++j) k[j] = c.vec(kDriverVectors + j);
+    m.rhs(t, u, k[0]);
+    double unew[3], err[3], y[3];
+    bool fail = false;
+    Alg::Step(c, t, h, u, unew, err, k, fail);
+    double K[n + x][3], z[3], want[3] = {}, want_err[3] = {};
+    for (int st = 0; st < n + x; ++st) {
+      for (int i = 0; i < 3; ++i) {
+        z[i] = u[i];
+        for (int j = 0; j < st; ++j) z[i] += h * (st < n ? tab.a[st][j] : d.a[st - n][j]) * K[j][i];
+      }
+      m.rhs(t + (st < n ? tab.c[st] : d.c[st - n]) * h, z, K[st]);
+      if (st >= n) continue;
+      for (int i = 0; i < 3; ++i) {
+        want[i] += h * tab.b[st] * K[st][i];
+        want_err[i] += h * tab.e[st] * K[st][i];
+      }
+    }
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_NEAR(unew[i], u[i] + want[i], 1e-14) << i;
+      EXPECT_NEAR(err[i], want_err[i], 1e-15) << i;
+    }
+    bool first = true;
+    for (double theta : {0.37, 0.81}) {
+      Alg::Interpolate(c, t, theta, h, u, k, y, first);
+      first = false;
+      for (int i = 0; i < 3; ++i) {
+        double v = u[i];
+        for (int st = 0; st < n + x; ++st) {
+          double bt = 0, pw = 1;
+          for (int q = 0; q < deg; ++q) bt += d.r[st][q] * (pw *= theta);
+          v += h * bt * K[st][i];
+        }
+        EXPECT_NEAR(y[i], v, 1e-13) << "theta " << theta << " component " << i;
+      }
+    }
+  });
+}
+
 TEST(Convergence, EveryMethodHasItsOrder) {
   ForEachMethod([](auto tag, const AlgorithmInfo& info) {
     using Alg = typename decltype(tag)::type;
     const double p =
         Slope(StepsFor(info.order), [](double dt) { return OscillatorError<Alg>(dt); });
-    EXPECT_NEAR(p, info.order, 0.3) << info.name;
+    EXPECT_NEAR(p, info.order, OrderSlack(info.order)) << info.name;
     std::printf("%-14s order %d measured %.2f\n", info.name, info.order, p);
   });
 }
@@ -358,7 +600,7 @@ TEST(DenseOutput, SavePointsBetweenStepsFollowTheInterpolantsOrder) {
     // global O(h^order).
     const int want = std::min(info.order, info.dense_order + 1);
     const double p = Slope(StepsFor(want), error);
-    EXPECT_GT(p, want - 0.4) << info.name;  // tsit5: 4.69
+    EXPECT_GT(p, want - 0.4 - (OrderSlack(want) - 0.3)) << info.name;  // tsit5: 4.69
     std::printf("%-14s dense output: expected %d measured %.2f\n", info.name, want, p);
   });
 }

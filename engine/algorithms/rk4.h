@@ -46,7 +46,8 @@ struct RK4 {
   }
 
   template <class Ctx, class R>
-  ENSOLVE_HD static void Interpolate(Ctx& c, R theta, R h, const R* u, R* const* k, R* y) {
+  ENSOLVE_HD static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k, R* y,
+                                     bool /*first*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const R th2 = theta * theta;

@@ -164,7 +164,8 @@ struct Rosenbrock {
 
   // After Step: k[0] = u_new - u, k[1..NH] = D_1..D_NH.
   template <class Ctx, class R>
-  ENSOLVE_HD static void Interpolate(Ctx& c, R theta, R /*h*/, const R* u, R* const* k, R* y) {
+  ENSOLVE_HD static void Interpolate(Ctx& c, R /*t*/, R theta, R /*h*/, const R* u, R* const* k,
+                                     R* y, bool /*first*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const R theta1 = S(1) - theta;

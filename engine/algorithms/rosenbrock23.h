@@ -78,7 +78,8 @@ struct Rosenbrock23 {
   }
 
   template <class Ctx, class R>
-  ENSOLVE_HD static void Interpolate(Ctx& c, R theta, R h, const R* u, R* const* k, R* y) {
+  ENSOLVE_HD static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k, R* y,
+                                     bool /*first*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const S inv = S(1.0 / (1.0 - 2.0 * kD));

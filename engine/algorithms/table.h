@@ -20,6 +20,9 @@ namespace ensolve {
   X(kEuler, "euler", Euler, "engine/algorithms/euler.h")                             \
   X(kRK4, "rk4", RK4, "engine/algorithms/rk4.h")                                     \
   X(kTsit5, "tsit5", Tsit5, "engine/algorithms/tsit5.h")                             \
+  X(kDP5, "dp5", DP5, "engine/algorithms/dp5.h")                                     \
+  X(kVern7, "vern7", Vern7, "engine/algorithms/vern7.h")                             \
+  X(kVern9, "vern9", Vern9, "engine/algorithms/vern9.h")                             \
   X(kRosenbrock23, "rosenbrock23", Rosenbrock23, "engine/algorithms/rosenbrock23.h") \
   X(kRodas4, "rodas4", Rodas4, "engine/algorithms/rodas4.h")                         \
   X(kRodas5, "rodas5", Rodas5, "engine/algorithms/rodas5.h")                         \

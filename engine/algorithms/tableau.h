@@ -38,6 +38,22 @@ ENSOLVE_HD_CONSTEXPR int NewEvaluations(const ExplicitTableau<S>& t) {
   return IsFsal(t) ? S - 1 : S;
 }
 
+// The continuous extension of an explicit pair of N stages: X extra stages (evaluated only
+// in a step where a save point falls; X = 0 for a free interpolant) and the weights
+// b_i(θ) = Σ_{d=1..D} r[i][d-1] θ^d of all N + X stages, so that
+//   u(t + θh) ≈ u + h Σ_i b_i(θ) k_i.
+// Extra stage N + x has node c[x] and row a[x][0 .. N + x) over all earlier stages.
+// (The arrays keep one dummy row when X = 0: C++ has no zero-length arrays.)
+template <int N, int X, int D>
+struct DenseTableau {
+  static constexpr int kStages = N;
+  static constexpr int kExtra = X;
+  static constexpr int kDegree = D;
+  double c[X > 0 ? X : 1];
+  double a[X > 0 ? X : 1][N + X];
+  double r[N + X][D];
+};
+
 template <int S>
 ENSOLVE_HD_CONSTEXPR bool HasErrorEstimate(const ExplicitTableau<S>& t) {
   for (int j = 0; j < S; ++j) {

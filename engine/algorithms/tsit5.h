@@ -98,7 +98,8 @@ struct Tsit5 {
   }
 
   template <class Ctx, class R>
-  ENSOLVE_HD static void Interpolate(Ctx& c, R theta, R h, const R* u, R* const* k, R* y) {
+  ENSOLVE_HD static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k, R* y,
+                                     bool /*first*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const R t2 = theta * theta;

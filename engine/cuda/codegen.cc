@@ -229,6 +229,14 @@ std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precis
                   "__device__ __forceinline__ R Infinity() { return "
                   "R(__longlong_as_double(0x7ff0000000000000LL)); }\n");
   absl::StrAppend(&src, GenerateModelCode(model, precision, info.jacobian, info.time_derivative));
+  absl::StrAppend(&src, "#define ENSOLVE_SELECTION ", selection.empty() ? 0 : 1, "\n");
+  absl::StrAppend(&src, "constexpr int kOut = ",
+                  selection.empty() ? model.num_states() : static_cast<int>(selection.size()),
+                  ";\n");
+  if (!selection.empty()) {
+    Emitter e(model.graph(), f32);
+    absl::StrAppend(&src, e.Function("ModelOutputs", selection, "out"));
+  }
   absl::StrAppend(&src, "}  // namespace ensolve_gen\n");
   absl::StrAppend(&src, "#include \"engine/cuda/device/ensemble_kernel.cuh\"\n");
   return src;

@@ -225,6 +225,32 @@ TEST_F(CudaTest, StiffMethodsMatchCpuOnRobertson) {
   }
 }
 
+// An output selection (a named output and a state) on the GPU equals the CPU's.
+TEST_F(CudaTest, OutputSelectionMatchesCpu) {
+  auto model = Parse(
+      "param w = 2\nstate x = 1, y = 0\nx' = w*y\ny' = -w*x\n"
+      "output energy = x^2 + y^2\n");
+  std::vector<double> p(500);
+  for (int i = 0; i < 500; ++i) p[i] = 0.5 + 0.01 * i;
+  for (bool saveat : {false, true}) {
+    SolveOptions o = Adaptive(3, 1e-9, Precision::kFloat64);
+    o.outputs = {"energy", "y"};
+    if (saveat) o.saveat = {0.5, 1.5, 3};
+    auto g = Run(*gpu_, *model, o, BatchInputs{500, nullptr, 1, p.data(), 500});
+    auto h = Run(*cpu_, *model, o, BatchInputs{500, nullptr, 1, p.data(), 500});
+    ASSERT_TRUE(g.ok()) << g.status();
+    ASSERT_TRUE(h.ok()) << h.status();
+    ASSERT_EQ(g->num_states, 2);
+    for (int64_t i = 0; i < 500; ++i) {
+      for (int k = 0; k < g->num_save; ++k) {
+        EXPECT_NEAR(g->state(i, k, 0), 1.0, 1e-6) << i;  // energy is conserved
+        EXPECT_NEAR(g->state(i, k, 0), h->state(i, k, 0), 1e-9) << i;
+        EXPECT_NEAR(g->state(i, k, 1), h->state(i, k, 1), 1e-8) << i;
+      }
+    }
+  }
+}
+
 TEST_F(CudaTest, ReturnCodesMatchCpu) {
   auto model = Parse("state u = 1\nu' = u^2\n");
   SolveOptions maxed = Fixed(Algorithm::kEuler, 0.5, 0.001, Precision::kFloat64);
