@@ -1,14 +1,15 @@
 // ensolve: the command-line client of ensolved.
 //
 //   ensolve solve model.ode --sample 'uniform:seed=1:lo=0,0,0:hi=10,28,2.67' -n 10000
-//                 --t1 100 --saveat 0:1:100 -o out.npy
+//                 --saveat 0:1:100 -o out.npz
 //   ensolve solve model.ode --params p.npy --u0 u0.csv -o out.csv
-//   ensolve validate model.ode
+//   ensolve solve model.ode --sample 'grid:rho=0,21,100' --t1 1 -o -
+//   ensolve validate model.ode      (no server needed)
 //   ensolve info
 //   ensolve health [SERVICE]   (exit 0 when SERVING: the container's health check)
 //
-// The server is --server (default: $ENSOLVE_SERVER, else localhost:50051). Exit status: 0
-// success, 1 the request failed (the message says why), 2 bad usage.
+// The server is --server (default: $ENSOLVE_SERVER, else localhost:50051). Exit status:
+// see kUsage below.
 #include <unistd.h>
 
 #include <cstdio>
@@ -22,12 +23,18 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "client/cli_flags.h"
 #include "client/cli_inputs.h"
+#include "client/cli_model.h"
 #include "client/cli_output.h"
 #include "client/client.h"
 #include "client/health.h"
@@ -44,15 +51,17 @@ std::string DefaultServer() {
 
 ABSL_FLAG(std::string, server, DefaultServer(), "ensolved address (env ENSOLVE_SERVER)");
 ABSL_FLAG(std::string, params, "",
-          "Parameters: .npy or .csv, one row shared or one per trajectory");
-ABSL_FLAG(std::string, u0, "",
-          "Initial states: .npy or .csv, one row shared or one per trajectory");
+          "Parameters: .npy, .npz[:key] or .csv (a header names the columns), one row shared "
+          "or one per trajectory");
+ABSL_FLAG(std::string, u0, "", "Initial states: .npy, .npz[:key] or .csv (as --params)");
 ABSL_FLAG(std::string, sample, "",
-          "Sample the parameters on the server, e.g. uniform:seed=1:lo=..:hi=..");
+          "Sample the parameters on the server: uniform:seed=1:lo=..:hi=.., normal:seed=1:mean=.."
+          ":sd=.., grid:lo=..:hi=..:n=..; or by name, the rest at their defaults: "
+          "grid:rho=0,21,100 (lo,hi,points), uniform:rho=0,28, normal:rho=28,0.5");
 ABSL_FLAG(std::string, sample_u0, "", "Sample the initial states on the server (same syntax)");
 ABSL_FLAG(int64_t, n, 0, "Trajectories (0: implied by the input rows or a grid)");
 ABSL_FLAG(double, t0, 0.0, "Start time");
-ABSL_FLAG(double, t1, 1.0, "End time");
+ABSL_FLAG(std::string, t1, "", "End time (default: the last save time)");
 ABSL_FLAG(std::string, saveat, "", "Save times: start:step:stop or t1,t2,...; empty: final state");
 ABSL_FLAG(std::string, alg, "tsit5", "Algorithm: euler, rk4, tsit5");
 ABSL_FLAG(std::string, precision, "float64", "float64 or float32");
@@ -62,7 +71,15 @@ ABSL_FLAG(double, reltol, 0, "Relative tolerance (0: server default 1e-3)");
 ABSL_FLAG(double, dt, 0, "Step of fixed-step solves; initial step of adaptive ones");
 ABSL_FLAG(int64_t, max_steps, 0, "Steps per trajectory before max_steps (0: server default)");
 ABSL_FLAG(int64_t, batch_size, 0, "Trajectories per batch (0: server default)");
-ABSL_FLAG(std::string, o, "", "Output file: .npy or .csv (empty: print the summary only)");
+ABSL_FLAG(std::string, o, "",
+          "Output: .npz (states u, save times t, retcode, accepted/rejected steps, inputs p and "
+          "u0, names), .npy (states), .csv, or - for CSV on stdout (the summary then goes to "
+          "stderr); checked before solving. Empty: the summary only");
+ABSL_FLAG(std::string, outputs, "",
+          "Save only these states and named outputs of the model, comma-separated, e.g. "
+          "x,energy (empty: every state)");
+ABSL_FLAG(bool, allow_failures, false,
+          "Exit 0 even when some trajectories did not reach t1 (otherwise exit 3)");
 ABSL_FLAG(absl::Duration, timeout, absl::InfiniteDuration(), "Deadline of the call, e.g. 30s");
 ABSL_FLAG(std::string, request_id, "", "Free text shown in the server's logs");
 ABSL_FLAG(std::string, progress, "auto",
@@ -77,43 +94,54 @@ int Fail(const absl::Status& s) {
   return 1;
 }
 
+constexpr int kFailed = 1, kBadUsage = 2, kTrajectoriesFailed = 3;
+
 int Usage(const std::string& message) {
   std::fprintf(stderr, "ensolve: %s\n(see ensolve --help)\n", message.c_str());
-  return 2;
+  return kBadUsage;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// A model error as the server reported it, with the line quoted from our copy.
+int FailModel(const absl::Status& s, const ModelFile& model) {
+  absl::string_view msg = s.message();
+  if (s.code() == absl::StatusCode::kInvalidArgument &&
+      absl::ConsumePrefix(&msg, "model_source: ")) {
+    std::fprintf(stderr, "%s\n", FormatModelError(model.path, model.source, msg).c_str());
+    return kFailed;
+  }
+  return Fail(s);
 }
 
 absl::Status SetInputs(const std::string& file, const std::string& sample, const char* name,
-                       v1::Inputs* inputs) {
+                       const Columns& columns, v1::Inputs* inputs) {
   if (!file.empty() && !sample.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("give a file or a sampler for ", name, ", not both"));
   }
   if (!file.empty()) {
-    absl::StatusOr<v1::Tensor> t = ReadTable(file);
+    absl::StatusOr<v1::Tensor> t = ReadTable(file, &columns, name);
     if (!t.ok()) return t.status();
     *inputs->mutable_values() = std::move(*t);
   } else if (!sample.empty()) {
-    absl::StatusOr<v1::Sampler> s = ParseSamplerSpec(sample);
+    absl::StatusOr<v1::Sampler> s = ParseSamplerSpec(sample, &columns);
     if (!s.ok()) return s.status();
     *inputs->mutable_sampler() = std::move(*s);
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::SolveRequest> BuildRequest(const std::string& model_path) {
+absl::StatusOr<v1::SolveRequest> BuildRequest(const ModelFile& model) {
   v1::SolveRequest req;
-  absl::StatusOr<std::string> source = ReadFile(model_path);
-  if (!source.ok()) return source.status();
-  req.set_model_source(*source);
+  req.set_model_source(model.source);
   req.set_trajectories(absl::GetFlag(FLAGS_n));
   req.set_batch_size(absl::GetFlag(FLAGS_batch_size));
   req.set_request_id(absl::GetFlag(FLAGS_request_id));
+  for (absl::string_view name :
+       absl::StrSplit(absl::GetFlag(FLAGS_outputs), ',', absl::SkipWhitespace())) {
+    req.add_outputs(std::string(absl::StripAsciiWhitespace(name)));
+  }
+  // A .npz holds the inputs each trajectory used, sampled ones included.
+  req.set_return_inputs(absl::EndsWith(absl::GetFlag(FLAGS_o), ".npz"));
   v1::SolveOptions* o = req.mutable_options();
   o->set_algorithm(absl::GetFlag(FLAGS_alg));
   const std::string precision = absl::GetFlag(FLAGS_precision);
@@ -125,9 +153,22 @@ absl::StatusOr<v1::SolveRequest> BuildRequest(const std::string& model_path) {
     return absl::InvalidArgumentError("--precision: float32 or float64");
   }
   o->set_t0(absl::GetFlag(FLAGS_t0));
-  o->set_t1(absl::GetFlag(FLAGS_t1));
   absl::StatusOr<v1::SaveAt> saveat = ParseSaveAt(absl::GetFlag(FLAGS_saveat));
   if (!saveat.ok()) return saveat.status();
+  const std::string t1 = absl::GetFlag(FLAGS_t1);
+  double t1_value = 0;
+  if (!t1.empty()) {
+    if (!absl::SimpleAtod(t1, &t1_value)) {
+      return absl::InvalidArgumentError(absl::StrCat("--t1=", t1, ": not a number"));
+    }
+  } else if (saveat->has_range()) {
+    t1_value = saveat->range().stop();
+  } else if (saveat->times_size() > 0) {
+    t1_value = saveat->times(saveat->times_size() - 1);
+  } else {
+    return absl::InvalidArgumentError("give --t1 (the end time) or --saveat (its last time)");
+  }
+  o->set_t1(t1_value);
   *o->mutable_saveat() = std::move(*saveat);
   const std::string adaptive = absl::GetFlag(FLAGS_adaptive);
   if (adaptive == "true" || adaptive == "false") {
@@ -139,13 +180,15 @@ absl::StatusOr<v1::SolveRequest> BuildRequest(const std::string& model_path) {
   o->set_reltol(absl::GetFlag(FLAGS_reltol));
   o->set_dt(absl::GetFlag(FLAGS_dt));
   o->set_max_steps(absl::GetFlag(FLAGS_max_steps));
-  if (absl::Status s = SetInputs(absl::GetFlag(FLAGS_params), absl::GetFlag(FLAGS_sample), "params",
-                                 req.mutable_params());
+  const Columns params{"parameter", model.param_names, model.param_defaults};
+  if (absl::Status s = SetInputs(absl::GetFlag(FLAGS_params), absl::GetFlag(FLAGS_sample), "p",
+                                 params, req.mutable_params());
       !s.ok()) {
     return s;
   }
+  const Columns states{"state", model.state_names, model.state_defaults};
   if (absl::Status s = SetInputs(absl::GetFlag(FLAGS_u0), absl::GetFlag(FLAGS_sample_u0), "u0",
-                                 req.mutable_u0());
+                                 states, req.mutable_u0());
       !s.ok()) {
     return s;
   }
@@ -153,8 +196,23 @@ absl::StatusOr<v1::SolveRequest> BuildRequest(const std::string& model_path) {
 }
 
 int Solve(Client& client, const std::string& model_path) {
-  absl::StatusOr<v1::SolveRequest> req = BuildRequest(model_path);
-  if (!req.ok()) return Fail(req.status());
+  // Everything that can be checked here is, before the server spends anything.
+  const std::string out = absl::GetFlag(FLAGS_o);
+  if (!out.empty()) {
+    if (absl::Status s = CheckOutputPath(out); !s.ok()) return Usage(std::string(s.message()));
+  }
+  absl::StatusOr<ModelFile> model = LoadModelFile(model_path);
+  if (!model.ok()) {
+    if (model.status().code() != absl::StatusCode::kInvalidArgument) {
+      return Usage(std::string(model.status().message()));  // no such file
+    }
+    std::fprintf(stderr, "%s\n", std::string(model.status().message()).c_str());
+    return kFailed;
+  }
+  absl::StatusOr<v1::SolveRequest> req = BuildRequest(*model);
+  if (!req.ok()) return Usage(std::string(req.status().message()));
+  // With the results on stdout, everything else goes to stderr.
+  std::FILE* info = out == "-" ? stderr : stdout;
   const std::string progress = absl::GetFlag(FLAGS_progress);
   const bool show = progress == "always" || (progress == "auto" && isatty(STDERR_FILENO));
   std::unique_ptr<ProgressBar> bar;
@@ -173,46 +231,48 @@ int Solve(Client& client, const std::string& model_path) {
       },
       call);
   if (bar != nullptr) bar->Finish();
-  if (!s.ok()) return Fail(s);
+  if (!s.ok()) return FailModel(s, *model);
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   absl::StatusOr<SolveResult> result = assembler.Take();
   if (!result.ok()) return Fail(result.status());
-  PrintSummary(*result, seconds, stdout);
-  const std::string out = absl::GetFlag(FLAGS_o);
+  PrintSummary(*result, seconds, info);
   if (!out.empty()) {
-    if (absl::Status w = WriteResult(out, *result); !w.ok()) return Fail(w);
-    std::printf("wrote %s: [%lld, %d, %d] %s\n", out.c_str(),
-                static_cast<long long>(result->trajectories), result->num_save, result->num_states,
-                result->dtype == v1::DTYPE_FLOAT32 ? "float32" : "float64");
+    ResultContext context;
+    context.request = &*req;
+    context.param_names = model->param_names;
+    if (absl::Status w = WriteResult(out, *result, context); !w.ok()) return Fail(w);
+    std::fprintf(info, "wrote %s: [%lld, %d, %d] %s\n", out == "-" ? "stdout" : out.c_str(),
+                 static_cast<long long>(result->trajectories), result->num_save, result->num_states,
+                 result->dtype == v1::DTYPE_FLOAT32 ? "float32" : "float64");
+  }
+  for (uint8_t c : result->retcodes) {
+    if (c != v1::RET_CODE_SUCCESS && !absl::GetFlag(FLAGS_allow_failures)) {
+      return kTrajectoriesFailed;
+    }
   }
   return 0;
 }
 
-int Validate(Client& client, const std::string& model_path) {
-  absl::StatusOr<std::string> source = ReadFile(model_path);
-  if (!source.ok()) return Fail(source.status());
-  absl::StatusOr<v1::CompileModelResponse> m = client.CompileModel(*source);
+// Parses the model here: no server needed.
+int Validate(const std::string& model_path) {
+  absl::StatusOr<ModelFile> m = LoadModelFile(model_path);
   if (!m.ok()) {
-    if (m.status().code() == absl::StatusCode::kInvalidArgument) {
-      std::string msg(m.status().message());
-      if (absl::StartsWith(msg, "model_source: ")) msg = msg.substr(14);
-      std::fprintf(stderr, "%s: %s\n", model_path.c_str(), msg.c_str());
-      return 1;
+    if (m.status().code() != absl::StatusCode::kInvalidArgument) {
+      return Usage(std::string(m.status().message()));  // no such file
     }
-    return Fail(m.status());
+    std::fprintf(stderr, "%s\n", std::string(m.status().message()).c_str());
+    return kFailed;
   }
   auto named = [](const auto& names, const auto& values) {
     std::vector<std::string> parts;
-    for (int i = 0; i < names.size(); ++i)
+    for (size_t i = 0; i < names.size(); ++i)
       parts.push_back(absl::StrCat(names[i], " = ", values[i]));
     return absl::StrJoin(parts, ", ");
   };
   std::printf("%s: ok\nmodel id: %s\nstates:   %s\nparams:   %s\noutputs:  %s\n",
-              model_path.c_str(), m->model_id().c_str(),
-              named(m->state_names(), m->state_defaults()).c_str(),
-              named(m->param_names(), m->param_defaults()).c_str(),
-              absl::StrJoin(m->output_names(), ", ").c_str());
-  for (const auto& d : m->diagnostics()) std::printf("note: %s\n", d.c_str());
+              model_path.c_str(), m->id.c_str(), named(m->state_names, m->state_defaults).c_str(),
+              named(m->param_names, m->param_defaults).c_str(),
+              absl::StrJoin(m->output_names, ", ").c_str());
   return 0;
 }
 
@@ -251,20 +311,31 @@ int Info(Client& client) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "ensolve: solve ensembles of ODEs on an ensolved server.\n"
-      "  ensolve solve MODEL.ode [--params P.npy|P.csv | --sample SPEC] [-n N] [--t1 T]\n"
-      "                [--saveat start:step:stop] [-o OUT.npy|OUT.csv]\n"
-      "  ensolve validate MODEL.ode\n"
+      "solve ensembles of ODEs on an ensolved server.\n"
+      "  ensolve solve MODEL.ode [--params P.npy|P.npz[:key]|P.csv | --sample SPEC] [-n N]\n"
+      "                [--saveat start:step:stop] [--t1 T] [-o OUT.npz|OUT.npy|OUT.csv|-]\n"
+      "  ensolve validate MODEL.ode    (parses here; no server needed)\n"
       "  ensolve info\n"
-      "  ensolve health [SERVICE]");
+      "  ensolve health [SERVICE]      (exit 0 when SERVING: a container's health check)\n"
+      "Exit status: 0 done; 1 the model or the request failed (the message says why);\n"
+      "2 bad usage (flags, arguments, an -o that cannot be written, unreadable inputs);\n"
+      "3 solved, but some trajectories did not reach t1 (unless --allow_failures).");
+  ensolve::ConfigureUsage("ensolve", ENSOLVE_VERSION);
+  if (ensolve::HandleHelp(argc, argv)) return 0;
+  if (absl::Status s = ensolve::CheckFlags(argc, argv); !s.ok()) {
+    return ensolve::Usage(std::string(s.message()));
+  }
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) return ensolve::Usage("missing command: solve, validate, info or health");
   const std::string command = args[1];
+  if (command == "validate") {
+    if (args.size() != 3) return ensolve::Usage("validate takes one model file");
+    return ensolve::Validate(args[2]);
+  }
   auto client = ensolve::Client::Connect(absl::GetFlag(FLAGS_server));
-  if (command == "solve" || command == "validate") {
-    if (args.size() != 3) return ensolve::Usage(command + " takes one model file");
-    return command == "solve" ? ensolve::Solve(*client, args[2])
-                              : ensolve::Validate(*client, args[2]);
+  if (command == "solve") {
+    if (args.size() != 3) return ensolve::Usage("solve takes one model file");
+    return ensolve::Solve(*client, args[2]);
   }
   if (command == "health") {  // the serving status; exit 0 only when SERVING
     if (args.size() > 3) return ensolve::Usage("health takes at most a service name");

@@ -1,5 +1,6 @@
 #include "client/npy.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -101,11 +102,12 @@ absl::StatusOr<NpyArray> ParseNpy(absl::string_view bytes, absl::string_view nam
   }
   if (descr.size() < 2) return Bad(name, "bad descr ", descr);
   a.descr = std::string(descr.substr(1, descr.size() - 2));
-  if (a.descr.size() == 3 && a.descr[0] == '>' && a.descr[2] != '1') {
-    return Bad(name, "big-endian data (", a.descr, ") is not supported");
-  }
+  // Big-endian data is swapped to little-endian below; the descr says so from here on.
+  const bool big_endian = a.descr.size() == 3 && a.descr[0] == '>';
+  if (big_endian) a.descr[0] = a.descr[2] == '1' ? '|' : '<';
   if (NpyItemSize(a.descr) == 0) return Bad(name, "unsupported dtype ", a.descr);
-  if (fortran != "False") return Bad(name, "Fortran-order arrays are not supported");
+  if (fortran != "False" && fortran != "True") return Bad(name, "bad fortran_order ", fortran);
+  const bool fortran_order = fortran == "True";
   if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')') {
     return Bad(name, "bad shape ", shape);
   }
@@ -128,6 +130,26 @@ absl::StatusOr<NpyArray> ParseNpy(absl::string_view bytes, absl::string_view nam
     return Bad(name, "truncated data: ", data.size(), " bytes, shape needs ", n * item);
   }
   a.data = std::string(data.substr(0, static_cast<size_t>(n * item)));
+  if (big_endian && item > 1) {
+    for (int64_t i = 0; i < n; ++i)
+      std::reverse(a.data.begin() + i * item, a.data.begin() + (i + 1) * item);
+  }
+  if (fortran_order && a.shape.size() > 1) {
+    // Element (i0, i1, ..., ik) sits at offset i0 + d0*(i1 + d1*(...)) in Fortran order.
+    std::string c(a.data.size(), '\0');
+    const size_t rank = a.shape.size();
+    std::vector<int64_t> index(rank, 0);
+    for (int64_t i = 0; i < n; ++i) {  // i walks C order; the last index varies fastest
+      int64_t f = 0;
+      for (size_t d = rank; d-- > 0;) f = f * a.shape[d] + index[d];
+      std::memcpy(&c[i * item], &a.data[f * item], item);
+      for (size_t d = rank; d-- > 0;) {
+        if (++index[d] < a.shape[d]) break;
+        index[d] = 0;
+      }
+    }
+    a.data = std::move(c);
+  }
   return a;
 }
 

@@ -1,5 +1,6 @@
-// A small reader/writer of NumPy .npy files (format versions 1.0-3.0, C order,
-// little-endian numbers), enough for ensolve's inputs and outputs.
+// A small reader/writer of NumPy .npy files (format versions 1.0-3.0), enough for ensolve's
+// inputs and outputs. Reading takes C or Fortran order and either byte order; what it
+// returns is always C order and little-endian.
 #ifndef ENSOLVE_CLIENT_NPY_H_
 #define ENSOLVE_CLIENT_NPY_H_
 
@@ -24,8 +25,9 @@ struct NpyArray {
 // Bytes per element of a descr this code understands, or 0.
 int NpyItemSize(absl::string_view descr);
 
-// Parses a whole .npy file's bytes. INVALID_ARGUMENT (with `name` in the message) for a
-// bad magic, header, Fortran order, big-endian or unknown dtype, or truncated data.
+// Parses a whole .npy file's bytes, converting Fortran order to C order and big-endian
+// numbers to little-endian (the returned descr says '<'). INVALID_ARGUMENT (with `name` in
+// the message) for a bad magic, header or unknown dtype, or truncated data.
 absl::StatusOr<NpyArray> ParseNpy(absl::string_view bytes, absl::string_view name = "npy");
 absl::StatusOr<NpyArray> ReadNpy(const std::string& path);
 

@@ -9,9 +9,11 @@ build=(
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   prometheus-cpp-dev
+  libssl-dev libzip-dev  # SHA-256 (OpenSSL), .npz (libzip)
 )
 tests=(
   python3-grpcio python3-numpy python3-scipy python3-protobuf
+  python3-pytest python3-xarray python3-matplotlib  # the Python client's tests and examples
   # tests/deploy_check.py: YAML, docker-compose config, promtool (Debian's prometheus)
   yamllint python3-yaml docker-compose prometheus
 )

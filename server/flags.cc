@@ -1,19 +1,31 @@
 #include "server/flags.h"
 
 #include <cstdlib>
+#include <iostream>
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/internal/program_name.h"
+#include "absl/flags/internal/usage.h"
 #include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/version.h"
+
+#ifndef ENSOLVE_BUILD_INFO
+#define ENSOLVE_BUILD_INFO "unknown build"
+#endif
 
 ABSL_FLAG(std::string, address, "0.0.0.0:50051", "gRPC listening address, host:port");
 ABSL_FLAG(int, port, -1,
           "If >= 0, replaces the port of --address (0 picks a free port; see --port_file)");
 ABSL_FLAG(std::string, port_file, "",
           "Write the bound gRPC port to this file once listening (for scripts)");
-ABSL_FLAG(std::string, metrics_host, "0.0.0.0", "Host of the Prometheus /metrics listener");
+ABSL_FLAG(std::string, metrics_host, "",
+          "Host of the Prometheus /metrics listener (empty: the host of --address)");
 ABSL_FLAG(int, metrics_port, 9464, "Port of the Prometheus /metrics listener (-1 off, 0 any)");
 ABSL_FLAG(std::string, devices, "auto", "Devices to solve on: auto, cpu or gpu");
 ABSL_FLAG(int, threads, 0, "CPU backend threads (0: every hardware thread)");
@@ -70,7 +82,107 @@ constexpr const char* kFlagNames[] = {"address",
                                       "max_connection_age",
                                       "max_connection_age_grace"};
 
+// Read by the engine and the client rather than by flags (docs/api.md lists them).
+constexpr const char* kOtherVariables[] = {
+    "ENSOLVE_SERVER",      "ENSOLVE_CLIENT_PREFAULT", "ENSOLVE_CUDA_DEVICE_SAMPLING",
+    "ENSOLVE_CUDA_PINNED", "ENSOLVE_NVRTC",           "ENSOLVE_NVML"};
+
+// Abseil's own flags, which it handles itself.
+constexpr const char* kAbseilFlags[] = {"help",     "helpfull",  "helpshort",  "helppackage",
+                                        "helpon",   "helpmatch", "version",    "only_check_args",
+                                        "flagfile", "fromenv",   "tryfromenv", "undefok"};
+
+std::string* ProgramName() {
+  static std::string* name = new std::string("ensolved");
+  return name;
+}
+
 }  // namespace
+
+std::vector<std::string> UnknownEnvironmentVariables(char** environ) {
+  std::vector<std::string> unknown;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    absl::string_view entry = *e;
+    if (!absl::StartsWith(entry, "ENSOLVE_")) continue;
+    const std::string name(entry.substr(0, entry.find('=')));
+    bool known = false;
+    for (const char* flag : kFlagNames) {
+      known |= name == absl::StrCat("ENSOLVE_", absl::AsciiStrToUpper(flag));
+    }
+    for (const char* other : kOtherVariables) known |= name == other;
+    if (!known) unknown.push_back(name);
+  }
+  return unknown;
+}
+
+bool HandleHelp(int argc, char** argv) {
+  absl::FlagsUsageConfig config;
+  // Help lists flags by source file; name them by program instead of by build path.
+  config.normalize_filename = [](absl::string_view file) {
+    return absl::StrContains(file, "absl/") ? std::string("abseil") : *ProgramName();
+  };
+  config.contains_help_flags = [](absl::string_view file) { return file == *ProgramName(); };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  config.version_string = [] {
+    return absl::StrCat("ensolved ", kVersion, " (", ENSOLVE_BUILD_INFO, ")\n");
+  };
+  absl::SetFlagsUsageConfig(config);
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    const bool full = arg == "--helpfull" || arg == "-helpfull";
+    if (full || arg == "--help" || arg == "-help" || arg == "--helpshort" || arg == "-helpshort") {
+      absl::flags_internal::SetProgramInvocationName(argv[0]);
+      absl::flags_internal::FlagsHelp(std::cout, full ? "" : *ProgramName(),
+                                      absl::flags_internal::HelpFormat::kHumanReadable,
+                                      absl::ProgramUsageMessage());
+      std::cout.flush();
+      return true;
+    }
+  }
+  return false;
+}
+
+absl::Status CheckCommandLine(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() < 2 || arg[0] != '-') {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "'"));
+    }
+    arg.remove_prefix(arg[1] == '-' ? 2 : 1);
+    const size_t eq = arg.find('=');
+    const bool has_value = eq != absl::string_view::npos;
+    const absl::string_view name = has_value ? arg.substr(0, eq) : arg;
+    bool builtin = false;
+    for (const char* f : kAbseilFlags) builtin |= name == f;
+    if (builtin) continue;
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr && !has_value && absl::StartsWith(name, "no")) {
+      absl::CommandLineFlag* b = absl::FindCommandLineFlag(name.substr(2));
+      if (b != nullptr && b->IsOfType<bool>()) continue;
+    }
+    if (flag == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    std::string value;
+    if (has_value) {
+      value = std::string(arg.substr(eq + 1));
+    } else if (flag->IsOfType<bool>()) {
+      continue;
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+    }
+    // Parse the value as Abseil will (then put the old one back) to report it here.
+    const std::string saved = flag->CurrentValue();
+    std::string error;
+    if (!flag->ParseFrom(value, &error)) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, "=", value, ": ", error));
+    }
+    flag->ParseFrom(saved, &error);
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ApplyEnvironmentToFlags() {
   for (const char* name : kFlagNames) {
@@ -96,6 +208,11 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   }
   c.port_file = absl::GetFlag(FLAGS_port_file);
   c.metrics_host = absl::GetFlag(FLAGS_metrics_host);
+  if (c.metrics_host.empty()) {  // the host of --address: loopback stays loopback
+    const size_t colon = c.address.rfind(':');
+    c.metrics_host = colon == std::string::npos ? "" : c.address.substr(0, colon);
+    if (c.metrics_host.empty()) c.metrics_host = "0.0.0.0";
+  }
   c.metrics_port = absl::GetFlag(FLAGS_metrics_port);
   c.devices = absl::GetFlag(FLAGS_devices);
   c.threads = absl::GetFlag(FLAGS_threads);

@@ -3,6 +3,8 @@
 //
 // Signals: SIGTERM or SIGINT drains (health NOT_SERVING, admitted jobs finish within
 // --drain_deadline) and exits 0.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -36,12 +38,23 @@ bool WritePortFile(const std::string& path, int port) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "ensolved: a gRPC service that solves ensembles of ODEs.\n"
+      "a gRPC service that solves ensembles of ODEs.\n"
       "  ensolved --address=127.0.0.1:0 --port_file=/tmp/ensolved.port\n"
-      "Every --flag can also be set as the environment variable ENSOLVE_FLAG.");
+      "Every --flag can also be set as the environment variable ENSOLVE_FLAG.\n"
+      "Exit status: 0 after a drain; 1 it could not start (e.g. a port is taken); 2 bad usage.");
+  if (ensolve::server::HandleHelp(argc, argv)) return 0;
   if (absl::Status s = ensolve::server::ApplyEnvironmentToFlags(); !s.ok()) {
     std::fprintf(stderr, "ensolved: %s\n", std::string(s.message()).c_str());
     return 2;
+  }
+  if (absl::Status s = ensolve::server::CheckCommandLine(argc, argv); !s.ok()) {
+    std::fprintf(stderr, "ensolved: %s\n(see ensolved --help)\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  for (const std::string& name : ensolve::server::UnknownEnvironmentVariables(environ)) {
+    Log(LogLevel::kWarning, "unknown_environment_variable")
+        .Kv("name", name)
+        .Kv("note", "not an ensolved flag (ENSOLVE_<FLAG>, see --help); ignored");
   }
   absl::ParseCommandLine(argc, argv);
   absl::StatusOr<ensolve::server::ServerConfig> config = ensolve::server::ConfigFromFlags();

@@ -38,7 +38,11 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
 
   s->metrics_ = std::make_unique<Metrics>();
   if (absl::Status st = s->metrics_->StartHttp(c.metrics_host, c.metrics_port); !st.ok()) {
-    return st;
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen for /metrics on ", c.metrics_host, ":", c.metrics_port,
+        ": the port is taken or the host is not this machine's (--metrics_port, --metrics_host; "
+        "-1 turns metrics off) [",
+        st.message(), "]"));
   }
   s->models_ = std::make_unique<ModelCache>(c.model_cache_size, c.model_limits, s->metrics_.get());
   BatchScheduler::Options so;
@@ -52,6 +56,9 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // One server per port: without this, gRPC sets SO_REUSEPORT and a second ensolved on a
+  // taken port would silently share it.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(c.address, grpc::InsecureServerCredentials(), &s->port_);
   builder.RegisterService(s->service_.get());
   if (c.max_connection_age > absl::ZeroDuration()) {
@@ -67,7 +74,9 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     s->server_.reset();
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", c.address));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", c.address,
+        ": the port is taken (another ensolved?) or the host is not this machine's (--address)"));
   }
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
   health->SetServingStatus(kServiceName, true);
@@ -80,6 +89,7 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
   Log(LogLevel::kInfo, "listening")
       .Kv("address", c.address)
       .Kv("port", s->port_)
+      .Kv("metrics_host", c.metrics_port >= 0 ? c.metrics_host : "off")
       .Kv("metrics_port", s->metrics_->port())
       .Kv("devices", device_names)
       .Kv("batch_size", c.default_batch_size);

@@ -1,5 +1,6 @@
 // The ensolve CLI against a real ensolved: solve with a server-side sampler to .npy (equal
 // to the library's result), CSV parameters to CSV, validate (good and bad models), info.
+// Outputs, inputs and exit codes in detail: cli_files_test.cc.
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -103,7 +104,7 @@ TEST_F(Cli, CsvParametersToCsv) {
   ASSERT_EQ(r.code, 0) << r.err;
   std::vector<std::string> lines = absl::StrSplit(ReadAll(out), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 1u + 3 * 3);
-  EXPECT_EQ(lines[0], "trajectory,t,x,y,z,retcode");
+  EXPECT_EQ(lines[0], "trajectory,t,x,y,z,retcode,t_final,accepted_steps,rejected_steps,rhs_evals");
   EXPECT_THAT(lines[1], ::testing::StartsWith("0,0,1,0,0,0"));  // t = 0: the initial state
   EXPECT_THAT(lines[9], ::testing::StartsWith("2,1,"));
 }
@@ -117,7 +118,7 @@ TEST_F(Cli, ValidateReportsTheModelOrItsError) {
   const std::string bad = Write("bad.ode", "state x = 1\nx' = -k*x +\n");
   CliRun r = Ensolve("validate " + bad);
   EXPECT_EQ(r.code, 1);
-  EXPECT_THAT(r.err, HasSubstr(bad + ": line 2, column"));
+  EXPECT_THAT(r.err, HasSubstr(bad + ":2:7: undefined name 'k'\n    x' = -k*x +\n          ^\n"));
 }
 
 TEST_F(Cli, InfoAndUsageErrors) {
@@ -130,10 +131,11 @@ TEST_F(Cli, InfoAndUsageErrors) {
 
   EXPECT_EQ(Ensolve("").code, 2);
   EXPECT_EQ(Ensolve("frobnicate").code, 2);
-  CliRun bad = Ensolve("solve " + Write("m.ode", kLorenz) + " --sample 'cauchy:seed=1' -n 5");
-  EXPECT_EQ(bad.code, 1);
+  CliRun bad =
+      Ensolve("solve " + Write("m.ode", kLorenz) + " --sample 'cauchy:seed=1' -n 5 --t1 1");
+  EXPECT_EQ(bad.code, 2);
   EXPECT_THAT(bad.err, HasSubstr("cauchy"));
-  CliRun server_error = Ensolve("solve " + Write("m.ode", kLorenz) + " -n 5 --alg nope");
+  CliRun server_error = Ensolve("solve " + Write("m.ode", kLorenz) + " -n 5 --t1 1 --alg nope");
   EXPECT_EQ(server_error.code, 1);
   EXPECT_THAT(server_error.err, HasSubstr("INVALID_ARGUMENT: options.algorithm"));
 }

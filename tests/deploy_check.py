@@ -115,7 +115,7 @@ def flag_args(args):
 def server_flags(ensolved):
     """ensolved's own flags and their defaults, from --helpfull."""
     text = subprocess.run([ensolved, "--helpfull"], capture_output=True, text=True).stdout
-    start = re.search(r"Flags from \S*server/flags\.cc:\n", text)
+    start = re.search(r"Flags from (?:\S*server/flags\.cc|ensolved):\n", text)
     if start is None:
         fail("ensolved --helpfull lists no flags from server/flags.cc")
     section = text[start.end():]
@@ -318,7 +318,8 @@ def check_metrics(a):
             mport = wait_for_file(f"{tmp}/mport", proc)
             # Some work, so that the labelled series exist.
             run([a.cli, f"--server=127.0.0.1:{port}", "solve", "server/models/lorenz.ode",
-                 "-n", "200", "--sample", "uniform:seed=1:lo=0,0,0:hi=10,28,2.6"], cwd=a.source)
+                 "-n", "200", "--t1", "1", "--sample", "uniform:seed=1:lo=0,0,0:hi=10,28,2.6"],
+                cwd=a.source)
             with urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=10) as r:
                 text = r.read().decode()
         finally:
