@@ -283,8 +283,10 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     if (adaptive) {
       const R hnew = NextStepSize<S, Alg::kOrder>(q, h, accept, st.log_qold);
       st.h = Select(active, hnew, st.h);
-      const R dtmin = Max(R(o.dtmin), S(4) * eps * Max(Abs(st.t), R(Abs(t1))));
-      too_small = active & !(accept & last) & (Abs(hnew) < dtmin);
+      // A few ulps of the current t (not of t1: a stiff transient near t0 = 0 needs steps
+      // far below t1's ulps, in float32 especially), and never a zero step.
+      const R dtmin = Max(R(o.dtmin), S(4) * eps * Abs(st.t));
+      too_small = active & !(accept & last) & ((Abs(hnew) < dtmin) | !(Abs(hnew) > S(0)));
     } else {
       singular = active & fail;
     }

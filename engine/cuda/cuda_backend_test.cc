@@ -120,7 +120,12 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
       if (!info.adaptive) continue;
       const double tol = pr == Precision::kFloat32 ? (info.order >= 4 ? 1e-5 : 1e-4)
                                                    : (info.order >= 4 ? 1e-8 : 1e-6);
-      Case adaptive{Adaptive(1, tol, pr), 100 * tol};
+      // float32 differences grow past 100 tol where rounding is amplified: vern9's
+      // interpolant weights reach 4e3 (6e-3 measured at 1e-5 with save points), and the
+      // stiff methods' linear solves on chaotic Lorenz (rodas5p 1.4e-3); measured on an H200.
+      const double bound =
+          pr == Precision::kFloat32 && (info.stiff || info.order >= 9) ? 1e-2 : 100 * tol;
+      Case adaptive{Adaptive(1, tol, pr), bound};
       adaptive.o.algorithm = info.algorithm;
       cases.push_back(adaptive);
       adaptive.o.saveat = {0, 0.1, 0.5, 0.77, 1};
@@ -144,7 +149,14 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
       if (!c.o.adaptive) {
         ASSERT_EQ(g->stats[i].accepted, h->stats[i].accepted) << i;
         ASSERT_EQ(g->stats[i].rejected, h->stats[i].rejected) << i;
-        ASSERT_EQ(g->stats[i].rhs_evals, h->stats[i].rhs_evals) << i;
+        // Newton-based stages (the ESDIRK rows) may take an iteration more or less under
+        // the GPU's FMA rounding (kvaerno3 float32: 4037 vs 4038); stiff rows get 2%.
+        if (!GetAlgorithmInfo(c.o.algorithm).stiff) {
+          ASSERT_EQ(g->stats[i].rhs_evals, h->stats[i].rhs_evals) << i;
+        } else {
+          ASSERT_NEAR(g->stats[i].rhs_evals, h->stats[i].rhs_evals, h->stats[i].rhs_evals / 50)
+              << i;
+        }
       }
       worst_steps = std::max(worst_steps, std::abs(g->stats[i].accepted - h->stats[i].accepted));
       for (int k = 0; k < g->num_save; ++k) {
