@@ -283,6 +283,41 @@ TEST_F(CudaTest, StiffMethodsRefuseModelsPastTheLimit) {
   EXPECT_TRUE(Run(*gpu_, *model, o, BatchInputs{10}).ok());
 }
 
+// Every method's convergence order measured on the GPU (float64, fixed-step sweeps, the
+// same problem and steps as methods_test on the CPU): u1' = cos(t) u1, a rotation pair.
+TEST_F(CudaTest, EveryMethodHasItsOrderOnTheGpu) {
+  auto model = Parse("state a = 1, b = 1, c = 0\na' = cos(t)*a\nb' = -c\nc' = b\n");
+  const double exact[3] = {std::exp(std::sin(2.0)), std::cos(2.0), std::sin(2.0)};
+  for (int ai = 0; ai < kNumAlgorithms; ++ai) {
+    const AlgorithmInfo& info = AlgorithmTable()[ai];
+    const int p = info.order;
+    const std::vector<double> dts = p <= 2   ? std::vector<double>{0.02, 0.01, 0.005, 0.0025}
+                                    : p <= 4 ? std::vector<double>{0.05, 0.025, 0.0125, 0.00625}
+                                    : p <= 6 ? std::vector<double>{0.12, 0.06, 0.03, 0.015}
+                                    : p <= 8 ? std::vector<double>{0.25, 0.2, 0.125, 0.1}
+                                             : std::vector<double>{0.5, 0.4, 0.32, 0.25};
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (double dt : dts) {
+      auto r =
+          Run(*gpu_, *model, Fixed(info.algorithm, 2, dt, Precision::kFloat64), BatchInputs{1});
+      ASSERT_TRUE(r.ok()) << r.status();
+      ASSERT_EQ(r->retcodes[0], RetCode::kSuccess) << info.name;
+      double e = 0;
+      for (int i = 0; i < 3; ++i) e = std::max(e, std::abs(r->state(0, 0, i) - exact[i]));
+      const double x = std::log(dt), y = std::log(e);
+      sx += x;
+      sy += y;
+      sxx += x * x;
+      sxy += x * y;
+    }
+    const double k = static_cast<double>(dts.size());
+    const double slope = (k * sxy - sx * sy) / (k * sxx - sx * sx);
+    std::printf("%-13s order %d measured on the GPU %.2f\n", info.name, p, slope);
+    // vern9: as on the CPU, float64 cannot resolve its asymptotic regime (methods_test).
+    EXPECT_NEAR(slope, p, p >= 9 ? 1.0 : 0.3) << info.name;
+  }
+}
+
 TEST_F(CudaTest, ReturnCodesMatchCpu) {
   auto model = Parse("state u = 1\nu' = u^2\n");
   SolveOptions maxed = Fixed(Algorithm::kEuler, 0.5, 0.001, Precision::kFloat64);
