@@ -17,6 +17,7 @@
 #include "engine/algorithms/table.h"
 #include "engine/algorithms/trbdf2.h"
 #include "engine/backend.h"
+#include "engine/testing/robertson.h"
 #include "engine/testing/solve_options.h"
 #include "gtest/gtest.h"
 
@@ -132,13 +133,7 @@ TEST(AcceptanceProblem6, FifteenStatesGrowing) {
   }
 }
 
-constexpr char kRobertson[] = R"(# Robertson
-state y1 = 1, y2 = 0, y3 = 0
-param k1 = 0.04, k2 = 3e7, k3 = 1e4
-y1' = -k1*y1 + k3*y2*y3
-y2' = k1*y1 - k2*y2^2 - k3*y2*y3
-y3' = k2*y2^2
-)";
+using ensolve::testing::kRobertson;
 
 const std::vector<double> kRobertsonTimes = {1e-4, 1e-3, 1e-2, 0.1, 1, 10, 100, 1e3, 1e4, 4e4, 1e5};
 

@@ -16,6 +16,7 @@
 #include "engine/algorithms/scalar_context.h"
 #include "engine/algorithms/table.h"
 #include "engine/backend.h"
+#include "engine/testing/robertson.h"
 #include "engine/testing/solve_options.h"
 #include "gtest/gtest.h"
 
@@ -158,13 +159,7 @@ TEST(AcceptanceProblem6, FifteenStatesGrowing) {
 }
 
 // Problem 7 (float64): Robertson, abstol = reltol = 1e-5, t in [0, 1e5].
-constexpr char kRobertson[] = R"(# Robertson
-state y1 = 1, y2 = 0, y3 = 0
-param k1 = 0.04, k2 = 3e7, k3 = 1e4
-y1' = -k1*y1 + k3*y2*y3
-y2' = k1*y1 - k2*y2^2 - k3*y2*y3
-y3' = k2*y2^2
-)";
+using ensolve::testing::kRobertson;
 
 std::vector<double> RobertsonTimes() {
   std::vector<double> t;

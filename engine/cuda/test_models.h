@@ -3,18 +3,13 @@
 #define ENSOLVE_ENGINE_CUDA_TEST_MODELS_H_
 
 #include "engine/testing/lorenz.h"
+#include "engine/testing/robertson.h"
 
 namespace ensolve::cuda::testing {
 
 inline constexpr auto& kLorenz = ensolve::testing::kLorenz;
 
-inline constexpr char kRobertson[] = R"(# Robertson
-state y1 = 1, y2 = 0, y3 = 0
-param k1 = 0.04, k2 = 3e7, k3 = 1e4
-y1' = -k1*y1 + k3*y2*y3
-y2' = k1*y1 - k2*y2^2 - k3*y2*y3
-y3' = k2*y2^2
-)";
+inline constexpr auto& kRobertson = ensolve::testing::kRobertson;
 
 // Every function and operator of the model language, the time variable, lets and a
 // parameter-free state; smooth and bounded on t in [0, 1] from the defaults.
