@@ -1,7 +1,6 @@
 #include "engine/solve_inputs.h"
 
 #include "absl/strings/str_cat.h"
-#include "engine/backend.h"
 #include "engine/sampler.h"
 
 namespace ensolve {
@@ -75,16 +74,6 @@ absl::StatusOr<ResolvedInputs> ResolveInputs(const Model& model, const BatchInpu
                  in.u0_sampler, in, draw_samples, &r.u0, &r.u0_rows, &r.u0_sampler, &r.u0_scratch);
   if (!s.ok()) return s;
   return r;
-}
-
-absl::Status CheckStiffModelSize(const Model& model, Algorithm algorithm, int max_states,
-                                 const char* backend) {
-  const AlgorithmInfo& info = GetAlgorithmInfo(algorithm);
-  if (info.matrices == 0 || model.num_states() <= max_states) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "model: ", model.num_states(), " states exceed the ", backend, " backend's limit of ",
-      max_states, " states for ", info.name,
-      " (it keeps an n x n matrix per trajectory); use an explicit method or fewer states"));
 }
 
 }  // namespace ensolve
