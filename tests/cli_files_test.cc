@@ -27,17 +27,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
+using CliRun = CommandResult;
 
 class CliFiles : public ::testing::Test {
  protected:
@@ -52,14 +42,7 @@ class CliFiles : public ::testing::Test {
   }
 
   CliRun Run(const std::string& server, const std::string& args) {
-    const std::string cmd = absl::StrCat(ENSOLVE_CLI_PATH, " --server=", server, " ", args, " >",
-                                         dir_, "/out.txt 2>", dir_, "/err.txt");
-    CliRun r;
-    const int status = std::system(cmd.c_str());
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadAll(dir_ + "/out.txt");
-    r.err = ReadAll(dir_ + "/err.txt");
-    return r;
+    return RunCommand(absl::StrCat(ENSOLVE_CLI_PATH, " --server=", server, " ", args), dir_);
   }
   CliRun Ensolve(const std::string& args) { return Run(server_->server->target(), args); }
   std::string Write(const std::string& name, const std::string& text) {

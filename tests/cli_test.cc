@@ -22,17 +22,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
+using CliRun = CommandResult;
 
 class Cli : public ::testing::Test {
  protected:
@@ -45,14 +35,8 @@ class Cli : public ::testing::Test {
 
   // Runs `ensolve --server=<test server> <args>` through the shell.
   CliRun Ensolve(const std::string& args) {
-    const std::string cmd = absl::StrCat(ENSOLVE_CLI_PATH, " --server=", server_->server->target(),
-                                         " ", args, " >", dir_, "/out.txt 2>", dir_, "/err.txt");
-    CliRun r;
-    const int status = std::system(cmd.c_str());
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadAll(dir_ + "/out.txt");
-    r.err = ReadAll(dir_ + "/err.txt");
-    return r;
+    return RunCommand(
+        absl::StrCat(ENSOLVE_CLI_PATH, " --server=", server_->server->target(), " ", args), dir_);
   }
   std::string Write(const std::string& name, const std::string& text) {
     const std::string path = dir_ + "/" + name;
@@ -102,7 +86,7 @@ TEST_F(Cli, CsvParametersToCsv) {
   CliRun r = Ensolve(absl::StrCat("solve ", model, " --params ", params,
                                   " --t1 1 --saveat 0,0.5,1 --alg rk4 --dt 0.01 -o ", out));
   ASSERT_EQ(r.code, 0) << r.err;
-  std::vector<std::string> lines = absl::StrSplit(ReadAll(out), '\n', absl::SkipEmpty());
+  std::vector<std::string> lines = absl::StrSplit(ReadFile(out), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 1u + 3 * 3);
   EXPECT_EQ(lines[0], "trajectory,t,x,y,z,retcode,t_final,accepted_steps,rejected_steps,rhs_evals");
   EXPECT_THAT(lines[1], ::testing::StartsWith("0,0,1,0,0,0"));  // t = 0: the initial state

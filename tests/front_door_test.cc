@@ -22,25 +22,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct ProcessRun {
-  int code = -1;
-  std::string out, err;
-};
-
-ProcessRun Ensolved(const std::string& args) {
-  const std::string dir = TempDir();
-  const std::string cmd =
-      absl::StrCat(ENSOLVED_PATH, " ", args, " >", dir, "/out 2>", dir, "/err </dev/null");
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadAll(dir + "/out"),
-          ReadAll(dir + "/err")};
+CommandResult Ensolved(const std::string& args) {
+  return RunCommand(absl::StrCat(ENSOLVED_PATH, " ", args), TempDir());
 }
 
 struct Daemon {
@@ -61,7 +44,7 @@ Daemon Start() {
   d.process = std::move(*p);
   d.port = ReadPortFile(dir + "/port", absl::Seconds(10)).value_or(0);
   std::smatch m;
-  const std::string log = ReadAll(d.log);
+  const std::string log = ReadFile(d.log);
   if (std::regex_search(log, m, std::regex("metrics_port=([0-9]+)"))) {
     d.metrics_port = std::stoi(m[1]);
   }
@@ -69,21 +52,21 @@ Daemon Start() {
 }
 
 TEST(FrontDoor, HelpAndVersionExitZeroWithoutBuildPaths) {
-  ProcessRun help = Ensolved("--help");
+  CommandResult help = Ensolved("--help");
   EXPECT_EQ(help.code, 0) << help.err;
   EXPECT_THAT(help.out, HasSubstr("Flags from ensolved:"));
   EXPECT_THAT(help.out, HasSubstr("--address"));
   EXPECT_THAT(help.out, HasSubstr("--metrics_host"));
   EXPECT_THAT(help.out, Not(HasSubstr(ENSOLVE_SOURCE_DIR)));
   EXPECT_THAT(help.out, Not(HasSubstr(".cc")));
-  ProcessRun version = Ensolved("--version");
+  CommandResult version = Ensolved("--version");
   EXPECT_EQ(version.code, 0);
   EXPECT_THAT(version.out, ::testing::StartsWith("ensolved 0.1.0 (Release"));
 }
 
 TEST(FrontDoor, UsageErrorsExitTwo) {
   for (const char* args : {"--no_such_flag", "--threads=many", "stray-argument", "--port"}) {
-    ProcessRun r = Ensolved(args);
+    CommandResult r = Ensolved(args);
     EXPECT_EQ(r.code, 2) << args << ": " << r.err;
     EXPECT_THAT(r.err, HasSubstr("see ensolved --help")) << args;
   }
@@ -94,16 +77,16 @@ TEST(FrontDoor, UsageErrorsExitTwo) {
 TEST(FrontDoor, TakenPortsAreClearErrorsAndMetricsFollowTheAddressHost) {
   Daemon first = Start();
   ASSERT_GT(first.port, 0);
-  ASSERT_GT(first.metrics_port, 0) << ReadAll(first.log);
-  EXPECT_THAT(ReadAll(first.log), HasSubstr("metrics_host=127.0.0.1"));
+  ASSERT_GT(first.metrics_port, 0) << ReadFile(first.log);
+  EXPECT_THAT(ReadFile(first.log), HasSubstr("metrics_host=127.0.0.1"));
   EXPECT_TRUE(HttpGet(first.metrics_port, "/metrics").ok());
 
-  ProcessRun grpc_taken = Ensolved(absl::StrCat("--address=127.0.0.1:", first.port,
-                                                " --metrics_port=-1 --devices=cpu --threads=1"));
+  CommandResult grpc_taken = Ensolved(absl::StrCat("--address=127.0.0.1:", first.port,
+                                                   " --metrics_port=-1 --devices=cpu --threads=1"));
   EXPECT_EQ(grpc_taken.code, 1);
   EXPECT_THAT(grpc_taken.err, HasSubstr(absl::StrCat("ensolved: cannot listen on 127.0.0.1:",
                                                      first.port, ": the port is taken")));
-  ProcessRun metrics_taken = Ensolved(absl::StrCat(
+  CommandResult metrics_taken = Ensolved(absl::StrCat(
       "--address=127.0.0.1:0 --metrics_port=", first.metrics_port, " --devices=cpu --threads=1"));
   EXPECT_EQ(metrics_taken.code, 1);
   EXPECT_THAT(metrics_taken.err,
@@ -116,7 +99,7 @@ TEST(FrontDoor, UnknownEnsolveVariablesAreWarnedAbout) {
   Daemon d = Start();
   ::unsetenv("ENSOLVE_BACH_SIZE");
   ASSERT_GT(d.port, 0);
-  const std::string log = ReadAll(d.log);
+  const std::string log = ReadFile(d.log);
   EXPECT_THAT(log, HasSubstr("event=unknown_environment_variable name=ENSOLVE_BACH_SIZE"));
   EXPECT_THAT(log, Not(HasSubstr("name=ENSOLVE_NVRTC")));
 }

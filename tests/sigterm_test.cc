@@ -19,13 +19,6 @@
 namespace ensolve::testing {
 namespace {
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 struct Daemon {
   std::unique_ptr<Subprocess> process;
   std::string target;
@@ -44,7 +37,7 @@ Daemon StartDaemon(const std::vector<std::string>& extra_flags = {}) {
   EXPECT_TRUE(p.ok()) << p.status();
   d.process = std::move(*p);
   absl::StatusOr<int> port = ReadPortFile(dir + "/port", absl::Seconds(10));
-  EXPECT_TRUE(port.ok()) << port.status() << "\n" << ReadAll(d.log);
+  EXPECT_TRUE(port.ok()) << port.status() << "\n" << ReadFile(d.log);
   d.target = absl::StrCat("127.0.0.1:", port.value_or(0));
   return d;
 }
@@ -95,7 +88,7 @@ TEST(Sigterm, UnderLoadLosesNoAdmittedJob) {
   absl::StatusOr<int> rc = d.process->Wait(absl::Seconds(30));
   ASSERT_TRUE(rc.ok()) << rc.status();
   EXPECT_EQ(*rc, 0);
-  const std::string log = ReadAll(d.log);
+  const std::string log = ReadFile(d.log);
   EXPECT_THAT(log, ::testing::HasSubstr("event=drain_finished all_jobs_finished=true"));
   EXPECT_THAT(log, ::testing::HasSubstr("event=signal signal=SIGTERM"));
 }
@@ -132,7 +125,7 @@ TEST(Flags, GpuWithoutAGpuFailsFastWithAClearMessage) {
   absl::StatusOr<int> rc = (*p)->Wait(absl::Seconds(10));
   ASSERT_TRUE(rc.ok()) << rc.status();
   EXPECT_NE(*rc, 0);
-  EXPECT_THAT(ReadAll(dir + "/log"), ::testing::HasSubstr("--devices=gpu: no GPU is available ("));
+  EXPECT_THAT(ReadFile(dir + "/log"), ::testing::HasSubstr("--devices=gpu: no GPU is available ("));
 }
 
 }  // namespace

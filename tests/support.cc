@@ -217,4 +217,18 @@ std::string TempDir() {
   return dir != nullptr ? std::string(dir) : "/tmp";
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+CommandResult RunCommand(const std::string& command, const std::string& dir) {
+  const std::string out = dir + "/out.txt", err = dir + "/err.txt";
+  const std::string cmd = absl::StrCat(command, " >", out, " 2>", err, " </dev/null");
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(out), ReadFile(err)};
+}
+
 }  // namespace ensolve::testing

@@ -78,6 +78,18 @@ absl::StatusOr<int> ReadPortFile(const std::string& path, absl::Duration timeout
 // A fresh temporary directory for this test.
 std::string TempDir();
 
+// The whole content of a file ("" when it cannot be read).
+std::string ReadFile(const std::string& path);
+
+// A shell command's exit code (-1 when it did not exit normally) and output.
+struct CommandResult {
+  int code = -1;
+  std::string out, err;
+};
+// Runs `command` through the shell with no standard input, its stdout and stderr captured
+// in files under `dir`.
+CommandResult RunCommand(const std::string& command, const std::string& dir);
+
 }  // namespace ensolve::testing
 
 #endif  // ENSOLVE_TESTS_SUPPORT_H_
