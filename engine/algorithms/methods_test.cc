@@ -11,6 +11,7 @@
 #include "engine/algorithms/scalar_context.h"
 #include "engine/algorithms/table.h"
 #include "engine/solve_options.h"
+#include "engine/testing/oscillator.h"
 #include "gtest/gtest.h"
 
 namespace ensolve::alg {
@@ -18,29 +19,8 @@ namespace {
 
 using Model = ScalarContext<double>::Model;
 
-// u1' = cos(t) u1 (u1 = exp(sin t)); u2' = -u3, u3' = u2 (u2 = cos t, u3 = sin t), with its
-// exact Jacobian and time derivative (the latter nonzero, so methods that use it are
-// tested on it).
-Model Oscillator() {
-  Model m;
-  m.rhs = [](double t, const double* u, double* du) {
-    du[0] = std::cos(t) * u[0];
-    du[1] = -u[2];
-    du[2] = u[1];
-  };
-  m.jacobian = [](double t, const double*, double* J) {
-    const double j[9] = {std::cos(t), 0, 0, 0, 0, -1, 0, 1, 0};
-    for (int i = 0; i < 9; ++i) J[i] = j[i];
-  };
-  m.time_derivative = [](double t, const double* u, double* dT) {
-    dT[0] = -std::sin(t) * u[0];
-    dT[1] = dT[2] = 0;
-  };
-  return m;
-}
-double OscillatorExact(int i, double t) {
-  return i == 0 ? std::exp(std::sin(t)) : i == 1 ? std::cos(t) : std::sin(t);
-}
+using testing::Oscillator;
+using testing::OscillatorExact;
 
 // u' = A(t) u with eigenvalues cos t and -lambda: u1 = e^{sin t}, u2 = e^{sin t} +
 // e^{-lambda t}, from A = [[cos t, 0], [cos t + lambda, -lambda]] and u0 = (1, 2). The slow

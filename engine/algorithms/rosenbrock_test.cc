@@ -10,6 +10,7 @@
 #include "engine/algorithms/rodas5.h"
 #include "engine/algorithms/rodas5p.h"
 #include "engine/algorithms/scalar_context.h"
+#include "engine/testing/oscillator.h"
 #include "gtest/gtest.h"
 
 namespace ensolve::alg {
@@ -114,24 +115,7 @@ TEST(Tableaus, StifflyAccurateAndLowerTriangular) {
   EXPECT_EQ(Rodas5P::kStages, 8);
 }
 
-// u1' = cos(t) u1 (u1 = exp(sin t)); u2' = -u3, u3' = u2.
-Model Oscillator() {
-  Model m;
-  m.rhs = [](double t, const double* u, double* du) {
-    du[0] = std::cos(t) * u[0];
-    du[1] = -u[2];
-    du[2] = u[1];
-  };
-  m.jacobian = [](double t, const double*, double* J) {
-    const double j[9] = {std::cos(t), 0, 0, 0, 0, -1, 0, 1, 0};
-    for (int i = 0; i < 9; ++i) J[i] = j[i];
-  };
-  m.time_derivative = [](double t, const double* u, double* dT) {
-    dT[0] = -std::sin(t) * u[0];
-    dT[1] = dT[2] = 0;
-  };
-  return m;
-}
+using testing::Oscillator;
 
 // The interpolant alone: one step from the exact state, the largest error over θ in (0, 1)
 // against the exact solution, shrinking as h^(dense order + 1).
