@@ -88,7 +88,7 @@ absl::Status WriteCsv(std::FILE* f, const SolveResult& r) {
     if (has_evals) absl::StrAppend(&outcome, ",", r.rhs_evals[i]);
     outcome.push_back('\n');
     for (int s = 0; s < r.num_save; ++s) {
-      std::string line = absl::StrFormat("%d,%.17g", i, r.accepted.save_times(s));
+      std::string line = absl::StrFormat("%d,%.17g", i, r.save_time(i, s));
       for (int k = 0; k < r.num_states; ++k)
         absl::StrAppendFormat(&line, ",%.17g", r.state(i, s, k));
       line += outcome;
@@ -173,10 +173,16 @@ absl::Status WriteResult(const std::string& path, const SolveResult& r,
     return absl::OkStatus();
   }
   const int64_t n = r.trajectories;
+  // t: [save points], or [trajectories, save points] when each has its own.
   std::vector<double> times(r.accepted.save_times().begin(), r.accepted.save_times().end());
+  std::vector<int64_t> times_shape = {static_cast<int64_t>(times.size())};
+  if (!r.save_times.empty()) {
+    times = r.save_times;
+    times_shape = {n, r.num_save};
+  }
   std::vector<NpzMember> members = {
       {"u", StatesNpy(r)},
-      {"t", Npy("<f8", {static_cast<int64_t>(times.size())}, times.data(), times.size())},
+      {"t", Npy("<f8", times_shape, times.data(), times.size())},
       {"retcode", Npy("|u1", {n}, r.retcodes.data(), r.retcodes.size())},
       {"accepted_steps", Npy("<i4", {n}, r.accepted_steps.data(), r.accepted_steps.size())},
       {"rejected_steps", Npy("<i4", {n}, r.rejected_steps.data(), r.rejected_steps.size())},
@@ -232,8 +238,15 @@ void PrintSummary(const SolveResult& r, double client_seconds, std::FILE* out) {
                  static_cast<long long>(failed), static_cast<long long>(r.trajectories));
   }
   if (r.trajectories == 0 || r.num_save == 0) return;
-  std::fprintf(out, "final state (t = %g) over the %lld successful trajectories:\n",
-               a.save_times(r.num_save - 1), static_cast<long long>(ok));
+  if (r.save_times.empty()) {
+    std::fprintf(out, "final state (t = %g) over the %lld successful trajectories:\n",
+                 a.save_times(r.num_save - 1), static_cast<long long>(ok));
+  } else {
+    std::fprintf(out,
+                 "final state (each trajectory's last save time) over the %lld successful "
+                 "trajectories:\n",
+                 static_cast<long long>(ok));
+  }
   for (int k = 0; k < r.num_states; ++k) {
     double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
     int64_t finite = 0;

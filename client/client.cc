@@ -148,7 +148,8 @@ absl::Status ResultAssembler::Add(const v1::SolveResponse& r) {
       accepted_ = true;
       result_.accepted = a;
       result_.trajectories = a.trajectories();
-      result_.num_save = a.save_times_size();
+      // save_points is new; a server that predates it always sent the save times.
+      result_.num_save = a.save_points() > 0 ? a.save_points() : a.save_times_size();
       result_.num_states = a.state_names_size();
       result_.dtype = a.dtype();
       const size_t n = static_cast<size_t>(a.trajectories());
@@ -251,9 +252,11 @@ absl::Status ResultAssembler::AddChunk(const v1::ResultChunk& c) {
               LittleEndian<double>(c.t_final().data().data()) + count,
               result_.t_final.begin() + first);
   }
-  // The inputs used, when the request asked for them: [trajectories][dims] row-major.
+  // The inputs used, when the request asked for them, and per-trajectory save times:
+  // [trajectories][dims] row-major.
   for (const auto& [tensor, dst] :
-       {std::pair{&c.params(), &result_.params}, std::pair{&c.u0(), &result_.u0_used}}) {
+       {std::pair{&c.params(), &result_.params}, std::pair{&c.u0(), &result_.u0_used},
+        std::pair{&c.save_times(), &result_.save_times}}) {
     if (tensor->shape_size() != 2 || tensor->shape(0) != count) continue;
     const int64_t dims = tensor->shape(1);
     if (static_cast<int64_t>(tensor->data().size()) != count * dims * 8) {

@@ -52,9 +52,17 @@ struct SolveResult {
   // With SolveRequest.return_inputs: the parameters and initial states each trajectory
   // used, row-major [trajectory][dimension]; empty otherwise.
   std::vector<double> params, u0_used;
+  // When trajectories have save times of their own (accepted.save_times is then empty):
+  // [trajectory][save point]; empty otherwise.
+  std::vector<double> save_times;
 
   double state(int64_t traj, int save, int s) const {
     return states[(static_cast<size_t>(traj) * num_save + save) * num_states + s];
+  }
+  // The time of trajectory traj's save point `save`, shared or its own.
+  double save_time(int64_t traj, int save) const {
+    return save_times.empty() ? accepted.save_times(save)
+                              : save_times[static_cast<size_t>(traj) * num_save + save];
   }
 };
 

@@ -41,6 +41,12 @@ struct BatchInputs {
   const Sampler* u0_sampler = nullptr;
   const Sampler* p_sampler = nullptr;
   int64_t first = 0;  // the ensemble index of trajectory 0 of the batch (for samplers)
+  // Per-trajectory spans (SolveOptions::span_per_trajectory), each null where the options'
+  // value is shared: t0[k] and t1[k] for trajectory k, and its save times at
+  // saveat[k * options.saveat_per_trajectory ...]. Already validated (ValidateSpan).
+  const double* t0 = nullptr;
+  const double* t1 = nullptr;
+  const double* saveat = nullptr;
 };
 
 struct TrajectoryStats {

@@ -52,6 +52,9 @@ absl::StatusOr<ResolvedInputs> ResolveInputs(const Model& model, const BatchInpu
   ResolvedInputs r;
   r.count = in.count;
   r.first = in.first;
+  r.t0 = in.t0;
+  r.t1 = in.t1;
+  r.saveat = in.saveat;
   // Initial states left to the model whose defaults depend on the parameters follow each
   // trajectory's parameters, so those must be known here (drawn on the host if sampled).
   const bool u0_from_params =
@@ -74,6 +77,19 @@ absl::StatusOr<ResolvedInputs> ResolveInputs(const Model& model, const BatchInpu
                  in.u0_sampler, in, draw_samples, &r.u0, &r.u0_rows, &r.u0_sampler, &r.u0_scratch);
   if (!s.ok()) return s;
   return r;
+}
+
+absl::Status CheckSpanInputs(const SolveOptions& o, const BatchInputs& in) {
+  const bool any = in.t0 != nullptr || in.t1 != nullptr || in.saveat != nullptr;
+  if (any && !o.span_per_trajectory) {
+    return absl::InvalidArgumentError(
+        "t0, t1, saveat: per-trajectory values need options.span_per_trajectory");
+  }
+  if (o.saveat_per_trajectory > 0 && in.saveat == nullptr && in.count > 0) {
+    return absl::InvalidArgumentError(
+        "saveat: options.saveat_per_trajectory is set but the batch has no save times");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace ensolve

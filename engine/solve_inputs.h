@@ -29,6 +29,9 @@ struct ResolvedInputs {
   const Sampler* u0_sampler = nullptr;
   const Sampler* p_sampler = nullptr;
   int64_t first = 0;
+  const double* t0 = nullptr;  // per-trajectory spans, as BatchInputs has them
+  const double* t1 = nullptr;
+  const double* saveat = nullptr;
 
   std::vector<double> u0_scratch, p_scratch;  // samples drawn on the host
 };
@@ -38,6 +41,10 @@ struct ResolvedInputs {
 // `draw_samples` is false.
 absl::StatusOr<ResolvedInputs> ResolveInputs(const Model& model, const BatchInputs& in,
                                              bool draw_samples = true);
+
+// INVALID_ARGUMENT when the batch's per-trajectory spans do not fit the options: values
+// given without SolveOptions::span_per_trajectory, or per-trajectory save times missing.
+absl::Status CheckSpanInputs(const SolveOptions& options, const BatchInputs& in);
 
 }  // namespace ensolve
 

@@ -30,21 +30,39 @@ bool IsAdaptiveCapable(Algorithm a) { return GetAlgorithmInfo(a).adaptive; }
 
 const char* PrecisionName(Precision p) { return p == Precision::kFloat32 ? "float32" : "float64"; }
 
+absl::Status ValidateSpan(double t0, double t1, const double* saveat, int num_save) {
+  auto bad = [](auto... parts) { return absl::InvalidArgumentError(absl::StrCat(parts...)); };
+  if (!std::isfinite(t0) || !std::isfinite(t1)) return bad("t0, t1: must be finite");
+  if (t1 == t0) return bad("t1: must differ from t0 (both are ", t0, ")");
+  const bool forward = t1 > t0;
+  const double lo = std::min(t0, t1), hi = std::max(t0, t1);
+  for (int i = 0; i < num_save; ++i) {
+    const double s = saveat[i];
+    if (!std::isfinite(s) || s < lo || s > hi) {
+      return bad("saveat[", i, "]: ", s, " is outside [t0, t1] = [", t0, ", ", t1, "]");
+    }
+    if (i > 0 && !(forward ? s > saveat[i - 1] : s < saveat[i - 1])) {
+      return bad("saveat[", i, "]: ", s, " is not ", forward ? "greater" : "less", " than saveat[",
+                 i - 1, "] = ", saveat[i - 1], "; save times must be strictly ",
+                 forward ? "increasing" : "decreasing (t1 < t0 integrates backward)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateOptions(const SolveOptions& o) {
   auto bad = [](auto... parts) { return absl::InvalidArgumentError(absl::StrCat(parts...)); };
-  if (!std::isfinite(o.t0) || !std::isfinite(o.t1)) return bad("t0, t1: must be finite");
-  if (o.t1 == o.t0) return bad("t1: must differ from t0 (both are ", o.t0, ")");
-  const bool forward = o.t1 > o.t0;
-  const double lo = std::min(o.t0, o.t1), hi = std::max(o.t0, o.t1);
-  for (size_t i = 0; i < o.saveat.size(); ++i) {
-    const double s = o.saveat[i];
-    if (!std::isfinite(s) || s < lo || s > hi) {
-      return bad("saveat[", i, "]: ", s, " is outside [t0, t1] = [", o.t0, ", ", o.t1, "]");
-    }
-    if (i > 0 && !(forward ? s > o.saveat[i - 1] : s < o.saveat[i - 1])) {
-      return bad("saveat[", i, "]: ", s, " is not ", forward ? "greater" : "less", " than saveat[",
-                 i - 1, "] = ", o.saveat[i - 1], "; save times must be strictly ",
-                 forward ? "increasing" : "decreasing (t1 < t0 integrates backward)");
+  if (o.saveat_per_trajectory < 0 || (o.saveat_per_trajectory > 0 && !o.span_per_trajectory)) {
+    return bad("saveat_per_trajectory: needs span_per_trajectory");
+  }
+  if (o.saveat_per_trajectory > 0 && !o.saveat.empty()) {
+    return bad("saveat: must be empty when save times are per trajectory");
+  }
+  if (!o.span_per_trajectory) {
+    if (absl::Status s =
+            ValidateSpan(o.t0, o.t1, o.saveat.data(), static_cast<int>(o.saveat.size()));
+        !s.ok()) {
+      return s;
     }
   }
   const bool adaptive = o.adaptive && IsAdaptiveCapable(o.algorithm);

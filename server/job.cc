@@ -1,5 +1,6 @@
 #include "server/job.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/time/clock.h"
@@ -35,7 +36,21 @@ BatchInputs MakeBatchInputs(const JobSpec& spec, int64_t first, int64_t count) {
   in.first = spec.first_trajectory + first;  // samplers are keyed by the ensemble index
   SliceInput(spec.u0, spec.model->num_states(), first, count, &in.u0, &in.u0_rows, &in.u0_sampler);
   SliceInput(spec.params, spec.model->num_params(), first, count, &in.p, &in.p_rows, &in.p_sampler);
+  if (!spec.t0.empty()) in.t0 = spec.t0.data() + first;
+  if (!spec.t1.empty()) in.t1 = spec.t1.data() + first;
+  if (!spec.saveat.empty()) in.saveat = spec.saveat.data() + first * spec.num_save();
   return in;
+}
+
+void JobSpec::SaveTimesOf(int64_t k, double* out) const {
+  const int ns = num_save();
+  if (!saveat.empty()) {
+    std::copy_n(saveat.data() + k * ns, ns, out);
+  } else if (!options.saveat.empty()) {
+    std::copy_n(options.saveat.data(), ns, out);
+  } else {
+    out[0] = t1.empty() ? options.t1 : t1[k];
+  }
 }
 
 Job::Job(std::string id, JobSpec spec)

@@ -43,8 +43,14 @@ struct JobSpec {
   InputSource u0;
   InputSource params;
   std::string request_id;
-  bool return_inputs = false;      // send the parameters and initial states used with results
-  std::vector<double> save_times;  // what each save point is (t1 alone when saveat is empty)
+  bool return_inputs = false;  // send the parameters and initial states used with results
+  // What each save point is (t1 alone when saveat is empty), when every trajectory shares
+  // them; empty when they are per trajectory.
+  std::vector<double> save_times;
+  // Per-trajectory spans (options.span_per_trajectory): one value, or one row of
+  // options.saveat_per_trajectory save times, per trajectory; empty where the options'
+  // value is shared.
+  std::vector<double> t0, t1, saveat;
 
   int num_save() const { return NumSavePoints(options); }
   // Values per save point: the output selection's, or every state.
@@ -52,6 +58,13 @@ struct JobSpec {
   int64_t num_batches() const { return (trajectories + batch_size - 1) / batch_size; }
   int elem_bytes() const { return options.precision == Precision::kFloat32 ? 4 : 8; }
   int64_t bytes_per_trajectory() const { return int64_t{num_save()} * num_states() * elem_bytes(); }
+  // Whether trajectories have save times of their own: per-trajectory saveat, or a
+  // per-trajectory t1 with only the final state saved.
+  bool per_trajectory_save_times() const {
+    return !saveat.empty() || (!t1.empty() && options.saveat.empty());
+  }
+  // Trajectory k's save times (num_save() values) into out.
+  void SaveTimesOf(int64_t k, double* out) const;
 };
 
 // The inputs of trajectories [first, first + count) of `spec` in engine form. Dense inputs

@@ -35,6 +35,42 @@ std::string NamesString(const std::vector<std::string>& names) {
   return absl::StrJoin(shown, ", ");
 }
 
+// The float64 values of a float64 or float32 tensor whose shape the caller has read as
+// rows x cols; INVALID_ARGUMENT naming `field` for another dtype or a data size that does
+// not match.
+absl::Status DecodeValues(const v1::Tensor& t, const char* field, int64_t rows, int64_t cols,
+                          std::vector<double>* out) {
+  int elem = 0;
+  if (t.dtype() == v1::DTYPE_FLOAT64) {
+    elem = 8;
+  } else if (t.dtype() == v1::DTYPE_FLOAT32) {
+    elem = 4;
+  } else {
+    return Invalid(field, ": dtype must be DTYPE_FLOAT64 or DTYPE_FLOAT32, got ",
+                   v1::DType_Name(t.dtype()));
+  }
+  const int64_t bytes = static_cast<int64_t>(t.data().size());
+  const int64_t row_bytes = cols * elem;
+  // Compared by division first so a huge declared shape cannot overflow.
+  if ((row_bytes == 0 && bytes != 0) ||
+      (row_bytes > 0 && (rows > bytes / row_bytes || rows * row_bytes != bytes))) {
+    return Invalid(field, ": data has ", t.data().size(), " bytes, but shape ", ShapeString(t),
+                   " of ", v1::DType_Name(t.dtype()), " needs shape[0] x ", row_bytes);
+  }
+  out->resize(static_cast<size_t>(rows * cols));
+  if (elem == 8) {
+    std::memcpy(out->data(), t.data().data(), t.data().size());
+  } else {
+    const char* p = t.data().data();
+    for (size_t i = 0; i < out->size(); ++i) {
+      float f;
+      std::memcpy(&f, p + 4 * i, 4);
+      (*out)[i] = f;
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Decodes one Inputs message for `dims` columns named `names` (`what` is "states" or
 // "parameters"). Sets `*rows` to the number of rows (1 for shared rows and samplers).
 absl::Status DecodeInputs(const v1::Inputs& in, const char* field, const char* what,
@@ -86,15 +122,6 @@ absl::Status DecodeInputs(const v1::Inputs& in, const char* field, const char* w
     }
     case v1::Inputs::kValues: {
       const v1::Tensor& t = in.values();
-      int elem = 0;
-      if (t.dtype() == v1::DTYPE_FLOAT64) {
-        elem = 8;
-      } else if (t.dtype() == v1::DTYPE_FLOAT32) {
-        elem = 4;
-      } else {
-        return Invalid(field, ".values: dtype must be DTYPE_FLOAT64 or DTYPE_FLOAT32, got ",
-                       v1::DType_Name(t.dtype()));
-      }
       int64_t rows = 0, cols = 0;
       if (t.shape_size() == 1) {
         rows = 1;
@@ -108,35 +135,14 @@ absl::Status DecodeInputs(const v1::Inputs& in, const char* field, const char* w
                        " ", what, " (", NamesString(names), "): expected [", dims, "], [1, ", dims,
                        "] or [trajectories, ", dims, "]");
       }
-      const int64_t bytes = static_cast<int64_t>(t.data().size());
-      const int64_t row_bytes = cols * elem;
-      // Compared by division first so a huge declared shape cannot overflow.
-      if ((row_bytes == 0 && bytes != 0) ||
-          (row_bytes > 0 && (rows > bytes / row_bytes || rows * row_bytes != bytes))) {
-        return Invalid(field, ".values: data has ", t.data().size(), " bytes, but shape ",
-                       ShapeString(t), " of ", v1::DType_Name(t.dtype()), " needs shape[0] x ",
-                       row_bytes);
-      }
       out->rows = rows;
-      out->values.resize(static_cast<size_t>(rows * cols));
-      if (elem == 8) {
-        std::memcpy(out->values.data(), t.data().data(), t.data().size());
-      } else {
-        const char* p = t.data().data();
-        for (size_t i = 0; i < out->values.size(); ++i) {
-          float f;
-          std::memcpy(&f, p + 4 * i, 4);
-          out->values[i] = f;
-        }
-      }
-      return absl::OkStatus();
+      return DecodeValues(t, absl::StrCat(field, ".values").c_str(), rows, cols, &out->values);
     }
   }
   return Invalid(field, ": unknown source");
 }
 
-absl::Status BuildOptions(const v1::SolveOptions& in, int64_t max_save_points, SolveOptions* o,
-                          std::vector<double>* save_times) {
+absl::Status BuildOptions(const v1::SolveOptions& in, int64_t max_save_points, SolveOptions* o) {
   if (!in.algorithm().empty()) {
     absl::StatusOr<Algorithm> a = ParseAlgorithm(in.algorithm());
     if (!a.ok()) return Prefixed("options.", a.status());
@@ -164,11 +170,91 @@ absl::Status BuildOptions(const v1::SolveOptions& in, int64_t max_save_points, S
   o->dt = in.dt();
   o->dtmin = in.dtmin();
   if (in.max_steps() != 0) o->max_steps = in.max_steps();
-  if (absl::Status s = ValidateOptions(*o); !s.ok()) return Prefixed("options.", s);
-  if (o->saveat.empty()) {
-    save_times->assign(1, o->t1);
-  } else {
-    *save_times = o->saveat;
+  return absl::OkStatus();
+}
+
+// SolveRequest's t0, t1 and saveat tensors: a shared row replaces the options' value; rows
+// per trajectory go into the spec (their count into *rows, checked against the
+// trajectories later).
+absl::Status DecodeSpans(const v1::SolveRequest& req, int64_t max_save_points, JobSpec* spec,
+                         int64_t* rows) {
+  SolveOptions& o = spec->options;
+  *rows = 1;
+  auto note_rows = [&](int64_t r, const char* field) -> absl::Status {
+    if (r > 1 && *rows > 1 && r != *rows) {
+      return Invalid(field, ": ", r, " rows, but another per-trajectory input has ", *rows,
+                     "; per-trajectory rows must agree");
+    }
+    *rows = std::max(*rows, r);
+    return absl::OkStatus();
+  };
+  auto decode_time = [&](const v1::Tensor& t, const char* field, double* shared,
+                         std::vector<double>* per_trajectory) -> absl::Status {
+    if (t.shape_size() != 1 || t.shape(0) < 1) {
+      return Invalid(field, ": shape ", ShapeString(t),
+                     " must be [trajectories] (one value each) or [1] (shared)");
+    }
+    std::vector<double> v;
+    if (absl::Status s = DecodeValues(t, field, t.shape(0), 1, &v); !s.ok()) return s;
+    if (absl::Status s = note_rows(t.shape(0), field); !s.ok()) return s;
+    if (v.size() == 1) {
+      *shared = v[0];
+    } else {
+      *per_trajectory = std::move(v);
+    }
+    return absl::OkStatus();
+  };
+  if (req.has_t0()) {
+    if (absl::Status s = decode_time(req.t0(), "t0", &o.t0, &spec->t0); !s.ok()) return s;
+  }
+  if (req.has_t1()) {
+    if (absl::Status s = decode_time(req.t1(), "t1", &o.t1, &spec->t1); !s.ok()) return s;
+  }
+  if (req.has_saveat()) {
+    const v1::Tensor& t = req.saveat();
+    if (!o.saveat.empty()) return Invalid("saveat: set it or options.saveat, not both");
+    int64_t r = 1, k = 0;
+    if (t.shape_size() == 1) {
+      k = t.shape(0);
+    } else if (t.shape_size() == 2) {
+      r = t.shape(0);
+      k = t.shape(1);
+    }
+    if (t.shape_size() < 1 || t.shape_size() > 2 || r < 1 || k < 1) {
+      return Invalid("saveat: shape ", ShapeString(t),
+                     " must be [trajectories, save points], [1, save points] or [save points]");
+    }
+    if (k > max_save_points) {
+      return absl::ResourceExhaustedError(absl::StrCat("saveat: ", k,
+                                                       " save points exceed the server's limit of ",
+                                                       max_save_points, " (--max_save_points)"));
+    }
+    std::vector<double> v;
+    if (absl::Status s = DecodeValues(t, "saveat", r, k, &v); !s.ok()) return s;
+    if (absl::Status s = note_rows(r, "saveat"); !s.ok()) return s;
+    if (r == 1) {
+      o.saveat = std::move(v);
+    } else {
+      spec->saveat = std::move(v);
+      o.saveat_per_trajectory = static_cast<int>(k);
+    }
+  }
+  o.span_per_trajectory = !spec->t0.empty() || !spec->t1.empty() || !spec->saveat.empty();
+  return absl::OkStatus();
+}
+
+// Each trajectory's span, when any part of it is per trajectory.
+absl::Status ValidateSpans(const JobSpec& spec) {
+  const SolveOptions& o = spec.options;
+  if (!o.span_per_trajectory) return absl::OkStatus();
+  const int k = NumSaveTimes(o);
+  for (int64_t i = 0; i < spec.trajectories; ++i) {
+    const double t0 = spec.t0.empty() ? o.t0 : spec.t0[i];
+    const double t1 = spec.t1.empty() ? o.t1 : spec.t1[i];
+    const double* saves = spec.saveat.empty() ? o.saveat.data() : spec.saveat.data() + i * k;
+    if (absl::Status s = ValidateSpan(t0, t1, saves, k); !s.ok()) {
+      return Invalid("t0, t1, saveat: trajectory ", i, ": ", s.message());
+    }
   }
   return absl::OkStatus();
 }
@@ -235,11 +321,15 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
   }
   const Model& model = *spec.model;
 
-  if (absl::Status s =
-          BuildOptions(req.options(), config.max_save_points, &spec.options, &spec.save_times);
+  if (absl::Status s = BuildOptions(req.options(), config.max_save_points, &spec.options);
       !s.ok()) {
     return s;
   }
+  int64_t span_rows = 1;
+  if (absl::Status s = DecodeSpans(req, config.max_save_points, &spec, &span_rows); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ValidateOptions(spec.options); !s.ok()) return Prefixed("options.", s);
 
   spec.options.outputs.assign(req.outputs().begin(), req.outputs().end());
   if (absl::StatusOr<std::vector<ir::NodeId>> roots = model.SelectionRoots(spec.options.outputs);
@@ -270,7 +360,12 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
     return Invalid("u0.values, params.values: ", u0_rows, " and ", p_rows,
                    " rows; per-trajectory rows must agree");
   }
-  const int64_t rows = std::max(u0_rows, p_rows);
+  const int64_t input_rows = std::max(u0_rows, p_rows);
+  if (input_rows > 1 && span_rows > 1 && input_rows != span_rows) {
+    return Invalid("t0, t1, saveat: ", span_rows, " rows, but ", u0_rows > 1 ? "u0" : "params",
+                   ".values has ", input_rows, "; per-trajectory rows must agree");
+  }
+  const int64_t rows = std::max(input_rows, span_rows);
   if (n == 0 && rows > 1) n = rows;
   for (const auto& [src, field] : {std::pair{&spec.u0, "u0"}, std::pair{&spec.params, "params"}}) {
     const bool grid = src->sampler && src->sampler->spec().kind == SamplerKind::kGrid;
@@ -286,15 +381,20 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
   }
   if (n == 0) {
     return Invalid(
-        "trajectories: must be > 0 (or implied by per-trajectory u0/params rows or a "
-        "grid sampler)");
+        "trajectories: must be > 0 (or implied by per-trajectory u0/params/t0/t1/saveat rows or "
+        "a grid sampler)");
   }
   if (rows > 1 && rows != n) {
-    return Invalid(u0_rows > 1 ? "u0" : "params", ".values: ", rows,
-                   " rows, but trajectories = ", n,
-                   "; give 1 row (shared) or one row per trajectory");
+    return Invalid(
+        input_rows > 1 ? (u0_rows > 1 ? "u0.values" : "params.values") : "t0, t1, saveat", ": ",
+        rows, " rows, but trajectories = ", n, "; give 1 row (shared) or one row per trajectory");
   }
   spec.trajectories = n;
+  if (absl::Status s = ValidateSpans(spec); !s.ok()) return s;
+  if (!spec.per_trajectory_save_times()) {
+    spec.save_times =
+        spec.options.saveat.empty() ? std::vector<double>{spec.options.t1} : spec.options.saveat;
+  }
 
   // Size limits.
   if (n > config.max_trajectories) {

@@ -185,6 +185,76 @@ TEST_F(RequestTest, OutputLimits) {
   EXPECT_THAT(s.status().message(), HasSubstr("--max_chunk_bytes"));
 }
 
+// t0, t1 and saveat tensors: one shared row goes into the options; rows per trajectory into
+// the spec, imply the trajectory count and are validated row by row.
+TEST_F(RequestTest, PerTrajectorySpans) {
+  v1::SolveRequest r = Decay(0);
+  *r.mutable_t0() = Doubles({0.5}, {1});
+  *r.mutable_t1() = Doubles({1, 2, -1}, {3});
+  absl::StatusOr<JobSpec> s = Build(r);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->trajectories, 3);
+  EXPECT_EQ(s->options.t0, 0.5);
+  EXPECT_TRUE(s->options.span_per_trajectory);
+  EXPECT_TRUE(s->t0.empty());
+  EXPECT_THAT(s->t1, ElementsAre(1, 2, -1));
+  // Only the final state, at each trajectory's own t1: per-trajectory save times.
+  EXPECT_TRUE(s->per_trajectory_save_times());
+  EXPECT_TRUE(s->save_times.empty());
+  double t = 0;
+  s->SaveTimesOf(2, &t);
+  EXPECT_EQ(t, -1);
+
+  *r.mutable_saveat() = Doubles({0.5, 0.75, 0.5, 1.5, 0.5, -0.5}, {3, 2});
+  s = Build(r);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->options.saveat_per_trajectory, 2);
+  EXPECT_EQ(s->num_save(), 2);
+  double times[2];
+  s->SaveTimesOf(1, times);
+  EXPECT_THAT(times, ElementsAre(0.5, 1.5));
+  BatchInputs in = MakeBatchInputs(*s, 1, 2);
+  EXPECT_EQ(in.t0, nullptr);
+  EXPECT_EQ(in.t1[0], 2);
+  EXPECT_EQ(in.saveat[2], 0.5);
+
+  // A shared saveat row within every span: the save times are shared again.
+  *r.mutable_saveat() = Doubles({0.5}, {1, 1});
+  s = Build(r);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_FALSE(s->per_trajectory_save_times());
+  EXPECT_THAT(s->save_times, ElementsAre(0.5));
+
+  auto fails = [&](const v1::SolveRequest& bad, const char* message) {
+    absl::StatusOr<JobSpec> b = Build(bad);
+    ASSERT_FALSE(b.ok()) << message;
+    EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(b.status().message(), HasSubstr(message));
+  };
+  v1::SolveRequest bad = r;
+  *bad.mutable_saveat() = Doubles({0.5, 0.75, 0.5, 1.5, 0.75, 0.25}, {3, 2});
+  fails(bad, "t0, t1, saveat: trajectory 2: saveat[0]: 0.75 is outside [t0, t1] = [0.5, -1]");
+  *bad.mutable_saveat() = Doubles({0.75, 0.5, 0.5, 1.5, 0.5, -0.5}, {3, 2});
+  fails(bad, "trajectory 0: saveat[1]: 0.5 is not greater than saveat[0] = 0.75");
+  bad = r;
+  *bad.mutable_t1() = Doubles({1, 0.5, 2}, {3});
+  fails(bad, "trajectory 1: t1: must differ from t0 (both are 0.5)");
+  *bad.mutable_t1() = Doubles({1, 2}, {2, 1});
+  fails(bad, "t1: shape [2, 1] must be [trajectories] (one value each) or [1] (shared)");
+  *bad.mutable_t1() = Doubles({1, 2}, {2});
+  *bad.mutable_t0() = Doubles({0, 0, 0}, {3});
+  fails(bad, "t1: 2 rows, but another per-trajectory input has 3");
+  bad = r;
+  bad.mutable_options()->mutable_saveat()->add_times(0.5);
+  fails(bad, "saveat: set it or options.saveat, not both");
+  bad = r;
+  *bad.mutable_params()->mutable_values() = Doubles({1, 2}, {2, 1});
+  fails(bad, "t0, t1, saveat: 3 rows, but params.values has 2");
+  bad = r;
+  bad.set_trajectories(4);
+  fails(bad, "t0, t1, saveat: 3 rows, but trajectories = 4");
+}
+
 TEST_F(RequestTest, RequestIdIsBounded) {
   v1::SolveRequest r = Decay(1);
   r.set_request_id(std::string(200, 'x'));

@@ -52,6 +52,7 @@ SolveStream::SolveStream(ServiceContext* ctx, grpc::CallbackServerContext* call,
       for (const auto& n : s.options.outputs) a->add_state_names(n);
     }
     for (double t : s.save_times) a->add_save_times(t);
+    a->set_save_points(s.num_save());
     a->set_dtype(s.options.precision == Precision::kFloat32 ? v1::DTYPE_FLOAT32
                                                             : v1::DTYPE_FLOAT64);
     // The accepted message goes first: hold off result writes until it is done.
@@ -225,6 +226,16 @@ bool SolveStream::NextChunkLocked() {
             static_cast<size_t>(rows * 8));
 
   if (job_->spec().return_inputs) AddInputsLocked(c, current_->first + cursor_, rows);
+  if (job_->spec().per_trajectory_save_times()) {
+    std::vector<double> times(static_cast<size_t>(rows) * r.num_save);
+    for (int64_t i = 0; i < rows; ++i) {
+      job_->spec().SaveTimesOf(current_->first + cursor_ + i, times.data() + i * r.num_save);
+    }
+    SetTensor(c->mutable_save_times(), v1::DTYPE_FLOAT64, {rows, r.num_save}, times.data(),
+              times.size() * sizeof(double));
+  } else {
+    c->clear_save_times();
+  }
 
   cursor_ += rows;
   bytes_streamed_ += rows * traj_bytes;

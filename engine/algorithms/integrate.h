@@ -19,6 +19,10 @@
 //                                           may load new trajectories into those lanes' u
 //                                           and returns them (else false)
 //   bool Stop();                            true to abandon the batch (cancellation)
+// optionally, for per-trajectory time spans (otherwise every trajectory runs from o.t0 to
+// o.t1):
+//   Real T0() const;  Real T1() const;      the span of the trajectories the lanes hold
+//                                           (read right after Begin/Retire loaded them)
 // and, for methods whose table row asks for them (Alg::kJacobian, kTimeDerivative,
 // kMatrices > 0):
 //   void Jacobian(Real t, const Real* u, Real* J);        J = df/du, n x n row-major
@@ -48,7 +52,8 @@
 // beyond kStages (kStages is then the fewest a step makes).
 //
 // Backward integration (t1 < t0) runs with negative steps; save times must then be
-// descending. Every comparison with t is made along the direction of integration.
+// descending. Every comparison with t is made along the direction of integration, which
+// is per lane (each trajectory may have its own span).
 #ifndef ENSOLVE_ENGINE_ALGORITHMS_INTEGRATE_H_
 #define ENSOLVE_ENGINE_ALGORITHMS_INTEGRATE_H_
 
@@ -62,8 +67,8 @@ inline constexpr int kDriverVectors = 3;
 
 template <class S>
 struct Controls {
-  S t0, t1;
-  S dt;  // fixed step, or the initial step of an adaptive run (0: automatic)
+  S t0, t1;  // the span of every trajectory, unless the context gives its own (T0, T1)
+  S dt;      // fixed step, or the initial step of an adaptive run (0: automatic)
   S abstol, reltol;
   S dtmin;  // 0: a few ulps of t
   int max_steps;
@@ -72,13 +77,14 @@ struct Controls {
 
 template <class R, class I>
 struct LaneState {
+  R t0, t1, dir;  // the lane's span; dir = +1 forward, -1 backward
   R t, h, log_qold, nfixed;
   I accepted, rejected, rhs_evals, save;
 };
 
 // Whether save time ts (infinite past the last one) lies at or before tend along dir.
-template <class M, class R, class S>
-ENSOLVE_HD M Reached(R ts, R tend, S dir) {
+template <class M, class S, class R>
+ENSOLVE_HD M Reached(R ts, R tend, R dir) {
   return M(IsFinite(ts)) & M((ts - tend) * dir <= S(0));
 }
 
@@ -105,6 +111,25 @@ ENSOLVE_HD void CallStep(long, Ctx& c, R t, R h, const R* u, R* unew, R* err, R*
                          StepControls<S, I>&) {
   Alg::Step(c, t, h, u, unew, err, k, fail);
 }
+// The span of the trajectories in the lanes: the context's own (T0, T1) when it has them
+// (overload resolution prefers the int parameter), else the one of the controls.
+template <class R, class Ctx, class S>
+ENSOLVE_HD auto SpanStart(int, const Ctx& c, const Controls<S>&) -> decltype(c.T0()) {
+  return c.T0();
+}
+template <class R, class Ctx, class S>
+ENSOLVE_HD R SpanStart(long, const Ctx&, const Controls<S>& o) {
+  return R(o.t0);
+}
+template <class R, class Ctx, class S>
+ENSOLVE_HD auto SpanEnd(int, const Ctx& c, const Controls<S>&) -> decltype(c.T1()) {
+  return c.T1();
+}
+template <class R, class Ctx, class S>
+ENSOLVE_HD R SpanEnd(long, const Ctx&, const Controls<S>& o) {
+  return R(o.t1);
+}
+
 // Alg::kLazyStages, the right-hand side evaluations Interpolate adds in a step with save
 // points (vern7, vern9), or 0 for a method that does not declare it.
 template <class Alg, class = void>
@@ -117,13 +142,13 @@ struct LazyStages<Alg, decltype(void(Alg::kLazyStages))> {
 };
 
 // Saves u at every save point <= t for lanes in m (used at t0).
-template <class Ctx, class R, class M, class I, class S>
-ENSOLVE_HD void SaveReached(Ctx& c, M m, I& save, R t, const R* u, S dir) {
-  m = m & Reached<M>(c.SaveTime(save), t, dir);
+template <class S, class Ctx, class R, class M, class I>
+ENSOLVE_HD void SaveReached(Ctx& c, M m, I& save, R t, const R* u, R dir) {
+  m = m & Reached<M, S>(c.SaveTime(save), t, dir);
   while (Any(m)) {
     c.Save(save, u, m);
     save = Select(m, save + 1, save);
-    m = m & Reached<M>(c.SaveTime(save), t, dir);
+    m = m & Reached<M, S>(c.SaveTime(save), t, dir);
   }
 }
 
@@ -140,24 +165,27 @@ ENSOLVE_HD R ErrorNorm(Ctx& c, const R* err, const R* u, const R* unew, S abstol
   return Sqrt(sum / S(n));
 }
 
-// Starts the lanes in m at t0: counters, saves at t0, f(t0, u0) for methods that carry it,
-// and the first step size (Hairer, Norsett & Wanner, "Solving ODEs I", II.4, the starting
-// step size algorithm).
+// Starts the lanes in m at their t0: span, counters, saves at t0, f(t0, u0) for methods
+// that carry it, and the first step size (Hairer, Norsett & Wanner, "Solving ODEs I", II.4, the
+// starting step size algorithm).
 template <class Alg, class Ctx, class R, class M, class I, class S>
 ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, LaneState<R, I>& st,
                            R* u, R* unew, R* err, R* const* k) {
   const int n = c.n();
-  st.t = Select(m, R(o.t0), st.t);
+  st.t0 = Select(m, SpanStart<R>(0, c, o), st.t0);
+  st.t1 = Select(m, SpanEnd<R>(0, c, o), st.t1);
+  st.dir = Select(m, Select(st.t1 >= st.t0, R(S(1)), R(S(-1))), st.dir);
+  st.t = Select(m, st.t0, st.t);
   st.log_qold = Select(m, R(S(kLogQoldInit)), st.log_qold);
   st.nfixed = Select(m, R(S(0)), st.nfixed);
   st.accepted = Select(m, I(0), st.accepted);
   st.rejected = Select(m, I(0), st.rejected);
   st.rhs_evals = Select(m, I(0), st.rhs_evals);
   st.save = Select(m, I(0), st.save);
-  const S dir = o.t1 >= o.t0 ? S(1) : S(-1);
-  SaveReached(c, m, st.save, st.t, u, dir);
+  const R dir = st.dir;
+  SaveReached<S>(c, m, st.save, st.t, u, dir);
   if (!Alg::kFsal && !(adaptive && o.dt <= S(0))) {
-    st.h = Select(m, R(dir * o.dt), st.h);
+    st.h = Select(m, dir * o.dt, st.h);
     return;
   }
   // f0 into err, then into k[0] for these lanes only (others keep their FSAL stage).
@@ -165,7 +193,7 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
   for (int i = 0; i < n; ++i) k[0][i] = Select(m, err[i], k[0][i]);
   st.rhs_evals = Select(m, st.rhs_evals + 1, st.rhs_evals);
   if (!(adaptive && o.dt <= S(0))) {
-    st.h = Select(m, R(dir * o.dt), st.h);
+    st.h = Select(m, dir * o.dt, st.h);
     return;
   }
   R d0 = R(S(0)), d1 = R(S(0));
@@ -176,7 +204,7 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
   }
   d0 = Sqrt(d0 / S(n));
   d1 = Sqrt(d1 / S(n));
-  const R span = R(Abs(o.t1 - o.t0));
+  const R span = Abs(st.t1 - st.t0);
   R h0 = Select((d0 < S(1e-5)) | (d1 < S(1e-5)), R(S(1e-6)), S(0.01) * d0 / d1);
   h0 = Min(h0, span);
   for (int i = 0; i < n; ++i) unew[i] = u[i] + dir * h0 * k[0][i];
@@ -214,23 +242,24 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
   R* k[Alg::kVectors];
   for (int j = 0; j < Alg::kVectors; ++j) k[j] = c.vec(kDriverVectors + j);
   const S eps = Epsilon<S>::value;
-  const S t1 = o.t1;
-  const S dir = o.t1 >= o.t0 ? S(1) : S(-1);  // backward integration: negative steps
 
-  LaneState<R, I> st{R(S(0)), R(S(0)), R(S(0)), R(S(0)), I(0), I(0), I(0), I(0)};
+  LaneState<R, I> st{R(S(0)), R(S(0)), R(S(1)), R(S(0)), R(S(0)), R(S(0)),
+                     R(S(0)), I(0),    I(0),    I(0),    I(0)};
   M active = c.Begin(u);
   internal::StartLanes<Alg>(c, o, adaptive, active, st, u, unew, err, k);
 
   while (Any(active)) {
     if (c.Stop()) return;
-    // This step's size; the last one lands exactly on t1.
+    // This step's size; the last one lands exactly on t1 (backward: negative steps).
+    const R t1 = st.t1;
+    const R dir = st.dir;
     R h;
     M last;
     if (adaptive) {
       last = (st.t + st.h * S(1.01) - t1) * dir >= S(0);
       h = Select(last, t1 - st.t, st.h);
     } else {
-      const R tnext = o.t0 + (st.nfixed + S(1)) * (dir * o.dt);
+      const R tnext = st.t0 + (st.nfixed + S(1)) * (dir * o.dt);
       last = (tnext - t1) * dir >= -S(8) * eps * Abs(t1);
       h = Select(last, t1 - st.t, tnext - st.t);
     }
@@ -252,7 +281,7 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     // a compile-time 0 drops this block: the GPU's final-state-only kernels.)
     const R tend = st.t + h;
     if (c.num_save() > 0) {
-      M ms = accept & Reached<M>(c.SaveTime(st.save), tend, dir);
+      M ms = accept & Reached<M, S>(c.SaveTime(st.save), tend, dir);
       bool first = true;  // lanes only leave ms, so the first call covers every later one
       while (Any(ms)) {
         const R theta = (c.SaveTime(st.save) - st.t) / h;
@@ -263,7 +292,7 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
         first = false;
         c.Save(st.save, err, ms);
         st.save = Select(ms, st.save + 1, st.save);
-        ms = ms & Reached<M>(c.SaveTime(st.save), tend, dir);
+        ms = ms & Reached<M, S>(c.SaveTime(st.save), tend, dir);
       }
     }
 
@@ -273,7 +302,7 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
       finite = finite & IsFinite(unew[i]);
       if (Alg::kFsal) k[0][i] = Select(accept, k[Alg::kFsalStage][i], k[0][i]);
     }
-    st.t = Select(accept, Select(last, R(t1), tend), st.t);
+    st.t = Select(accept, Select(last, t1, tend), st.t);
     st.nfixed = Select(accept, st.nfixed + S(1), st.nfixed);
     st.accepted = Select(accept, st.accepted + 1, st.accepted);
     st.rejected = Select(active & !accept, st.rejected + 1, st.rejected);

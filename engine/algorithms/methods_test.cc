@@ -248,7 +248,9 @@ void ExpectEsdirkOrders(const char* name) {
   EXPECT_TRUE(IsConsistentEsdirk(t));
   EXPECT_LT(OrderResidual(a, b, t.c, Alg::kOrder), 1e-12);
   // Not one order more (the trees above order 5 are not listed).
-  if (Alg::kOrder < 5) EXPECT_GT(OrderResidual(a, b, t.c, Alg::kOrder + 1), 1e-6);
+  if (Alg::kOrder < 5) {
+    EXPECT_GT(OrderResidual(a, b, t.c, Alg::kOrder + 1), 1e-6);
+  }
   EXPECT_LT(OrderResidual(a, bhat, t.c, Alg::kEmbeddedOrder), 1e-12);
   EXPECT_GT(OrderResidual(a, bhat, t.c, Alg::kEmbeddedOrder + 1), 1e-6);
   // L-stable: the stability function R(z) = 1 + z b^T (I - z A)^{-1} 1 vanishes at

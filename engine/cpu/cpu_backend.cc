@@ -110,6 +110,7 @@ class CpuBackend : public Backend {
                                                      " does not match the prepared model (",
                                                      AlgorithmName(pm.algorithm), ")"));
     }
+    if (absl::Status s = CheckSpanInputs(options, inputs); !s.ok()) return s;
     absl::StatusOr<ResolvedInputs> resolved = ResolveInputs(pm.model, inputs);
     if (!resolved.ok()) return resolved.status();
     BatchResult result;
@@ -118,7 +119,7 @@ class CpuBackend : public Backend {
     if (inputs.count == 0) return result;
     // Every trajectory's final state, return code and counters are written when it
     // retires; save points it never reached (it stopped early) stay NaN.
-    if (!options.saveat.empty()) {
+    if (NumSaveTimes(options) > 0) {
       result.states_f32.Fill(std::numeric_limits<float>::quiet_NaN());
       result.states_f64.Fill(std::numeric_limits<double>::quiet_NaN());
     }
@@ -148,7 +149,13 @@ class CpuBackend : public Backend {
     job.u0_rows = in.u0_rows;
     job.p = in.p;
     job.p_rows = in.p_rows;
-    job.saveat.assign(options.saveat.begin(), options.saveat.end());
+    job.t0 = options.t0;
+    job.t1 = options.t1;
+    job.t0s = in.t0;
+    job.t1s = in.t1;
+    job.num_save = NumSaveTimes(options);
+    job.saveat = in.saveat != nullptr ? in.saveat : options.saveat.data();
+    job.saveat_stride = in.saveat != nullptr ? job.num_save : 0;
     job.out_saves = result.num_save;
     job.out = out;
     job.retcodes = result.retcodes.data();

@@ -22,6 +22,7 @@
 #include "engine/testing/initial_state.h"
 #include "engine/testing/lorenz.h"
 #include "engine/testing/solve_options.h"
+#include "engine/testing/spans.h"
 #include "gtest/gtest.h"
 
 namespace ensolve {
@@ -326,6 +327,45 @@ TEST(Inputs, SharedRowsDefaultsAndShapeErrors) {
 TEST(Inputs, InitialStatesFollowEachTrajectorysParameters) {
   auto backend = NewCpuBackend();
   testing::ExpectInitialStatesFollowParameters(*backend);
+}
+
+// Per-trajectory spans and save times (forward and backward, in packs whose lanes all
+// differ) equal separate solves bitwise, for every method of the table.
+TEST(Inputs, PerTrajectorySpansEqualSeparateSolves) {
+  auto backend = NewCpuBackend(2);
+  const uint32_t seed = std::random_device{}();
+  const int64_t count = 29;  // not a multiple of the lanes of a pack
+  for (int i = 0; i < kNumAlgorithms; ++i) {
+    const AlgorithmInfo& info = AlgorithmTable()[i];
+    SolveOptions o = info.adaptive ? Adaptive(1, 1e-6, Precision::kFloat64)
+                                   : Fixed(info.algorithm, 1, 0.01, Precision::kFloat64);
+    o.algorithm = info.algorithm;
+    for (Precision prec : {Precision::kFloat32, Precision::kFloat64}) {
+      o.precision = prec;
+      for (bool with_saveat : {false, true}) {
+        testing::ExpectSpansEqualSeparateSolves(*backend, o, count, with_saveat, seed + i);
+      }
+    }
+  }
+}
+
+// Per-trajectory spans the options do not announce, or announced save times missing, are
+// refused.
+TEST(Inputs, PerTrajectorySpansMustMatchTheOptions) {
+  Solver s(kLorenz);
+  const std::vector<double> t1 = {1.0, 2.0};
+  BatchInputs in{2};
+  in.t1 = t1.data();
+  SolveOptions o = Adaptive(1, 1e-6, Precision::kFloat64);
+  auto r = s.Solve(o, in);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "span_per_trajectory")) << r.status();
+  o.span_per_trajectory = true;
+  o.saveat_per_trajectory = 3;
+  r = s.Solve(o, in);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "no save times")) << r.status();
 }
 
 // A stiff method on a model past the backend's limit is refused by name, before any work.

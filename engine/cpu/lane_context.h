@@ -35,7 +35,16 @@ struct BatchJob {
   int64_t u0_rows = 1;
   const double* p = nullptr;
   int64_t p_rows = 1;
-  std::vector<T> saveat;
+  // The span: t0[k], t1[k] for trajectory k when given (one per trajectory), else the
+  // controls' shared t0 and t1.
+  double t0 = 0, t1 = 1;
+  const double* t0s = nullptr;
+  const double* t1s = nullptr;
+  // Save times: num_save values per trajectory, trajectory k's at saveat + k * saveat_stride
+  // (stride 0: one row shared by all).
+  const double* saveat = nullptr;
+  int num_save = 0;
+  int64_t saveat_stride = 0;
   int out_saves = 1;  // save points per trajectory in `out` (>= 1)
   T* out = nullptr;   // [count][out_saves][n]
   RetCode* retcodes = nullptr;
@@ -94,8 +103,13 @@ class LaneContext {
         out_buf_(job.outputs != nullptr ? job.out_width : 0),
         vecs_(static_cast<size_t>(vectors) * job.n, Real(T(0))),
         mats_(static_cast<size_t>(matrices) * job.n * job.n, Real(T(0))),
-        piv_(job.n, Index(0)) {
-    for (int l = 0; l < W; ++l) traj_[l] = -1;
+        piv_(job.n, Index(0)),
+        t0_(static_cast<T>(job.t0)),
+        t1_(static_cast<T>(job.t1)) {
+    for (int l = 0; l < W; ++l) {
+      traj_[l] = -1;
+      saves_[l] = job.saveat;
+    }
   }
 
   int n() const { return job_.n; }
@@ -107,16 +121,20 @@ class LaneContext {
   void Jacobian(const Real& t, const Real* u, Real* J) { jac_.Run(t, u, job_.n, J); }
   void TimeDerivative(const Real& t, const Real* u, Real* dT) { tgrad_.Run(t, u, job_.n, dT); }
 
-  int num_save() const { return static_cast<int>(job_.saveat.size()); }
+  int num_save() const { return job_.num_save; }
 
   Real SaveTime(const Index& i) const {
     Real r;
     const int ns = num_save();
     for (int l = 0; l < W; ++l) {
-      r.v[l] = i.v[l] < ns ? job_.saveat[i.v[l]] : std::numeric_limits<T>::infinity();
+      r.v[l] = i.v[l] < ns ? static_cast<T>(saves_[l][i.v[l]]) : std::numeric_limits<T>::infinity();
     }
     return r;
   }
+
+  // The lanes' spans (lanes without a trajectory keep their last one).
+  const Real& T0() const { return t0_; }
+  const Real& T1() const { return t1_; }
 
   void Save(const Index& i, const Real* y, const Mask& m) { Write(i, SaveTime(i), y, m); }
 
@@ -176,6 +194,9 @@ class LaneContext {
       return false;
     }
     traj_[l] = traj;
+    if (job_.t0s != nullptr) t0_.v[l] = static_cast<T>(job_.t0s[traj]);
+    if (job_.t1s != nullptr) t1_.v[l] = static_cast<T>(job_.t1s[traj]);
+    saves_[l] = job_.saveat + traj * job_.saveat_stride;
     const double* u0 = job_.u0 + (job_.u0_rows == 1 ? 0 : traj) * job_.n;
     for (int i = 0; i < job_.n; ++i) u[i].v[l] = static_cast<T>(u0[i]);
     if (job_.np > 0) {
@@ -196,6 +217,8 @@ class LaneContext {
   std::vector<Real> out_buf_;
   std::vector<Real> vecs_, mats_;
   std::vector<Index> piv_;
+  Real t0_, t1_;
+  const double* saves_[W];  // each lane's save times
   int64_t traj_[W];
 };
 

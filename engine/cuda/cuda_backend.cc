@@ -68,8 +68,8 @@ class CudaBackendImpl : public CudaBackend {
     if (stream_ != nullptr) d_->cuStreamSynchronize(stream_);
     for (auto& [key, k] : kernels_) d_->cuModuleUnload(k->module);
     if (sampler_module_ != nullptr) d_->cuModuleUnload(sampler_module_);
-    for (DeviceBuffer* b :
-         {&u0_, &p_, &saveat_, &soa_, &rowmajor_, &retcodes_, &stats_, &flag_, &sampler_spec_}) {
+    for (DeviceBuffer* b : {&u0_, &p_, &saveat_, &soa_, &rowmajor_, &retcodes_, &stats_, &tfinal_,
+                            &flag_, &sampler_spec_, &t0s_, &t1s_}) {
       b->Release();
     }
     for (CUevent& e : events_) {
@@ -164,6 +164,7 @@ class CudaBackendImpl : public CudaBackend {
           PrecisionName(pm.kernel->precision), ")"));
     }
     if (cancel != nullptr && cancel->load()) return absl::CancelledError("batch cancelled");
+    if (absl::Status s = CheckSpanInputs(options, inputs); !s.ok()) return s;
     // Sampled inputs stay samplers here: Run() draws them on the device where it can.
     absl::StatusOr<ResolvedInputs> resolved =
         ResolveInputs(pm.model, inputs, /*draw_samples=*/false);
@@ -323,13 +324,26 @@ class CudaBackendImpl : public CudaBackend {
                    const CancelFlag* cancel, T* out, BatchResult& result, bool pinned_result,
                    std::vector<std::shared_ptr<void>>* staging, CudaSolveTimings* t) {
     const int n = pm.model.num_states(), np = pm.model.num_params();
-    const int num_save = static_cast<int>(o.saveat.size());
+    const int num_save = NumSaveTimes(o);
     const int rows = std::max(num_save, 1) * NumSaved(o, n);  // output rows per trajectory
     const int64_t count = in.count;
     const size_t out_bytes = static_cast<size_t>(rows) * count * sizeof(T);
     const size_t u0_bytes = static_cast<size_t>(in.u0_rows) * n * sizeof(double);
     const size_t p_bytes = static_cast<size_t>(in.p_rows) * np * sizeof(double);
-    const std::vector<T> saveat(o.saveat.begin(), o.saveat.end());
+    const size_t span_bytes = static_cast<size_t>(count) * sizeof(double);
+    // Save times in T: one shared row, or [save point][trajectory] so a warp's reads of
+    // one save time are contiguous.
+    std::vector<T> saveat;
+    if (in.saveat != nullptr) {
+      saveat.resize(static_cast<size_t>(num_save) * count);
+      for (int64_t k = 0; k < count; ++k) {
+        for (int i = 0; i < num_save; ++i) {
+          saveat[static_cast<size_t>(i) * count + k] = static_cast<T>(in.saveat[k * num_save + i]);
+        }
+      }
+    } else {
+      saveat.assign(o.saveat.begin(), o.saveat.end());
+    }
 
     ENSOLVE_ASSIGN_OR_RETURN(u0, u0_.Reserve(d_, u0_bytes, "initial states"));
     ENSOLVE_ASSIGN_OR_RETURN(p, p_.Reserve(d_, p_bytes, "parameters"));
@@ -344,11 +358,22 @@ class CudaBackendImpl : public CudaBackend {
     ENSOLVE_ASSIGN_OR_RETURN(stats, stats_.Reserve(d_, count * sizeof(TrajectoryStats), "stats"));
     ENSOLVE_ASSIGN_OR_RETURN(tfinal, tfinal_.Reserve(d_, count * sizeof(double), "final times"));
     ENSOLVE_ASSIGN_OR_RETURN(flag, flag_.Reserve(d_, sizeof(int), "cancel flag"));
+    CUdeviceptr t0s = 0, t1s = 0;
+    if (in.t0 != nullptr) {
+      ENSOLVE_ASSIGN_OR_RETURN(d, t0s_.Reserve(d_, span_bytes, "t0"));
+      t0s = d;
+    }
+    if (in.t1 != nullptr) {
+      ENSOLVE_ASSIGN_OR_RETURN(d, t1s_.Reserve(d_, span_bytes, "t1"));
+      t1s = d;
+    }
 
     CU_RETURN_IF_ERROR(*d_, cuEventRecord, events_[0], stream_);
     ENSOLVE_RETURN_IF_ERROR(
         PutInput(in.u0, in.u0_rows, in.u0_sampler, n, in.first, u0, staging, t));
     ENSOLVE_RETURN_IF_ERROR(PutInput(in.p, in.p_rows, in.p_sampler, np, in.first, p, staging, t));
+    if (t0s != 0) CU_RETURN_IF_ERROR(*d_, cuMemcpyHtoDAsync, t0s, in.t0, span_bytes, stream_);
+    if (t1s != 0) CU_RETURN_IF_ERROR(*d_, cuMemcpyHtoDAsync, t1s, in.t1, span_bytes, stream_);
     if (num_save > 0) {
       const size_t bytes = saveat.size() * sizeof(T);
       std::shared_ptr<void> host = HostBlock(bytes);
@@ -383,9 +408,13 @@ class CudaBackendImpl : public CudaBackend {
     a.stats = stats;
     a.t_final = tfinal;
     a.cancel = flag;
+    a.t0s = t0s;
+    a.t1s = t1s;
     a.count = count;
     a.u0_stride = in.u0_rows == 1 ? 0 : n;
     a.p_stride = in.p_rows == 1 ? 0 : np;
+    a.save_step = in.saveat != nullptr ? count : 1;
+    a.save_stride = in.saveat != nullptr ? 1 : 0;
     a.num_save = num_save;
     a.max_steps = static_cast<int>(std::min<int64_t>(o.max_steps, 2147483647));
     a.t0 = static_cast<T>(o.t0);
@@ -474,7 +503,8 @@ class CudaBackendImpl : public CudaBackend {
   // start, uploaded, kernel done, transposed, flag reset, downloaded
   CUevent events_[6] = {};
   absl::flat_hash_map<std::string, std::unique_ptr<cuda::LoadedKernel>> kernels_;
-  DeviceBuffer u0_, p_, saveat_, soa_, rowmajor_, retcodes_, stats_, tfinal_, flag_, sampler_spec_;
+  DeviceBuffer u0_, p_, saveat_, soa_, rowmajor_, retcodes_, stats_, tfinal_, flag_, sampler_spec_,
+      t0s_, t1s_;
   std::shared_ptr<cuda::PinnedPool> pinned_;  // null without options_.pinned_host_memory
   CUmodule sampler_module_ = nullptr;         // loaded on the first sampled batch
   CUfunction sample_uniform_ = nullptr, sample_grid_ = nullptr;

@@ -92,7 +92,7 @@ class SolveStream:
             kind = m.WhichOneof("message")
             if kind == "chunk":
                 try:
-                    return Chunk.from_proto(m.chunk, len(self.accepted.save_times),
+                    return Chunk.from_proto(m.chunk, _num_save(self.accepted),
                                             len(self.accepted.state_names), self._dtype)
                 except ValueError as e:
                     self.cancel()
@@ -106,6 +106,11 @@ class SolveStream:
     @property
     def trajectories(self) -> int:
         return self.accepted.trajectories
+
+
+def _num_save(a: pb.SolveAccepted) -> int:
+    """Save points per trajectory (servers before save_points always sent save_times)."""
+    return a.save_points or len(a.save_times)
 
 
 def _progress_bar(total: int, progress):
@@ -198,19 +203,38 @@ class Client:
         times = None
         if saveat is not None and not np.isscalar(saveat):
             times = np.asarray(saveat, dtype=np.float64)
-            if times.ndim != 1:
-                raise ValueError(f"saveat: a step or a 1-D sequence of times, got shape "
-                                 f"{times.shape}")
+            if times.ndim not in (1, 2) or times.shape[-1] == 0:
+                raise ValueError(f"saveat: a step, a 1-D sequence of times or a 2-D array "
+                                 f"(one row per trajectory), got shape {times.shape}")
         if tspan is None:
-            if times is None or times.size == 0:
+            if times is None:
                 raise ValueError("tspan=(t0, t1) is required unless saveat lists the times")
-            tspan = (0.0 if times[0] >= 0 else float(times[0]), float(times[-1]))
+            first, last = times[..., 0], times[..., -1]
+            tspan = (np.where(first >= 0, 0.0, first), last)
         if len(tspan) != 2:
             raise ValueError(f"tspan: (t0, t1), got {tspan!r}")
-        o.t0, o.t1 = float(tspan[0]), float(tspan[1])
-        if times is not None:
+        t0, t1 = (np.asarray(t, dtype=np.float64) for t in tspan)
+        for t, name in ((t0, "t0"), (t1, "t1")):
+            if t.ndim > 1:
+                raise ValueError(f"tspan: {name} must be a number or a 1-D array (one per "
+                                 f"trajectory), got shape {t.shape}")
+        # A number (or one row) in the options; one value per trajectory as a tensor.
+        if t0.ndim == 0:
+            o.t0 = float(t0)
+        else:
+            req.t0.CopyFrom(_tensor.from_numpy(t0, "t0"))
+        if t1.ndim == 0:
+            o.t1 = float(t1)
+        else:
+            req.t1.CopyFrom(_tensor.from_numpy(t1, "t1"))
+        if times is not None and times.ndim == 2:
+            req.saveat.CopyFrom(_tensor.from_numpy(times, "saveat"))
+        elif times is not None:
             o.saveat.times.extend(times.tolist())
         elif saveat is not None:
+            if t0.ndim > 0 or t1.ndim > 0:
+                raise ValueError("saveat: a step needs one shared tspan; give the times "
+                                 "(one row per trajectory) instead")
             o.saveat.range.start, o.saveat.range.stop = o.t0, o.t1
             o.saveat.range.step = float(saveat)
         for key, value in options.items():
@@ -257,9 +281,11 @@ class Client:
         p, u0: parameters / initial states: an array of one row (shared) or one row per
           trajectory, a dict {name: value or column} (other names keep their defaults), a
           Sampler (uniform(), normal(), grid()), or None for the model's defaults.
-        tspan: (t0, t1). Optional when saveat lists times (then (0, last time)).
-        saveat: a step (save every step from t0 to t1), a sequence of times, or None
-          (the final state only).
+        tspan: (t0, t1), each a number or an array of one value per trajectory (t1 < t0
+          integrates backward). Optional when saveat lists times (then (0, last time)).
+        saveat: a step (save every step from t0 to t1), a sequence of times, a 2-D array
+          of times with one row per trajectory, or None (the final state only). With
+          per-trajectory times (or t1 and no saveat) sol.t has one row per trajectory.
         algorithm: "euler", "rk4", "tsit5", ... (Client.info().algorithms).
         n: the number of trajectories (default: the rows of p/u0, or a grid's points).
         precision: "float32" or "float64" (or the NumPy dtypes): the dtype of u.
@@ -313,7 +339,10 @@ def _set_inputs(inputs: pb.Inputs, value, what: str) -> None:
 def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
               param_names: Optional[List[str]] = None) -> Solution:
     a = stream.accepted
-    n, num_save, num_states = a.trajectories, len(a.save_times), len(a.state_names)
+    n, num_save, num_states = a.trajectories, _num_save(a), len(a.state_names)
+    # Per-trajectory save times come with the chunks.
+    t = np.array(a.save_times, dtype=np.float64) if len(a.save_times) == num_save else \
+        np.full((n, num_save), np.nan)
     u = np.empty((n, num_save, num_states), dtype=stream._dtype.newbyteorder("="))
     retcode = np.empty(n, dtype=np.uint8)
     accepted = np.empty(n, dtype=np.int32)
@@ -342,6 +371,8 @@ def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
                 if rhs_evals is None:
                     rhs_evals = np.zeros(n, dtype=np.int32)
                 rhs_evals[c.first:end] = c.rhs_evals
+            if t.ndim == 2 and c.t is not None:
+                t[c.first:end] = c.t
             for name, rows in (("p", c.p), ("u0", c.u0)):
                 if rows is not None:
                     if name not in used:
@@ -367,7 +398,7 @@ def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
             return _tensor.to_numpy(inputs.values).copy()
         return None
 
-    return Solution(t=np.array(a.save_times, dtype=np.float64), u=u, retcode=retcode,
+    return Solution(t=t, u=u, retcode=retcode,
                     t_final=t_final, accepted_steps=accepted, rejected_steps=rejected,
                     rhs_evals=rhs_evals, state_names=list(a.state_names),
                     p=used["p"] if "p" in used else sent(req.params),

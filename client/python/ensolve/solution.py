@@ -38,6 +38,7 @@ class Chunk:
     rhs_evals: Optional[np.ndarray] = None  # (count,) int32
     p: Optional[np.ndarray] = None  # (count, params) float64, with return_inputs
     u0: Optional[np.ndarray] = None  # (count, states) float64, with return_inputs
+    t: Optional[np.ndarray] = None  # (count, save points): per-trajectory save times
 
     @classmethod
     def from_proto(cls, c, num_save: int, num_states: int, dtype: np.dtype) -> "Chunk":
@@ -55,18 +56,20 @@ class Chunk:
                    accepted_steps=per["accepted_steps"], rejected_steps=per["rejected_steps"],
                    t_final=_optional(c, "t_final", c.count),
                    rhs_evals=_optional(c, "rhs_evals", c.count),
-                   p=_optional(c, "params", c.count), u0=_optional(c, "u0", c.count))
+                   p=_optional(c, "params", c.count), u0=_optional(c, "u0", c.count),
+                   t=_optional(c, "save_times", c.count))
 
 
 @dataclass
 class Solution:
     """A solved ensemble.
 
-    u[i, j, k] is state k of trajectory i at save time t[j]; a save point a trajectory
-    never reached is NaN (on servers that say so) and retcode[i] says why it stopped.
+    u[i, j, k] is state k of trajectory i at save time t[j] (t[i, j] when each trajectory
+    has save times of its own); a save point a trajectory never reached is NaN (on servers
+    that say so) and retcode[i] says why it stopped.
     """
 
-    t: np.ndarray  # (save points,) float64
+    t: np.ndarray  # (save points,) or (trajectories, save points) float64
     u: np.ndarray  # (trajectories, save points, states), float32 or float64 as asked
     retcode: np.ndarray  # (trajectories,) uint8, RETCODES values
     t_final: Optional[np.ndarray]  # (trajectories,) float64, None from older servers
@@ -138,11 +141,18 @@ class Solution:
         except ImportError as e:
             raise ImportError("to_xarray() needs xarray (apt-get install python3-xarray)") from e
         n = len(self)
-        coords = {"trajectory": np.arange(n), "time": self.t, "state": list(self.state_names)}
-        data = {"u": (("trajectory", "time", "state"), self.u),
+        coords = {"trajectory": np.arange(n), "state": list(self.state_names)}
+        if self.t.ndim == 1:
+            coords["time"] = self.t
+            data = {"u": (("trajectory", "time", "state"), self.u)}
+        else:  # each trajectory's own save times: a 2-D coordinate over a save index
+            coords["save"] = np.arange(self.t.shape[1])
+            coords["time"] = (("trajectory", "save"), self.t)
+            data = {"u": (("trajectory", "save", "state"), self.u)}
+        data.update({
                 "retcode": ("trajectory", self.retcode),
                 "accepted_steps": ("trajectory", self.accepted_steps),
-                "rejected_steps": ("trajectory", self.rejected_steps)}
+                "rejected_steps": ("trajectory", self.rejected_steps)})
         if self.t_final is not None:
             data["t_final"] = ("trajectory", self.t_final)
         if self.rhs_evals is not None:

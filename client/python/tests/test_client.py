@@ -337,3 +337,37 @@ def test_output_selection_is_a_slice_of_the_full_output(server, client, lorenz_p
     with np.load(out) as z:
         assert list(z["state_names"]) == ["z", "energy"]
         np.testing.assert_array_equal(z["u"].view(np.uint64), some.u.view(np.uint64))
+
+
+@pytest.mark.parametrize("algorithm", ["tsit5", "rodas5p"])
+def test_per_trajectory_spans_equal_separate_solves_bitwise(client, lorenz_path, algorithm):
+    rng = np.random.default_rng(11)
+    n = 12
+    p = rng.random((n, 3)) * (10, 28, 8 / 3)
+    t0 = rng.uniform(-1, 1, n)
+    t1 = t0 + np.where(np.arange(n) % 3 == 2, -1, 1) * rng.uniform(0.5, 2, n)  # some backward
+    frac = np.sort(rng.random((n, 4)), axis=1)
+    saveat = t0[:, None] + frac * (t1 - t0)[:, None]
+    sol = client.solve(lorenz_path, p=p, tspan=(t0, t1), saveat=saveat, algorithm=algorithm)
+    assert sol.t.shape == (n, 4) and sol.u.shape == (n, 4, 3)
+    np.testing.assert_array_equal(sol.t, saveat)
+    np.testing.assert_array_equal(sol.t_final, t1)
+    final = client.solve(lorenz_path, p=p, tspan=(t0, t1), algorithm=algorithm)
+    np.testing.assert_array_equal(final.t, t1[:, None])  # the final state, at its own t1
+    for k in range(n):
+        one = client.solve(lorenz_path, p=p[k], n=1, tspan=(t0[k], t1[k]), saveat=saveat[k],
+                           algorithm=algorithm)
+        np.testing.assert_array_equal(sol.u[k].view(np.uint64), one.u[0].view(np.uint64))
+        alone = client.solve(lorenz_path, p=p[k], n=1, tspan=(t0[k], t1[k]), algorithm=algorithm)
+        np.testing.assert_array_equal(final.u[k].view(np.uint64), alone.u[0].view(np.uint64))
+    ds = sol.to_xarray()
+    assert ds["time"].dims == ("trajectory", "save")
+
+
+def test_per_trajectory_span_errors_name_the_trajectory(client, lorenz_path):
+    with pytest.raises(ensolve.EnsolveError) as e:
+        client.solve(lorenz_path, n=2, tspan=(0, [1.0, 2.0]), saveat=[[0.5], [2.5]])
+    assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert "trajectory 1: saveat[0]: 2.5 is outside [t0, t1] = [0, 2]" in e.value.message
+    with pytest.raises(ValueError, match="a step needs one shared tspan"):
+        client.solve(lorenz_path, n=2, tspan=(0, [1.0, 2.0]), saveat=0.1)

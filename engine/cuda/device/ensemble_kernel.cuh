@@ -27,15 +27,19 @@ namespace alg = ::ensolve::alg;
 struct Args {
   const double* u0;         // [u0_rows][kN] row-major
   const double* p;          // [p_rows][kP] row-major
-  const R* saveat;          // [num_save]
+  const R* saveat;          // save point i of trajectory k: saveat[i * save_step + k * save_stride]
   R* out;                   // [max(num_save, 1)][kOut][count]
   unsigned char* retcodes;  // [count]
   int* stats;               // [count][3]: accepted, rejected, rhs_evals
   double* t_final;          // [count]: the time each trajectory reached
   const int* cancel;        // nonzero: stop at the next check
+  const double* t0s;        // [count]: each trajectory's t0; null: t0 below for all
+  const double* t1s;        // [count]: likewise t1
   long long count;
-  long long u0_stride;  // 0 (one shared row) or kN
-  long long p_stride;   // 0 or kP
+  long long u0_stride;    // 0 (one shared row) or kN
+  long long p_stride;     // 0 or kP
+  long long save_step;    // 1 (one shared row) or count (one row per trajectory, [i][k])
+  long long save_stride;  // 0 or 1
   int num_save;
   int max_steps;
   R t0, t1, dt, abstol, reltol, dtmin;
@@ -94,7 +98,14 @@ struct Context {
 #endif
   __device__ __forceinline__ int num_save() const { return kSaveAt ? a.num_save : 0; }
   __device__ __forceinline__ R SaveTime(int i) const {
-    return kSaveAt && i < a.num_save ? a.saveat[i] : Infinity();
+    return kSaveAt && i < a.num_save ? a.saveat[i * a.save_step + traj * a.save_stride]
+                                     : Infinity();
+  }
+  __device__ __forceinline__ R T0() const {
+    return a.t0s != nullptr ? static_cast<R>(a.t0s[traj]) : a.t0;
+  }
+  __device__ __forceinline__ R T1() const {
+    return a.t1s != nullptr ? static_cast<R>(a.t1s[traj]) : a.t1;
   }
   __device__ __forceinline__ void Save(int i, const R* y, Lane m) {
     if (m.v) Write(i, SaveTime(i), y);
