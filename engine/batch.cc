@@ -33,4 +33,24 @@ void BatchResult::Resize(int64_t n, int saves, int states, Precision p) {
   stats = HostArray<TrajectoryStats>(static_cast<size_t>(n));
 }
 
+void ResumeState::Reset(int64_t count, int slots, int values) {
+  values_per_trajectory = values;
+  capacity = slots;
+  from = 0;
+  status = HostArray<uint8_t>(static_cast<size_t>(count));
+  status.Fill(kNotStarted);
+  slot = HostArray<int32_t>(static_cast<size_t>(count));
+  for (int k = 0; k < 2; ++k) {
+    scalars[k] = HostArray<double>(static_cast<size_t>(slots) * 4);
+    counters[k] = HostArray<int32_t>(static_cast<size_t>(slots) * 4);
+    this->values[k] = HostArray<double>(static_cast<size_t>(slots) * values);
+  }
+}
+
+int64_t ResumeState::Unfinished() const {
+  int64_t n = 0;
+  for (size_t i = 0; i < status.size(); ++i) n += status[i] != kFinished;
+  return n;
+}
+
 }  // namespace ensolve

@@ -11,6 +11,7 @@
 namespace ensolve {
 
 class Sampler;
+struct BatchResult;
 
 // Per-trajectory outcome. Values are part of the wire format (proto RetCode mirrors them).
 enum class RetCode : uint8_t {
@@ -47,12 +48,41 @@ struct BatchInputs {
   const double* t0 = nullptr;
   const double* t1 = nullptr;
   const double* saveat = nullptr;
+  // Slices: with slice_seconds > 0, a backend that supports them (the CPU's) stops after
+  // about that long and leaves the trajectories it has not finished resumable in the
+  // result (BatchResult::resume). A later call for the same batch with `resume` pointing
+  // at that result takes it over and continues them, bitwise as if never stopped.
+  double slice_seconds = 0;
+  BatchResult* resume = nullptr;
 };
 
 struct TrajectoryStats {
   int32_t accepted = 0;
   int32_t rejected = 0;
   int32_t rhs_evals = 0;
+};
+
+// Where the trajectories of a sliced batch stand (BatchInputs::slice_seconds): finished,
+// suspended (with the integrator's scalars, counters and vectors to continue from), or not
+// started. Trajectories are handed out in order, so at most `capacity` (the backend's
+// lanes) are suspended at once; their data lives in slots. A call reads the trajectories
+// it resumes from the slot set `from` and suspends into the other, then the sets swap.
+// Empty when the batch was not sliced.
+struct ResumeState {
+  enum Status : uint8_t { kFinished = 0, kSuspended = 1, kNotStarted = 2 };
+  int values_per_trajectory = 0;
+  int capacity = 0;
+  int from = 0;
+  HostArray<uint8_t> status;       // [count]
+  HostArray<int32_t> slot;         // [count]: a suspended trajectory's slot
+  HostArray<double> scalars[2];    // [capacity][4]: t, h, log(qold), fixed steps taken
+  HostArray<int32_t> counters[2];  // [capacity][4]: accepted, rejected, rhs_evals, next save
+  HostArray<double> values[2];     // [capacity][values_per_trajectory]: the vectors
+
+  // Every trajectory not started; `capacity` slots of `values` doubles.
+  void Reset(int64_t count, int capacity, int values);
+  // Trajectories not finished (0 when the batch was not sliced or is done).
+  int64_t Unfinished() const;
 };
 
 // Results of one batch. states is row-major [trajectory][save point][state], stored as
@@ -70,6 +100,7 @@ struct BatchResult {
   HostArray<RetCode> retcodes;
   HostArray<double> t_final;  // the time each trajectory reached (t1 on success)
   HostArray<TrajectoryStats> stats;
+  ResumeState resume;  // for sliced batches
 
   double state(int64_t traj, int save, int s) const {
     const int64_t i = (traj * num_save + save) * num_states + s;

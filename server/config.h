@@ -41,6 +41,9 @@ struct ServerConfig {
   int64_t max_queued_trajectories = int64_t{1} << 30;
   // Results of finished batches a stream may hold before its job pauses (backpressure).
   int stream_buffer_batches = 2;
+  // Longest a batch runs on a device whose backend can slice it (the CPU's) before the
+  // scheduler gives others a turn; the rest of the batch resumes later. 0: no slices.
+  absl::Duration batch_slice = absl::Seconds(1);
 
   ModelLimits model_limits;
   // Parsed models kept by content hash.

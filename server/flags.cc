@@ -43,6 +43,9 @@ ABSL_FLAG(int64_t, max_queued_trajectories, int64_t{1} << 30,
 ABSL_FLAG(int, stream_buffer_batches, 2,
           "Finished batches a stream may buffer before its job pauses (backpressure)");
 ABSL_FLAG(int, model_cache_size, 256, "Parsed models kept in the cache");
+ABSL_FLAG(absl::Duration, batch_slice, absl::Seconds(1),
+          "Longest a CPU batch runs before other jobs get the device (its trajectories resume "
+          "where they stopped); 0: batches run to the end");
 ABSL_FLAG(absl::Duration, drain_deadline, absl::Seconds(30),
           "On SIGTERM, how long admitted jobs may take to finish");
 ABSL_FLAG(std::string, log_format, "kv", "Log line format: kv (key=value) or json");
@@ -77,6 +80,7 @@ constexpr const char* kFlagNames[] = {"address",
                                       "stream_buffer_batches",
                                       "model_cache_size",
                                       "drain_deadline",
+                                      "batch_slice",
                                       "log_format",
                                       "metrics_port_file",
                                       "max_connection_age",
@@ -228,6 +232,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.stream_buffer_batches = absl::GetFlag(FLAGS_stream_buffer_batches);
   c.model_cache_size = absl::GetFlag(FLAGS_model_cache_size);
   c.drain_deadline = absl::GetFlag(FLAGS_drain_deadline);
+  c.batch_slice = absl::GetFlag(FLAGS_batch_slice);
   c.log_format = absl::GetFlag(FLAGS_log_format);
   c.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   c.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
@@ -256,6 +261,9 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   if (c.max_connection_age < absl::ZeroDuration() ||
       c.max_connection_age_grace < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--max_connection_age(_grace): must be >= 0");
+  }
+  if (c.batch_slice < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--batch_slice: must be >= 0");
   }
   if (c.drain_deadline < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--drain_deadline: must be >= 0");

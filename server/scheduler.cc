@@ -103,8 +103,10 @@ int64_t BatchScheduler::CancelLocked(Job* job) {
   if (it == entries_.end() || it->second.cancelled) return 0;
   Entry& e = it->second;
   e.cancelled = true;
-  const int64_t dropped = job->num_batches() - e.next_batch;
+  const int64_t dropped =
+      job->num_batches() - e.next_batch + static_cast<int64_t>(e.continuations.size());
   e.next_batch = job->num_batches();
+  e.continuations.clear();
   queued_batches_ -= dropped;
   metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
   metrics_->batches_dropped().Increment(static_cast<double>(dropped));
@@ -167,16 +169,26 @@ std::vector<std::string> BatchScheduler::device_names() const {
   return out;
 }
 
-bool BatchScheduler::PickLocked(std::shared_ptr<Job>* job, int64_t* index) {
+bool BatchScheduler::PickLocked(Task* task) {
   const int64_t window = options_.stream_buffer_batches + static_cast<int64_t>(workers_.size());
   for (size_t k = 0; k < order_.size(); ++k) {
     Job* key = order_[k];
     Entry& e = entries_.at(key);
-    if (e.cancelled || e.next_batch >= key->num_batches() || e.unconsumed >= window) continue;
-    *job = e.job;
-    *index = e.next_batch++;
+    if (e.cancelled) continue;
+    task->job = e.job;
+    if (!e.continuations.empty()) {
+      // Already dispatched once (and counted in `unconsumed`).
+      task->index = e.continuations.front().index;
+      task->continuation = std::move(e.continuations.front());
+      e.continuations.pop_front();
+    } else if (e.next_batch < key->num_batches() && e.unconsumed < window) {
+      task->index = e.next_batch++;
+      task->continuation.reset();
+      ++e.unconsumed;
+    } else {
+      continue;
+    }
     ++e.running;
-    ++e.unconsumed;
     --queued_batches_;
     metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
     // Round robin: the job goes to the back of the line.
@@ -191,7 +203,10 @@ void BatchScheduler::MaybeRetireLocked(Job* job) {
   auto it = entries_.find(job);
   if (it == entries_.end()) return;
   const Entry& e = it->second;
-  if (e.running > 0 || (!e.cancelled && e.next_batch < job->num_batches())) return;
+  if (e.running > 0 || !e.continuations.empty() ||
+      (!e.cancelled && e.next_batch < job->num_batches())) {
+    return;
+  }
   queued_trajectories_ -= job->spec().trajectories;
   order_.erase(std::find(order_.begin(), order_.end(), job));
   entries_.erase(it);
@@ -199,14 +214,14 @@ void BatchScheduler::MaybeRetireLocked(Job* job) {
 
 void BatchScheduler::Run(Worker* worker) {
   for (;;) {
-    std::shared_ptr<Job> job;
-    int64_t index = 0;
+    Task task;
     {
       absl::MutexLock lock(&mu_);
-      while (!stopped_ && !PickLocked(&job, &index)) work_.Wait(&mu_);
-      if (job == nullptr) return;  // stopped
+      while (!stopped_ && !PickLocked(&task)) work_.Wait(&mu_);
+      if (task.job == nullptr) return;  // stopped
     }
-    SolveBatch(worker, *job, index);
+    const std::shared_ptr<Job> job = task.job;
+    SolveBatch(worker, task);
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(job.get());
     if (it != entries_.end()) {
@@ -216,7 +231,9 @@ void BatchScheduler::Run(Worker* worker) {
   }
 }
 
-void BatchScheduler::SolveBatch(Worker* w, Job& job, int64_t index) {
+void BatchScheduler::SolveBatch(Worker* w, Task& task) {
+  Job& job = *task.job;
+  const int64_t index = task.index;
   const JobSpec& spec = job.spec();
   const int64_t first = index * spec.batch_size;
   const int64_t count = std::min(spec.batch_size, spec.trajectories - first);
@@ -229,8 +246,10 @@ void BatchScheduler::SolveBatch(Worker* w, Job& job, int64_t index) {
   if (!job.cancel_flag().load()) {
     absl::StatusOr<const PreparedModel*> prepared = w->GetPrepared(spec);
     if (prepared.ok()) {
-      result = w->device.backend->Solve(**prepared, spec.options,
-                                        MakeBatchInputs(spec, first, count), &job.cancel_flag());
+      BatchInputs in = MakeBatchInputs(spec, first, count);
+      in.slice_seconds = absl::ToDoubleSeconds(options_.batch_slice);
+      if (task.continuation.has_value()) in.resume = &task.continuation->partial;
+      result = w->device.backend->Solve(**prepared, spec.options, in, &job.cancel_flag());
     } else {
       result = prepared.status();
     }
@@ -274,6 +293,26 @@ void BatchScheduler::SolveBatch(Worker* w, Job& job, int64_t index) {
     Cancel(&job);
     return;
   }
+  if (result->resume.Unfinished() > 0) {
+    // Out of its slice: the rest waits for the job's next turn, ahead of its next batch.
+    Continuation c;
+    if (task.continuation.has_value()) c = std::move(*task.continuation);
+    c.index = index;
+    c.partial = std::move(*result);
+    c.solve_seconds += seconds;
+    ++c.slices;
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(&job);
+    if (it != entries_.end() && !it->second.cancelled) {
+      it->second.continuations.push_back(std::move(c));
+      ++queued_batches_;
+      metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
+      work_.SignalAll();
+    }
+    return;
+  }
+  const double solve_seconds =
+      seconds + (task.continuation.has_value() ? task.continuation->solve_seconds : 0.0);
   w->metrics.batches_completed->Increment();
   w->metrics.trajectories_solved->Increment(static_cast<double>(count));
   metrics_->CountRetCodes(result->retcodes.data(), count);
@@ -284,7 +323,7 @@ void BatchScheduler::SolveBatch(Worker* w, Job& job, int64_t index) {
   out.result = std::move(*result);
   out.device = w->name;
   out.queue_seconds = queue_seconds;
-  out.solve_seconds = seconds;
+  out.solve_seconds = solve_seconds;
   job.Deliver(std::move(out));
 }
 

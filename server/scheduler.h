@@ -7,6 +7,11 @@
 // until its client reads. A slow reader therefore pauses its own job and holds a bounded
 // amount of memory, while other jobs keep the devices busy.
 //
+// Slices: on a device whose backend can (the CPU's), a batch runs at most `batch_slice`
+// at a time; its unfinished trajectories then wait, as a continuation queued ahead of the
+// job's next batch, for the job's next turn, and resume bitwise where they stopped. So a
+// small job waits about one slice per device, not one long batch.
+//
 // Cancellation: Cancel() drops a job's queued batches at once and raises its cancel flag,
 // which stops running batches within about one step.
 //
@@ -18,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,6 +56,7 @@ class BatchScheduler {
   struct Options {
     int stream_buffer_batches = 2;
     int64_t max_queued_trajectories = int64_t{1} << 30;
+    absl::Duration batch_slice = absl::ZeroDuration();  // 0: batches run to the end
   };
 
   // Starts one worker thread per device. `metrics` must outlive the scheduler.
@@ -76,21 +83,35 @@ class BatchScheduler {
 
  private:
   struct Worker;
+  // A batch some of whose trajectories ran out of their slice: the result so far.
+  struct Continuation {
+    int64_t index = 0;
+    BatchResult partial;
+    double solve_seconds = 0;  // device time of its slices so far
+    int slices = 0;
+  };
+  // What a worker takes: batch `index` of `job`, fresh or continued.
+  struct Task {
+    std::shared_ptr<Job> job;
+    int64_t index = 0;
+    std::optional<Continuation> continuation;
+  };
   struct Entry {
     std::shared_ptr<Job> job;
     int64_t next_batch = 0;  // first batch not dispatched
     int running = 0;         // batches on devices now
     int64_t unconsumed = 0;  // dispatched, results not yet consumed by the stream
     bool cancelled = false;
+    std::deque<Continuation> continuations;  // run before the job's next batch
   };
 
   void Run(Worker* worker);
-  // Takes the next batch of the first eligible job in round-robin order.
-  bool PickLocked(std::shared_ptr<Job>* job, int64_t* index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes a continuation or the next batch of the first eligible job in round-robin order.
+  bool PickLocked(Task* task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Forgets a job with nothing queued and nothing running.
   void MaybeRetireLocked(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t CancelLocked(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SolveBatch(Worker* worker, Job& job, int64_t index);
+  void SolveBatch(Worker* worker, Task& task);
 
   const Options options_;
   Metrics* const metrics_;

@@ -48,6 +48,7 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
   BatchScheduler::Options so;
   so.stream_buffer_batches = c.stream_buffer_batches;
   so.max_queued_trajectories = c.max_queued_trajectories;
+  so.batch_slice = c.batch_slice;
   s->scheduler_ = std::make_unique<BatchScheduler>(std::move(*devices), so, s->metrics_.get());
   s->context_ =
       std::make_unique<ServiceContext>(c, s->models_.get(), s->scheduler_.get(), s->metrics_.get());

@@ -1,7 +1,8 @@
 // Flow control and cancellation: a slow reader pauses its own job (backpressure), a client
 // cancel or an expired deadline drops the job's remaining batches at once, and a small job
-// is not stuck behind a large one.
+// is not stuck behind a large one, nor behind one long batch (slices).
 #include <atomic>
+#include <cstdio>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
@@ -160,6 +161,51 @@ TEST(ServiceFlow, SmallJobIsNotStuckBehindALargeOne) {
   EXPECT_TRUE(small.ok()) << small.status();
   EXPECT_FALSE(big_done.load()) << "the small job waited for the whole large one";
   big.join();
+}
+
+// The latency of a 100-trajectory solve sent while a single batch of about 20 s of CPU
+// work runs (it is cut off by its deadline after `big_deadline`).
+absl::Duration SmallJobLatencyBehindALongBatch(absl::Duration slice, absl::Duration big_deadline) {
+  server::ServerConfig config = TestConfig();
+  config.batch_slice = slice;
+  TestServer t = StartServer(config);
+  v1::SolveRequest big_request = LorenzRequest(2000, 10000);
+  big_request.set_batch_size(2000);  // one batch
+  absl::Notification accepted;
+  std::thread big([&] {
+    CallOptions options;
+    options.timeout = big_deadline;
+    t.client
+        ->SolveStream(
+            big_request,
+            [&](const v1::SolveResponse& r) {
+              if (r.has_accepted()) accepted.Notify();
+              return absl::OkStatus();
+            },
+            options)
+        .IgnoreError();
+  });
+  accepted.WaitForNotification();
+  absl::SleepFor(absl::Milliseconds(100));  // the big batch is on the device
+  const absl::Time start = absl::Now();
+  absl::StatusOr<SolveResult> small = t.client->Solve(LorenzRequest(100, 1));
+  const absl::Duration latency = absl::Now() - start;
+  EXPECT_TRUE(small.ok()) << small.status();
+  big.join();
+  return latency;
+}
+
+// Batch slices: a small job waits about one slice behind a long batch, not for all of it.
+TEST(ServiceFlow, SmallJobWaitsAboutOneSliceBehindALongBatch) {
+  const absl::Duration sliced =
+      SmallJobLatencyBehindALongBatch(absl::Milliseconds(200), absl::Seconds(6));
+  // Without slices the small job waits until the long batch is cut off by its deadline.
+  const absl::Duration unsliced =
+      SmallJobLatencyBehindALongBatch(absl::ZeroDuration(), absl::Seconds(4));
+  std::printf("small job behind a 20 s batch: %.3f s with 0.2 s slices, %.3f s without\n",
+              absl::ToDoubleSeconds(sliced), absl::ToDoubleSeconds(unsliced));
+  EXPECT_LT(sliced, absl::Seconds(3));
+  EXPECT_GT(unsliced, absl::Seconds(3));
 }
 
 }  // namespace

@@ -23,6 +23,17 @@
 // o.t1):
 //   Real T0() const;  Real T1() const;      the span of the trajectories the lanes hold
 //                                           (read right after Begin/Retire loaded them)
+// and optionally, for batches cut into slices (a context without them runs to the end):
+//   bool Pause();                           true to stop here and resume later: the driver
+//                                           then Suspend()s every active lane and returns
+//   void Suspend(Mask m, const LaneState<Real, Index>& st, const Real* u, Real* const* k);
+//                                           keeps where the lanes in m stand (st, u and the
+//                                           method's k[0..kVectors))
+//   Mask Restore(Mask fresh, LaneState<Real, Index>& st, Real* u, Real* const* k);
+//                                           of the lanes Begin/Retire just loaded, those
+//                                           that continue a suspended trajectory: their st,
+//                                           u and k[] as Suspend kept them (st's span from
+//                                           T0/T1 too); the others start afresh
 // and, for methods whose table row asks for them (Alg::kJacobian, kTimeDerivative,
 // kMatrices > 0):
 //   void Jacobian(Real t, const Real* u, Real* J);        J = df/du, n x n row-major
@@ -130,6 +141,33 @@ ENSOLVE_HD R SpanEnd(long, const Ctx&, const Controls<S>& o) {
   return R(o.t1);
 }
 
+// Pause(), Suspend() and Restore() of a context that cuts batches into slices; a context
+// without them never pauses.
+template <class Ctx>
+ENSOLVE_HD auto Pausing(int, Ctx& c) -> decltype(c.Pause()) {
+  return c.Pause();
+}
+template <class Ctx>
+ENSOLVE_HD bool Pausing(long, Ctx&) {
+  return false;
+}
+template <class Ctx, class M, class R, class I>
+ENSOLVE_HD auto SuspendLanes(int, Ctx& c, M m, const LaneState<R, I>& st, const R* u, R* const* k)
+    -> decltype(c.Suspend(m, st, u, k)) {
+  c.Suspend(m, st, u, k);
+}
+template <class Ctx, class M, class R, class I>
+ENSOLVE_HD void SuspendLanes(long, Ctx&, M, const LaneState<R, I>&, const R*, R* const*) {}
+template <class Ctx, class M, class R, class I>
+ENSOLVE_HD auto RestoreLanes(int, Ctx& c, M fresh, LaneState<R, I>& st, R* u, R* const* k)
+    -> decltype(c.Restore(fresh, st, u, k)) {
+  return c.Restore(fresh, st, u, k);
+}
+template <class Ctx, class M, class R, class I>
+ENSOLVE_HD M RestoreLanes(long, Ctx&, M, LaneState<R, I>&, R*, R* const*) {
+  return M(false);
+}
+
 // Alg::kLazyStages, the right-hand side evaluations Interpolate adds in a step with save
 // points (vern7, vern9), or 0 for a method that does not declare it.
 template <class Alg, class = void>
@@ -165,16 +203,13 @@ ENSOLVE_HD R ErrorNorm(Ctx& c, const R* err, const R* u, const R* unew, S abstol
   return Sqrt(sum / S(n));
 }
 
-// Starts the lanes in m at their t0: span, counters, saves at t0, f(t0, u0) for methods
+// Starts the lanes in m at their t0 (st's span set): counters, saves at t0, f(t0, u0) for methods
 // that carry it, and the first step size (Hairer, Norsett & Wanner, "Solving ODEs I", II.4, the
 // starting step size algorithm).
 template <class Alg, class Ctx, class R, class M, class I, class S>
 ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, LaneState<R, I>& st,
                            R* u, R* unew, R* err, R* const* k) {
   const int n = c.n();
-  st.t0 = Select(m, SpanStart<R>(0, c, o), st.t0);
-  st.t1 = Select(m, SpanEnd<R>(0, c, o), st.t1);
-  st.dir = Select(m, Select(st.t1 >= st.t0, R(S(1)), R(S(-1))), st.dir);
   st.t = Select(m, st.t0, st.t);
   st.log_qold = Select(m, R(S(kLogQoldInit)), st.log_qold);
   st.nfixed = Select(m, R(S(0)), st.nfixed);
@@ -224,6 +259,19 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
   st.h = Select(m, dir * Min(Min(S(100) * h0, h1), span), st.h);
 }
 
+// Lanes the context just loaded (fresh): suspended trajectories continue where they
+// stood, the others start at their t0.
+template <class Alg, class Ctx, class R, class M, class I, class S>
+ENSOLVE_HD void LoadLanes(Ctx& c, const Controls<S>& o, bool adaptive, M fresh, LaneState<R, I>& st,
+                          R* u, R* unew, R* err, R* const* k) {
+  st.t0 = Select(fresh, SpanStart<R>(0, c, o), st.t0);
+  st.t1 = Select(fresh, SpanEnd<R>(0, c, o), st.t1);
+  st.dir = Select(fresh, Select(st.t1 >= st.t0, R(S(1)), R(S(-1))), st.dir);
+  const M resumed = RestoreLanes(0, c, fresh, st, u, k);
+  const M start = fresh & !resumed;
+  if (Any(start)) StartLanes<Alg>(c, o, adaptive, start, st, u, unew, err, k);
+}
+
 }  // namespace internal
 
 // Integrates every trajectory the context hands out, from t0 to t1.
@@ -246,10 +294,14 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
   LaneState<R, I> st{R(S(0)), R(S(0)), R(S(1)), R(S(0)), R(S(0)), R(S(0)),
                      R(S(0)), I(0),    I(0),    I(0),    I(0)};
   M active = c.Begin(u);
-  internal::StartLanes<Alg>(c, o, adaptive, active, st, u, unew, err, k);
+  internal::LoadLanes<Alg>(c, o, adaptive, active, st, u, unew, err, k);
 
   while (Any(active)) {
     if (c.Stop()) return;
+    if (internal::Pausing(0, c)) {
+      internal::SuspendLanes(0, c, active, st, u, k);
+      return;
+    }
     // This step's size; the last one lands exactly on t1 (backward: negative steps).
     const R t1 = st.t1;
     const R dir = st.dir;
@@ -331,7 +383,7 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
                                           Select(maxed & !done, I(kRetMaxSteps), I(kRetSuccess)))));
       const M fresh = c.Retire(finished, code, st.t, u, st.accepted, st.rejected, st.rhs_evals);
       active = (active & !finished) | fresh;
-      if (Any(fresh)) internal::StartLanes<Alg>(c, o, adaptive, fresh, st, u, unew, err, k);
+      if (Any(fresh)) internal::LoadLanes<Alg>(c, o, adaptive, fresh, st, u, unew, err, k);
     }
   }
 }

@@ -2,6 +2,7 @@
 // algorithm templates, the model's right-hand side interpreted from its tape.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <limits>
 #include <optional>
 #include <thread>
@@ -114,19 +115,37 @@ class CpuBackend : public Backend {
     absl::StatusOr<ResolvedInputs> resolved = ResolveInputs(pm.model, inputs);
     if (!resolved.ok()) return resolved.status();
     BatchResult result;
-    result.Resize(inputs.count, NumSavePoints(options), NumSaved(options, pm.model.num_states()),
-                  options.precision);
-    if (inputs.count == 0) return result;
-    // Every trajectory's final state, return code and counters are written when it
-    // retires; save points it never reached (it stopped early) stay NaN.
-    if (NumSaveTimes(options) > 0) {
-      result.states_f32.Fill(std::numeric_limits<float>::quiet_NaN());
-      result.states_f64.Fill(std::numeric_limits<double>::quiet_NaN());
-    }
-    if (options.precision == Precision::kFloat32) {
-      Run<float>(pm, options, *resolved, cancel, result.states_f32.data(), result);
+    const int width = NumSaved(options, pm.model.num_states());
+    if (inputs.resume != nullptr) {
+      // A later slice: continues the earlier slices' result in place.
+      result = std::move(*inputs.resume);
+      if (result.count != inputs.count || result.num_save != NumSavePoints(options) ||
+          result.num_states != width || result.precision != options.precision ||
+          result.resume.status.size() != static_cast<size_t>(inputs.count)) {
+        return absl::InvalidArgumentError("resume: not a sliced result of this batch");
+      }
     } else {
-      Run<double>(pm, options, *resolved, cancel, result.states_f64.data(), result);
+      result.Resize(inputs.count, NumSavePoints(options), width, options.precision);
+      // Every trajectory's final state, return code and counters are written when it
+      // retires; save points it never reached (it stopped early) stay NaN.
+      if (NumSaveTimes(options) > 0) {
+        result.states_f32.Fill(std::numeric_limits<float>::quiet_NaN());
+        result.states_f64.Fill(std::numeric_limits<double>::quiet_NaN());
+      }
+      if (inputs.slice_seconds > 0 && inputs.count > 0) {
+        const int vectors = alg::kDriverVectors + GetAlgorithmInfo(options.algorithm).vectors;
+        // Each lane of each thread holds at most one suspended trajectory.
+        const int lanes = options.precision == Precision::kFloat32 ? kLanes<float> : kLanes<double>;
+        result.resume.Reset(inputs.count, pool_.size() * lanes, vectors * pm.model.num_states());
+      }
+    }
+    if (inputs.count == 0) return result;
+    if (options.precision == Precision::kFloat32) {
+      Run<float>(pm, options, *resolved, inputs.slice_seconds, cancel, result.states_f32.data(),
+                 result);
+    } else {
+      Run<double>(pm, options, *resolved, inputs.slice_seconds, cancel, result.states_f64.data(),
+                  result);
     }
     if (cancel && cancel->load()) return absl::CancelledError("batch cancelled");
     return result;
@@ -135,7 +154,7 @@ class CpuBackend : public Backend {
  private:
   template <class T>
   void Run(const CpuPreparedModel& pm, const SolveOptions& options, const ResolvedInputs& in,
-           const CancelFlag* cancel, T* out, BatchResult& result) {
+           double slice_seconds, const CancelFlag* cancel, T* out, BatchResult& result) {
     std::atomic<int64_t> next{0};
     cpu::BatchJob<T> job;
     job.tape = &pm.tape;
@@ -164,7 +183,18 @@ class CpuBackend : public Backend {
     job.count = in.count;
     job.next = &next;
     job.cancel = cancel;
+    if (result.resume.status.size() > 0) {
+      job.resume = &result.resume;
+      job.pause_at = slice_seconds > 0
+                         ? std::chrono::steady_clock::now() +
+                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                   std::chrono::duration<double>(slice_seconds))
+                         : std::chrono::steady_clock::time_point::max();
+    }
+    std::atomic<int> next_slot{0};
+    job.next_slot = &next_slot;
     RunAlgorithm<T>(pool_, job, options);
+    if (job.resume != nullptr) job.resume->from = 1 - job.resume->from;
   }
 
   cpu::ThreadPool pool_;

@@ -368,6 +368,61 @@ TEST(Inputs, PerTrajectorySpansMustMatchTheOptions) {
   EXPECT_TRUE(absl::StrContains(r.status().message(), "no save times")) << r.status();
 }
 
+// A batch cut into slices (BatchInputs::slice_seconds), each continuing the last one's
+// result, gives bitwise the unsliced result, for every method of the table, with and
+// without save points.
+TEST(Slices, SlicedBatchEqualsUnslicedBitwise) {
+  auto model = Parse(kLorenz);
+  auto backend = NewCpuBackend(2);
+  const uint32_t seed = std::random_device{}();
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> uni(0, 1);
+  const int64_t count = 301;
+  std::vector<double> p;
+  for (int64_t k = 0; k < count; ++k) {
+    p.insert(p.end(), {5 + 10 * uni(rng), 30 * uni(rng), 1 + 2 * uni(rng)});
+  }
+  const BatchInputs in{count, nullptr, 1, p.data(), count};
+  for (int i = 0; i < kNumAlgorithms; ++i) {
+    const AlgorithmInfo& info = AlgorithmTable()[i];
+    SolveOptions o = info.adaptive ? Adaptive(3, 1e-8, Precision::kFloat64)
+                                   : Fixed(info.algorithm, 3, 1e-3, Precision::kFloat64);
+    o.algorithm = info.algorithm;
+    for (bool with_saveat : {false, true}) {
+      o.saveat = with_saveat ? std::vector<double>{0, 0.5, 1.7, 3} : std::vector<double>{};
+      SCOPED_TRACE(::testing::Message()
+                   << info.name << (with_saveat ? " saveat" : "") << " seed " << seed);
+      auto prepared = backend->Prepare(*model, o);
+      ASSERT_TRUE(prepared.ok()) << prepared.status();
+      auto whole = backend->Solve(**prepared, o, in);
+      ASSERT_TRUE(whole.ok()) << whole.status();
+      EXPECT_EQ(whole->resume.status.size(), 0u);
+      BatchInputs sliced = in;
+      sliced.slice_seconds = 2e-4;
+      auto r = backend->Solve(**prepared, o, sliced);
+      int slices = 1;
+      while (r.ok() && r->resume.Unfinished() > 0 && slices < 100000) {
+        BatchInputs next = sliced;
+        next.resume = &*r;
+        r = backend->Solve(**prepared, o, next);
+        ++slices;
+      }
+      ASSERT_TRUE(r.ok()) << r.status();
+      ASSERT_EQ(r->resume.Unfinished(), 0);
+      EXPECT_GT(slices, 2);
+      const size_t values = whole->states_f64.size();
+      EXPECT_TRUE(testing::SameBits(whole->states_f64.data(), r->states_f64.data(), values));
+      for (int64_t k = 0; k < count; ++k) {
+        ASSERT_EQ(whole->retcodes[k], r->retcodes[k]) << k;
+        ASSERT_TRUE(testing::SameBits(&whole->t_final[k], &r->t_final[k], 1)) << k;
+        ASSERT_EQ(whole->stats[k].accepted, r->stats[k].accepted) << k;
+        ASSERT_EQ(whole->stats[k].rejected, r->stats[k].rejected) << k;
+        ASSERT_EQ(whole->stats[k].rhs_evals, r->stats[k].rhs_evals) << k;
+      }
+    }
+  }
+}
+
 // A stiff method on a model past the backend's limit is refused by name, before any work.
 TEST(Inputs, StiffMethodsRefuseModelsPastTheLimit) {
   std::string src;

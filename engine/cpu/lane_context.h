@@ -9,6 +9,7 @@
 #define ENSOLVE_ENGINE_CPU_LANE_CONTEXT_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -53,6 +54,12 @@ struct BatchJob {
   int64_t count = 0;
   std::atomic<int64_t>* next = nullptr;  // next trajectory to hand out
   const std::atomic<bool>* cancel = nullptr;
+  // A sliced batch (BatchInputs::slice_seconds): where each trajectory stands, read to
+  // skip finished ones and resume suspended ones, written as they finish or are
+  // suspended at pause_at. Null: run every trajectory to its end.
+  ResumeState* resume = nullptr;
+  std::chrono::steady_clock::time_point pause_at;
+  std::atomic<int>* next_slot = nullptr;  // the next free slot of resume's write set
 };
 
 // One tape's registers over the pack: constants loaded once, parameters per lane.
@@ -153,6 +160,7 @@ class LaneContext {
       const int64_t traj = traj_[l];
       if (num_save() == 0) Write(Index(0), t, u, LaneMask(l));
       job_.retcodes[traj] = static_cast<RetCode>(code.v[l]);
+      if (job_.resume != nullptr) job_.resume->status[traj] = ResumeState::kFinished;
       job_.t_final[traj] = static_cast<double>(t.v[l]);
       job_.stats[traj] = TrajectoryStats{accepted.v[l], rejected.v[l], rhs_evals.v[l]};
       fresh.v[l] = Load(l, vec(0));
@@ -161,6 +169,60 @@ class LaneContext {
   }
 
   bool Stop() const { return job_.cancel && job_.cancel->load(std::memory_order_relaxed); }
+
+  // Slices (integrate.h): the clock is read every few steps.
+  bool Pause() {
+    if (job_.resume == nullptr || --pause_countdown_ > 0) return false;
+    pause_countdown_ = 8;
+    return std::chrono::steady_clock::now() >= job_.pause_at;
+  }
+  void Suspend(const Mask& m, const alg::LaneState<Real, Index>& st, const Real*, Real* const*) {
+    ResumeState& r = *job_.resume;
+    const int to = 1 - r.from;
+    for (int l = 0; l < W; ++l) {
+      if (!m.v[l]) continue;
+      const int64_t traj = traj_[l];
+      const int slot = job_.next_slot->fetch_add(1, std::memory_order_relaxed);
+      r.status[traj] = ResumeState::kSuspended;
+      r.slot[traj] = slot;
+      double* s = &r.scalars[to][slot * 4];
+      s[0] = st.t.v[l];
+      s[1] = st.h.v[l];
+      s[2] = st.log_qold.v[l];
+      s[3] = st.nfixed.v[l];
+      int32_t* c = &r.counters[to][slot * 4];
+      c[0] = st.accepted.v[l];
+      c[1] = st.rejected.v[l];
+      c[2] = st.rhs_evals.v[l];
+      c[3] = st.save.v[l];
+      // Every vector of the lane (the driver's and the method's): what the next step reads.
+      double* v = &r.values[to][static_cast<size_t>(slot) * r.values_per_trajectory];
+      for (size_t j = 0; j < vecs_.size(); ++j) v[j] = vecs_[j].v[l];
+    }
+  }
+  Mask Restore(const Mask& fresh, alg::LaneState<Real, Index>& st, Real*, Real* const*) {
+    Mask m(false);
+    if (job_.resume == nullptr) return m;
+    const ResumeState& r = *job_.resume;
+    for (int l = 0; l < W; ++l) {
+      if (!fresh.v[l] || r.status[traj_[l]] != ResumeState::kSuspended) continue;
+      m.v[l] = 1;
+      const int slot = r.slot[traj_[l]];
+      const double* s = &r.scalars[r.from][slot * 4];
+      st.t.v[l] = static_cast<T>(s[0]);
+      st.h.v[l] = static_cast<T>(s[1]);
+      st.log_qold.v[l] = static_cast<T>(s[2]);
+      st.nfixed.v[l] = static_cast<T>(s[3]);
+      const int32_t* c = &r.counters[r.from][slot * 4];
+      st.accepted.v[l] = c[0];
+      st.rejected.v[l] = c[1];
+      st.rhs_evals.v[l] = c[2];
+      st.save.v[l] = c[3];
+      const double* v = &r.values[r.from][static_cast<size_t>(slot) * r.values_per_trajectory];
+      for (size_t j = 0; j < vecs_.size(); ++j) vecs_[j].v[l] = static_cast<T>(v[j]);
+    }
+    return m;
+  }
 
  private:
   T* Row(int64_t traj) { return job_.out + traj * job_.out_saves * job_.out_width; }
@@ -188,11 +250,15 @@ class LaneContext {
 
   // Puts the next trajectory of the batch into lane l; false when none is left.
   bool Load(int l, Real* u) {
-    const int64_t traj = job_.next->fetch_add(1, std::memory_order_relaxed);
-    if (traj >= job_.count) {
-      traj_[l] = -1;
-      return false;
-    }
+    int64_t traj;
+    do {
+      traj = job_.next->fetch_add(1, std::memory_order_relaxed);
+      if (traj >= job_.count) {
+        traj_[l] = -1;
+        return false;
+      }
+      // A sliced batch's later calls skip what earlier ones finished.
+    } while (job_.resume != nullptr && job_.resume->status[traj] == ResumeState::kFinished);
     traj_[l] = traj;
     if (job_.t0s != nullptr) t0_.v[l] = static_cast<T>(job_.t0s[traj]);
     if (job_.t1s != nullptr) t1_.v[l] = static_cast<T>(job_.t1s[traj]);
@@ -220,6 +286,7 @@ class LaneContext {
   Real t0_, t1_;
   const double* saves_[W];  // each lane's save times
   int64_t traj_[W];
+  int pause_countdown_ = 1;
 };
 
 }  // namespace ensolve::cpu
