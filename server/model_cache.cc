@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/client_text.h"
 #include "server/metrics.h"
 
 namespace ensolve::server {
@@ -43,12 +44,17 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrParse(absl::string
   return it->second.model;
 }
 
+bool ModelCache::Contains(absl::string_view source) const {
+  absl::MutexLock lock(&mu_);
+  return by_source_.contains(source);
+}
+
 absl::StatusOr<std::shared_ptr<const Model>> ModelCache::Find(absl::string_view id) {
   absl::MutexLock lock(&mu_);
   auto id_it = source_by_id_.find(id);
   if (id_it == source_by_id_.end()) {
     return absl::NotFoundError(absl::StrCat(
-        "model_id: '", id,
+        "model_id: '", ClientText(id),
         "' is not in the server's model cache; send model_source (or CompileModel) again"));
   }
   Entry& e = by_source_.at(id_it->second);

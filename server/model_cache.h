@@ -31,6 +31,8 @@ class ModelCache {
   // bad text, passed through). `*cached` (may be null) tells which.
   absl::StatusOr<std::shared_ptr<const Model>> GetOrParse(absl::string_view source,
                                                           bool* cached = nullptr);
+  // Whether `source` is cached now (GetOrParse would not parse it, unless evicted meanwhile).
+  bool Contains(absl::string_view source) const;
   // The cached model with this id, or NOT_FOUND.
   absl::StatusOr<std::shared_ptr<const Model>> Find(absl::string_view id);
 

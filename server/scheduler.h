@@ -7,6 +7,12 @@
 // until its client reads. A slow reader therefore pauses its own job and holds a bounded
 // amount of memory, while other jobs keep the devices busy.
 //
+// Admission counts the trajectories of admitted, unfinished jobs against
+// max_queued_trajectories, except those of jobs held back by their reader: a job whose
+// client does not read waits for its client, not for a device, so idle streams cannot fill
+// the queue and lock everyone out (--stream_unread_timeout then cancels them). A held job
+// that resumes counts again, so the figure may pass the limit for a while.
+//
 // Cancellation: Cancel() drops a job's queued batches at once and raises its cancel flag,
 // which stops running batches within about one step.
 //
@@ -70,6 +76,8 @@ class BatchScheduler {
   void Stop();
 
   int64_t queued_batches() const;
+  // Trajectories counted against max_queued_trajectories now.
+  int64_t queued_trajectories() const;
   int num_devices() const { return static_cast<int>(workers_.size()); }
   std::vector<DeviceStatus> devices() const;
   std::vector<std::string> device_names() const;
@@ -82,6 +90,7 @@ class BatchScheduler {
     int running = 0;         // batches on devices now
     int64_t unconsumed = 0;  // dispatched, results not yet consumed by the stream
     bool cancelled = false;
+    int64_t counted = 0;  // trajectories counted in queued_trajectories_ now
   };
 
   void Run(Worker* worker);
@@ -90,6 +99,11 @@ class BatchScheduler {
   // Forgets a job with nothing queued and nothing running.
   void MaybeRetireLocked(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t CancelLocked(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts e's trajectories in queued_trajectories_, or none while its reader holds it back.
+  void RecountLocked(Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int64_t window() const {
+    return options_.stream_buffer_batches + static_cast<int64_t>(workers_.size());
+  }
   void SolveBatch(Worker* worker, Job& job, int64_t index);
 
   const Options options_;

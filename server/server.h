@@ -42,6 +42,8 @@ class EnsolveServer {
   bool Drain(absl::Duration deadline);
   // Immediate shutdown: unfinished jobs fail with UNAVAILABLE.
   void Shutdown();
+  // Re-reads --tokens_file (SIGHUP); on error the old tokens stay. Logged either way.
+  absl::Status ReloadTokens();
 
   Metrics& metrics() { return *metrics_; }
   BatchScheduler& scheduler() { return *scheduler_; }
