@@ -11,7 +11,7 @@ namespace ensolve::server {
 namespace {
 
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 4;
-constexpr int64_t kCompileBytesPerSourceByte = 512;
+constexpr int64_t kCompileBytesPerSourceByte = 128;
 
 // a x b, saturating at kMax (every figure here stays far below int64's range after that).
 int64_t Mul(int64_t a, int64_t b) {
