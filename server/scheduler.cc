@@ -124,7 +124,10 @@ void BatchScheduler::Consumed(Job* job) {
 }
 
 void BatchScheduler::RecountLocked(Entry& e) {
-  const bool held = !e.cancelled && e.unconsumed >= window();
+  // Held back: it may not dispatch more until its stream has sent what it has, and none of
+  // its batches is on a device.
+  const bool held = !e.cancelled && e.running == 0 && e.unconsumed >= window() &&
+                    e.next_batch < e.job->num_batches();
   const int64_t n = held ? 0 : e.job->spec().trajectories;
   queued_trajectories_ += n - e.counted;
   e.counted = n;
@@ -227,6 +230,7 @@ void BatchScheduler::Run(Worker* worker) {
     auto it = entries_.find(job.get());
     if (it != entries_.end()) {
       --it->second.running;
+      RecountLocked(it->second);
       MaybeRetireLocked(job.get());
     }
   }
