@@ -11,6 +11,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/budget_metrics.h"
 #include "server/devices.h"
 #include "server/log.h"
 
@@ -55,6 +56,8 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
   s->scheduler_ = std::make_unique<BatchScheduler>(std::move(*devices), so, s->metrics_.get());
   s->context_ = std::make_unique<ServiceContext>(c, s->models_.get(), s->scheduler_.get(),
                                                  s->metrics_.get(), *std::move(tenants));
+  s->budget_metrics_ = std::make_shared<BudgetCollector>(s->context_.get());
+  s->metrics_->AddCollectable(s->budget_metrics_);
   s->service_ = std::make_unique<EnsembleSolverService>(s->context_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -104,7 +107,10 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
   return s;
 }
 
-EnsolveServer::~EnsolveServer() { Shutdown(); }
+EnsolveServer::~EnsolveServer() {
+  Shutdown();
+  if (budget_metrics_ != nullptr) metrics_->RemoveCollectable(budget_metrics_);
+}
 
 std::string EnsolveServer::target() const {
   const size_t colon = config_.address.rfind(':');

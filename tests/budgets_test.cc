@@ -142,6 +142,11 @@ TEST(Budgets, ServerMemoryBudget) {
                     "retry later"));
   // A request that fits still runs.
   EXPECT_TRUE(SolveAs(t.server->target(), "", LorenzRequest(100, 1)).ok());
+  absl::StatusOr<std::string> m = HttpGet(t.server->metrics_port(), "/metrics");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(MetricValue(*m, "ensolve_memory_budget_bytes"), 64 << 20);
+  EXPECT_GE(MetricValue(*m, "ensolve_memory_reserved_bytes"), 0);
+  EXPECT_EQ(MetricValue(*m, "ensolve_compile_queue_depth"), 0);
 }
 
 TEST(Budgets, TenantMemoryLimit) {
@@ -280,6 +285,28 @@ TEST(Budgets, CompileQueueFull) {
                  "before"));
   EXPECT_THAT(CompileAs(target, "", SlowModel(4, 40000)),
               Is(grpc::StatusCode::RESOURCE_EXHAUSTED, "compile queue full"));
+  first.join();
+  second.join();
+}
+
+TEST(Budgets, CompileQueueShareOfOneTenant) {
+  server::ServerConfig c = TestConfig();
+  c.tokens_file = TokensFile();
+  c.compile_threads = 1;
+  c.tenant_compile_queue = 1;
+  TestServer t = StartServer(c);
+  const std::string target = t.server->target();
+  server::CompilePool& pool = t.server->context().compile_pool();
+  std::thread first([&] { EXPECT_TRUE(CompileAs(target, "token-a", SlowModel(11, 40000)).ok()); });
+  while (pool.running() == 0) absl::SleepFor(absl::Milliseconds(2));
+  std::thread second([&] { EXPECT_TRUE(CompileAs(target, "token-a", SlowModel(12, 40000)).ok()); });
+  while (pool.queued() == 0) absl::SleepFor(absl::Milliseconds(2));
+  EXPECT_THAT(CompileAs(target, "token-a", SlowModel(13, 40000)),
+              Is(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                 "compile queue full for tenant 'alice': 1 of its models are waiting to be "
+                 "compiled, the limit is 1 (--tenant_compile_queue); retry later"));
+  // bob's model still gets in line.
+  EXPECT_TRUE(CompileAs(target, "token-b", SlowModel(14, 40000)).ok());
   first.join();
   second.join();
 }
