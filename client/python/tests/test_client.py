@@ -337,3 +337,28 @@ def test_output_selection_is_a_slice_of_the_full_output(server, client, lorenz_p
     with np.load(out) as z:
         assert list(z["state_names"]) == ["z", "energy"]
         np.testing.assert_array_equal(z["u"].view(np.uint64), some.u.view(np.uint64))
+
+
+def test_bearer_token_for_a_server_with_tokens(tmp_path, lorenz_path):
+    tokens = tmp_path / "tokens"
+    tokens.write_text("secret-a alice\n")
+    s = Server(f"--tokens_file={tokens}")
+    try:
+        with ensolve.Client(s.target) as anonymous:
+            with pytest.raises(ensolve.EnsolveError) as e:
+                anonymous.info()
+            assert e.value.code == grpc.StatusCode.UNAUTHENTICATED
+            assert "needs a bearer token" in str(e.value)
+        with ensolve.Client(s.target, token="secret-a") as alice:
+            assert alice.info().serving
+            sol = alice.solve(lorenz_path, p=ensolve.uniform(*BOX, seed=3), n=2, tspan=(0, 1))
+            assert sol.u.shape[0] == 2
+        env = dict(os.environ, ENSOLVE_TOKEN="secret-a")
+        r = subprocess.run([ENSOLVE_CLI, "info", f"--server={s.target}"], capture_output=True,
+                           text=True, env=env, timeout=60)
+        assert r.returncode == 0, r.stderr
+        r = subprocess.run([ENSOLVE_CLI, "info", f"--server={s.target}", "--token=wrong"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0 and "unknown bearer token" in r.stderr
+    finally:
+        s.stop()
