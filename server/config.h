@@ -67,8 +67,10 @@ struct ServerConfig {
   std::string tokens_file;
 
   ModelLimits model_limits;
-  // Parsed models kept by content hash.
+  // Parsed models kept by content hash: at most this many, and about this many bytes
+  // (ModelCache::ModelBytes() each).
   int model_cache_size = 256;
+  int64_t model_cache_bytes = int64_t{1} << 30;
 
   // SIGTERM: how long in-flight jobs may take to finish before they are cancelled.
   absl::Duration drain_deadline = absl::Seconds(30);

@@ -43,6 +43,8 @@ ABSL_FLAG(int64_t, max_queued_trajectories, int64_t{1} << 30,
 ABSL_FLAG(int, stream_buffer_batches, 2,
           "Finished batches a stream may buffer before its job pauses (backpressure)");
 ABSL_FLAG(int, model_cache_size, 256, "Parsed models kept in the cache");
+ABSL_FLAG(int64_t, model_cache_bytes, int64_t{1} << 30,
+          "About how many bytes of parsed models the cache keeps (66 per source byte each)");
 ABSL_FLAG(absl::Duration, drain_deadline, absl::Seconds(30),
           "On SIGTERM, how long admitted jobs may take to finish");
 ABSL_FLAG(std::string, log_format, "kv", "Log line format: kv (key=value) or json");
@@ -107,6 +109,7 @@ constexpr const char* kFlagNames[] = {"address",
                                       "max_queued_trajectories",
                                       "stream_buffer_batches",
                                       "model_cache_size",
+                                      "model_cache_bytes",
                                       "drain_deadline",
                                       "log_format",
                                       "metrics_port_file",
@@ -273,6 +276,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.max_queued_trajectories = absl::GetFlag(FLAGS_max_queued_trajectories);
   c.stream_buffer_batches = absl::GetFlag(FLAGS_stream_buffer_batches);
   c.model_cache_size = absl::GetFlag(FLAGS_model_cache_size);
+  c.model_cache_bytes = absl::GetFlag(FLAGS_model_cache_bytes);
   c.drain_deadline = absl::GetFlag(FLAGS_drain_deadline);
   c.log_format = absl::GetFlag(FLAGS_log_format);
   c.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
@@ -308,6 +312,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
                                 {"max_queued_trajectories", c.max_queued_trajectories},
                                 {"stream_buffer_batches", c.stream_buffer_batches},
                                 {"model_cache_size", c.model_cache_size},
+                                {"model_cache_bytes", c.model_cache_bytes},
                                 {"max_request_memory", c.max_request_memory},
                                 {"max_request_steps", c.max_request_steps},
                                 {"compile_threads", c.compile_threads},

@@ -49,7 +49,8 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
         "-1 turns metrics off) [",
         st.message(), "]"));
   }
-  s->models_ = std::make_unique<ModelCache>(c.model_cache_size, c.model_limits, s->metrics_.get());
+  s->models_ = std::make_unique<ModelCache>(c.model_cache_size, c.model_cache_bytes, c.model_limits,
+                                            s->metrics_.get());
   BatchScheduler::Options so;
   so.stream_buffer_batches = c.stream_buffer_batches;
   so.max_queued_trajectories = c.max_queued_trajectories;
