@@ -172,8 +172,9 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
   ServiceContext* ctx = ctx_;
   absl::Status queued = ctx_->compile_pool().Submit(
       *tenant, source_bytes,
-      [ctx, call, request, response, reactor, start, memory](absl::Status ready) {
+      [ctx, call, request, response, reactor, start, memory](absl::Status ready) mutable {
         if (!ready.ok()) {
+          memory.reset();
           reactor->Finish(Refused(ctx, start, ready));
           return;
         }
@@ -187,6 +188,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
             model = absl::ResourceExhaustedError("out of memory while compiling the model");
           }
         }
+        memory.reset();  // before the client can see the answer
         reactor->Finish(AnswerCompile(ctx, call, model, cached, start, response));
       });
   if (!queued.ok()) reactor->Finish(Refused(ctx_, start, queued));
@@ -246,6 +248,16 @@ grpc::ServerUnaryReactor* EnsembleSolverService::GetServerInfo(grpc::CallbackSer
   l->set_max_model_states(c.model_limits.max_states);
   l->set_max_model_params(c.model_limits.max_params);
   l->set_max_model_source_bytes(c.model_limits.max_source_bytes);
+  l->set_memory_budget(c.memory_budget);
+  l->set_max_request_memory(c.max_request_memory);
+  l->set_max_request_steps(c.max_request_steps);
+  l->set_max_job_seconds(absl::ToDoubleSeconds(c.max_job_time));
+  l->set_stream_unread_timeout_seconds(absl::ToDoubleSeconds(c.stream_unread_timeout));
+  l->set_max_identifier_length(c.model_limits.max_identifier_length);
+  l->set_tenant_max_memory(c.tenant_max_memory);
+  l->set_tenant_max_jobs(c.tenant_max_jobs);
+  l->set_tenant_max_trajectories(c.tenant_max_trajectories);
+  l->set_tenant_max_steps(c.tenant_max_steps);
   info->set_serving(!ctx_->draining());
   info->set_active_jobs(ctx_->active_streams());
   info->set_queued_batches(ctx_->scheduler().queued_batches());

@@ -223,7 +223,15 @@ void SolveStream::Reject(const absl::Status& status) {
       .Kv("message", g.error_message());
   ctx_->metrics().RecordRequest("Solve", GrpcCodeName(g.error_code()),
                                 absl::ToDoubleSeconds(absl::Now() - start_));
+  ReleaseBudgets();
   Finish(g);
+}
+
+void SolveStream::ReleaseBudgets() {
+  // Before the client can see the status: a client that sends its next request as soon as
+  // this one ends must find its tenant's share free.
+  lease_.reset();
+  memory_.reset();
 }
 
 void SolveStream::OnJobProgress() { Pump(); }
@@ -308,6 +316,7 @@ void SolveStream::Pump() {
     StartWrite(&resp_);
   } else if (finish) {
     RecordEnd(status);
+    ReleaseBudgets();
     Finish(status);
   }
 }

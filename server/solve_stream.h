@@ -69,6 +69,8 @@ class SolveStream final : public grpc::ServerWriteReactor<v1::SolveResponse>,
   // Finishes with `status` without a job (validation or admission failed).
   void Reject(const absl::Status& status);
   void RecordEnd(const grpc::Status& status);
+  // Gives back the call's memory reservation and tenant share; once, just before Finish().
+  void ReleaseBudgets();
 
   ServiceContext* const ctx_;
   grpc::CallbackServerContext* const call_;

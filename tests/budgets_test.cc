@@ -147,6 +147,15 @@ TEST(Budgets, ServerMemoryBudget) {
   EXPECT_EQ(MetricValue(*m, "ensolve_memory_budget_bytes"), 64 << 20);
   EXPECT_GE(MetricValue(*m, "ensolve_memory_reserved_bytes"), 0);
   EXPECT_EQ(MetricValue(*m, "ensolve_compile_queue_depth"), 0);
+  // GetServerInfo reports the budgets.
+  absl::StatusOr<v1::ServerInfo> info = t.client->GetServerInfo();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->limits().memory_budget(), 64 << 20);
+  EXPECT_EQ(info->limits().max_request_memory(), int64_t{1} << 30);
+  EXPECT_EQ(info->limits().max_request_steps(), int64_t{10000000000000});
+  EXPECT_EQ(info->limits().max_job_seconds(), 3600);
+  EXPECT_EQ(info->limits().stream_unread_timeout_seconds(), 60);
+  EXPECT_EQ(info->limits().max_identifier_length(), 128);
 }
 
 TEST(Budgets, TenantMemoryLimit) {
