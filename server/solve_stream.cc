@@ -84,7 +84,7 @@ void SolveStream::Admit() {
           "send a smaller request");
     }
   }
-  memory_->Release(compile_bytes_);  // the model is compiled (and cached, bounded by count)
+  memory_->Release(compile_bytes_);  // compiled; the cache has a bound of its own
   compile_bytes_ = 0;
   if (!spec.ok()) {
     Reject(spec.status());
@@ -100,10 +100,8 @@ void SolveStream::Admit() {
                      " (--max_request_steps); lower options.max_steps or split the ensemble")));
     return;
   }
-  if (absl::Status s = memory_->Reserve(cost.memory(), absl::StrCat("the job's results and batch "
-                                                                    "work (",
-                                                                    cost.Describe(), ")"));
-      !s.ok()) {
+  const std::string what = absl::StrCat("the job's results and batch work (", cost.Describe(), ")");
+  if (absl::Status s = memory_->Reserve(cost.memory(), what); !s.ok()) {
     Reject(s);
     return;
   }
