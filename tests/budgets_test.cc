@@ -1,5 +1,6 @@
 // Budgets (issue 11, item 3): every limit a request can hit has its status and a message
 // that names the limit, its flag and the figures. A real ensolved on 127.0.0.1:0.
+#include <signal.h>
 #include <stdio.h>
 
 #include <fstream>
@@ -272,6 +273,34 @@ TEST(Budgets, TokensAreRequiredWhenConfigured) {
   EXPECT_TRUE(SolveAs(target, "token-c", LorenzRequest(10, 1)).ok());
   EXPECT_THAT(SolveAs(target, "token-a", LorenzRequest(10, 1)),
               Is(grpc::StatusCode::UNAUTHENTICATED, "unknown bearer token"));
+}
+
+TEST(Budgets, SighupReloadsTheTokensFile) {
+  const std::string dir = TempDir();
+  const std::string tokens = TokensFile();
+  auto p = Subprocess::Start(
+      {ENSOLVED_PATH, "--address=127.0.0.1:0", "--metrics_port=-1", "--devices=cpu", "--threads=2",
+       "--port_file=" + dir + "/port", "--tokens_file=" + tokens},
+      dir + "/ensolved.log");
+  ASSERT_TRUE(p.ok()) << p.status();
+  absl::StatusOr<int> port = ReadPortFile(dir + "/port", absl::Seconds(30));
+  ASSERT_TRUE(port.ok()) << ReadFile(dir + "/ensolved.log");
+  const std::string target = absl::StrCat("127.0.0.1:", *port);
+  EXPECT_TRUE(InfoAs(target, "token-a").ok());
+  std::ofstream(tokens) << "token-d dave\n";
+  (*p)->Signal(SIGHUP);
+  grpc::Status s;
+  for (int i = 0; i < 500; ++i) {  // the reload is asynchronous
+    s = InfoAs(target, "token-d");
+    if (s.ok()) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_THAT(InfoAs(target, "token-a"),
+              Is(grpc::StatusCode::UNAUTHENTICATED, "unknown bearer token"));
+  EXPECT_THAT(ReadFile(dir + "/ensolved.log"), HasSubstr("event=tokens_reloaded ok=true tokens=1"));
+  (*p)->Signal(SIGTERM);
+  EXPECT_EQ((*p)->Wait(absl::Seconds(30)).value_or(-1), 0);
 }
 
 TEST(Budgets, CompileQueueFull) {
