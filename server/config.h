@@ -66,6 +66,7 @@ struct ServerConfig {
   // "token tenant" lines; empty: no authentication, every caller is tenant "default".
   std::string tokens_file;
 
+  // Model text limits; ensolved sets max_compile_seconds from --max_compile_time (30 s).
   ModelLimits model_limits;
   // Parsed models kept by content hash: at most this many, and about this many bytes
   // (ModelCache::ModelBytes() each).

@@ -82,6 +82,9 @@ ABSL_FLAG(int, compile_threads, 2,
 ABSL_FLAG(int, compile_queue, 16, "Most models waiting to be compiled; more is RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, tenant_compile_queue, 8,
           "Most models of one tenant waiting to be compiled; more is RESOURCE_EXHAUSTED");
+ABSL_FLAG(absl::Duration, max_compile_time, absl::Seconds(30),
+          "Wall time compiling one model may take (derivatives, tape check); longer is "
+          "RESOURCE_EXHAUSTED (0: no limit)");
 ABSL_FLAG(int, max_identifier_length, 128,
           "Longest name or number in model text, in bytes; longer is INVALID_ARGUMENT");
 ABSL_FLAG(std::string, tokens_file, "",
@@ -127,6 +130,7 @@ constexpr const char* kFlagNames[] = {"address",
                                       "compile_threads",
                                       "compile_queue",
                                       "tenant_compile_queue",
+                                      "max_compile_time",
                                       "max_identifier_length",
                                       "tokens_file"};
 
@@ -295,6 +299,11 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.compile_queue = absl::GetFlag(FLAGS_compile_queue);
   c.tenant_compile_queue = absl::GetFlag(FLAGS_tenant_compile_queue);
   c.model_limits.max_identifier_length = absl::GetFlag(FLAGS_max_identifier_length);
+  const absl::Duration compile_time = absl::GetFlag(FLAGS_max_compile_time);
+  if (compile_time < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--max_compile_time: must be >= 0");
+  }
+  c.model_limits.max_compile_seconds = absl::ToDoubleSeconds(compile_time);
   c.tokens_file = absl::GetFlag(FLAGS_tokens_file);
 
   auto positive = [](const char* name, int64_t v) -> absl::Status {

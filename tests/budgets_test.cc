@@ -349,6 +349,27 @@ TEST(Budgets, CompileQueueShareOfOneTenant) {
   second.join();
 }
 
+TEST(Budgets, CompileTimeLimit) {
+  server::ServerConfig c = TestConfig();
+  c.model_limits.max_compile_seconds = 0.001;
+  TestServer t = StartServer(c);
+  const absl::Time start = absl::Now();
+  EXPECT_THAT(CompileAs(t.server->target(), "", SlowModel(21, 100000)),
+              Is(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                 "model_source: line 1, column 1: compiling the model took more than the limit "
+                 "max_compile_seconds = 0.001 (its derivatives are too large, or the server is "
+                 "busy)"));
+  std::printf("a 100 KB model stopped by a 1 ms compile limit after %.3f s\n",
+              absl::ToDoubleSeconds(absl::Now() - start));
+  v1::SolveRequest req = LorenzRequest(10, 1);
+  req.set_model_source(SlowModel(22, 100000));
+  EXPECT_THAT(SolveAs(t.server->target(), "", req),
+              Is(grpc::StatusCode::RESOURCE_EXHAUSTED, "max_compile_seconds = 0.001"));
+  absl::StatusOr<v1::ServerInfo> info = t.client->GetServerInfo();
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->limits().max_compile_seconds(), 0.001);
+}
+
 TEST(Budgets, LongNamesAreRejectedByTheLexerAtOnce) {
   TestServer t = StartServer();
   v1::SolveRequest req = LorenzRequest(10, 1);

@@ -150,6 +150,34 @@ TEST(LimitsTest, DidYouMeanIsCheapForLongNames) {
   EXPECT_LT(seconds, 5.0);
 }
 
+TEST(LimitsTest, CompileTimeLimit) {
+  // 100 coupled states: the Jacobian takes a while; 1 ms is passed after a few columns.
+  std::string src = "state ";
+  for (int i = 0; i < 100; ++i) absl::StrAppend(&src, i ? ", " : "", "x", i);
+  src += "\n";
+  for (int i = 0; i < 100; ++i) {
+    absl::StrAppend(&src, "x", i, "' = -x", i);
+    for (int k = 1; k < 40; ++k)
+      absl::StrAppend(&src, " + sin(x", (i * 7 + k) % 100, "*x", (i + k * 13) % 100, ")");
+    src += "\n";
+  }
+  ModelLimits limits;
+  limits.max_compile_seconds = 0.001;
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<Model>> m = Model::Parse(src, limits);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(
+      std::string(m.status().message()),
+      HasSubstr("compiling the model took more than the limit max_compile_seconds = 0.001"));
+  std::printf("a 1 ms compile limit stopped the compile after %.3f s\n", seconds);
+  EXPECT_LT(seconds, 10);
+  limits.max_compile_seconds = 0;  // no limit: it compiles
+  EXPECT_TRUE(Model::Parse(src, limits).ok());
+}
+
 TEST(LimitsTest, BoundedEditDistanceAgreesWithTheFullOne) {
   uint64_t state = 12345;
   auto next = [&](int n) {  // a small LCG: deterministic and enough for short words
