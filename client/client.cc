@@ -26,7 +26,8 @@ absl::Status FromGrpc(const grpc::Status& s) {
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
 }
 
-void ApplyOptions(const CallOptions& options, grpc::ClientContext* ctx) {
+void ApplyOptions(const CallOptions& options, const std::string& token, grpc::ClientContext* ctx) {
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
   if (options.timeout != absl::InfiniteDuration()) {
     ctx->set_deadline(std::chrono::system_clock::now() +
                       absl::ToChronoMicroseconds(options.timeout));
@@ -303,11 +304,14 @@ std::unique_ptr<Client> Client::Connect(const std::string& target, const Options
   args.SetMaxSendMessageSize(options.max_send_message_bytes);
   args.SetLoadBalancingPolicyName("round_robin");
   return std::make_unique<Client>(
-      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args),
+      options.bearer_token);
 }
 
-Client::Client(std::shared_ptr<grpc::Channel> channel)
-    : channel_(std::move(channel)), stub_(v1::EnsembleSolver::NewStub(channel_)) {}
+Client::Client(std::shared_ptr<grpc::Channel> channel, std::string bearer_token)
+    : channel_(std::move(channel)),
+      stub_(v1::EnsembleSolver::NewStub(channel_)),
+      bearer_token_(std::move(bearer_token)) {}
 
 absl::StatusOr<SolveResult> Client::Solve(const v1::SolveRequest& request,
                                           const CallOptions& options) {
@@ -321,7 +325,7 @@ absl::StatusOr<SolveResult> Client::Solve(const v1::SolveRequest& request,
 absl::Status Client::SolveStream(const v1::SolveRequest& request,
                                  const ResponseHandler& on_response, const CallOptions& options) {
   grpc::ClientContext ctx;
-  ApplyOptions(options, &ctx);
+  ApplyOptions(options, bearer_token_, &ctx);
   std::unique_ptr<grpc::ClientReader<v1::SolveResponse>> reader = stub_->Solve(&ctx, request);
   v1::SolveResponse response;
   absl::Status handler_status;
@@ -340,7 +344,7 @@ absl::Status Client::SolveStream(const v1::SolveRequest& request,
 absl::StatusOr<v1::CompileModelResponse> Client::CompileModel(const std::string& model_source,
                                                               const CallOptions& options) {
   grpc::ClientContext ctx;
-  ApplyOptions(options, &ctx);
+  ApplyOptions(options, bearer_token_, &ctx);
   v1::CompileModelRequest req;
   req.set_model_source(model_source);
   v1::CompileModelResponse resp;
@@ -351,7 +355,7 @@ absl::StatusOr<v1::CompileModelResponse> Client::CompileModel(const std::string&
 
 absl::StatusOr<v1::ServerInfo> Client::GetServerInfo(const CallOptions& options) {
   grpc::ClientContext ctx;
-  ApplyOptions(options, &ctx);
+  ApplyOptions(options, bearer_token_, &ctx);
   v1::ServerInfo info;
   grpc::Status s = stub_->GetServerInfo(&ctx, v1::GetServerInfoRequest(), &info);
   if (!s.ok()) return FromGrpc(s);

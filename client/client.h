@@ -113,6 +113,9 @@ class Client {
     int max_receive_message_bytes = 64 << 20;
     // Largest request sent (inputs tensors travel in it).
     int max_send_message_bytes = 256 << 20;
+    // Sent as `authorization: Bearer <token>` on every call when not empty (servers run
+    // with --tokens_file need it).
+    std::string bearer_token;
   };
   // Connects lazily to a gRPC target ("host:port", "dns:///ensolved.ns.svc:50051", ...),
   // with round-robin load balancing over the target's addresses.
@@ -120,7 +123,7 @@ class Client {
   static std::unique_ptr<Client> Connect(const std::string& target) {
     return Connect(target, Options());
   }
-  explicit Client(std::shared_ptr<grpc::Channel> channel);
+  explicit Client(std::shared_ptr<grpc::Channel> channel, std::string bearer_token = "");
 
   // Solves and returns the whole result.
   absl::StatusOr<SolveResult> Solve(const v1::SolveRequest& request,
@@ -140,6 +143,7 @@ class Client {
  private:
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EnsembleSolver::Stub> stub_;
+  const std::string bearer_token_;
 };
 
 }  // namespace ensolve

@@ -50,6 +50,8 @@ std::string DefaultServer() {
 }  // namespace
 
 ABSL_FLAG(std::string, server, DefaultServer(), "ensolved address (env ENSOLVE_SERVER)");
+ABSL_FLAG(std::string, token, std::getenv("ENSOLVE_TOKEN") ? std::getenv("ENSOLVE_TOKEN") : "",
+          "Bearer token for servers run with --tokens_file (env ENSOLVE_TOKEN)");
 ABSL_FLAG(std::string, params, "",
           "Parameters: .npy, .npz[:key] or .csv (a header names the columns), one row shared "
           "or one per trajectory");
@@ -332,7 +334,9 @@ int main(int argc, char** argv) {
     if (args.size() != 3) return ensolve::Usage("validate takes one model file");
     return ensolve::Validate(args[2]);
   }
-  auto client = ensolve::Client::Connect(absl::GetFlag(FLAGS_server));
+  ensolve::Client::Options client_options;
+  client_options.bearer_token = absl::GetFlag(FLAGS_token);
+  auto client = ensolve::Client::Connect(absl::GetFlag(FLAGS_server), client_options);
   if (command == "solve") {
     if (args.size() != 3) return ensolve::Usage("solve takes one model file");
     return ensolve::Solve(*client, args[2]);

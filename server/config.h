@@ -45,9 +45,36 @@ struct ServerConfig {
   // scheduler gives others a turn; the rest of the batch resumes later. 0: no slices.
   absl::Duration batch_slice = absl::Seconds(1);
 
+  // Budgets (docs/reliability.md, "Budgets"). Memory is estimated from each request and
+  // reserved before it is allocated: decoded inputs, buffered results, batch work, compile
+  // work. memory_budget 0: half of what the process may use (physical memory, the cgroup
+  // limit, the address-space limit less what is mapped at start, whichever is least).
+  int64_t memory_budget = 0;
+  int64_t max_request_memory = int64_t{2} << 30;
+  int64_t tenant_max_memory = 0;  // 0: no per-tenant limit
+  // Compute: trajectories x max_steps of one request, and a cap on its run time.
+  int64_t max_request_steps = int64_t{10000000000000};  // 1e13
+  absl::Duration max_job_time = absl::Hours(1);         // 0: none
+  // A write its client has not taken for this long cancels the call (0: never).
+  absl::Duration stream_unread_timeout = absl::Seconds(60);
+  // Per tenant (0: no limit): admitted unfinished jobs, their trajectories, their
+  // trajectory-steps.
+  int64_t tenant_max_jobs = 0;
+  int64_t tenant_max_trajectories = 0;
+  int64_t tenant_max_steps = 0;
+  // Model compilation pool: threads, waiting compiles, waiting compiles of one tenant.
+  int compile_threads = 2;
+  int compile_queue = 16;
+  int tenant_compile_queue = 8;
+  // "token tenant" lines; empty: no authentication, every caller is tenant "default".
+  std::string tokens_file;
+
+  // Model text limits; ensolved sets max_compile_seconds from --max_compile_time (30 s).
   ModelLimits model_limits;
-  // Parsed models kept by content hash.
+  // Parsed models kept by content hash: at most this many, and about this many bytes
+  // (ModelCache::ModelBytes() each).
   int model_cache_size = 256;
+  int64_t model_cache_bytes = int64_t{1} << 30;
 
   // SIGTERM: how long in-flight jobs may take to finish before they are cancelled.
   absl::Duration drain_deadline = absl::Seconds(30);

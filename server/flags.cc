@@ -46,6 +46,8 @@ ABSL_FLAG(int, model_cache_size, 256, "Parsed models kept in the cache");
 ABSL_FLAG(absl::Duration, batch_slice, absl::Seconds(1),
           "Longest a CPU batch runs before other jobs get the device (its trajectories resume "
           "where they stopped); 0: batches run to the end");
+ABSL_FLAG(int64_t, model_cache_bytes, int64_t{1} << 30,
+          "About how many bytes of parsed models the cache keeps (66 per source byte each)");
 ABSL_FLAG(absl::Duration, drain_deadline, absl::Seconds(30),
           "On SIGTERM, how long admitted jobs may take to finish");
 ABSL_FLAG(std::string, log_format, "kv", "Log line format: kv (key=value) or json");
@@ -57,6 +59,40 @@ ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
 ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::InfiniteDuration(),
           "After --max_connection_age, how long calls on the old connection may still run "
           "(inf: until they end)");
+// Budgets (docs/reliability.md, "Budgets").
+ABSL_FLAG(int64_t, memory_budget, 0,
+          "Bytes all requests together may make the server hold (inputs, buffered results, "
+          "batch work, compiles), reserved from estimates before allocating; more is "
+          "RESOURCE_EXHAUSTED (0: half of physical memory, the cgroup limit or ulimit -v)");
+ABSL_FLAG(int64_t, max_request_memory, int64_t{2} << 30,
+          "Bytes one request may make the server hold; more is RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, tenant_max_memory, 0,
+          "Bytes the requests of one tenant may make the server hold (0: no own limit)");
+ABSL_FLAG(int64_t, max_request_steps, int64_t{10000000000000},
+          "Most trajectories x options.max_steps of one request; more is RESOURCE_EXHAUSTED");
+ABSL_FLAG(absl::Duration, max_job_time, absl::Hours(1),
+          "A job still running after this long fails with RESOURCE_EXHAUSTED (0: never)");
+ABSL_FLAG(absl::Duration, stream_unread_timeout, absl::Seconds(60),
+          "A Solve stream whose client has not read for this long is cancelled, freeing its "
+          "buffered results and admitted trajectories (0: never)");
+ABSL_FLAG(int64_t, tenant_max_jobs, 0, "Most admitted, unfinished jobs of one tenant (0: none)");
+ABSL_FLAG(int64_t, tenant_max_trajectories, 0,
+          "Most trajectories of one tenant's admitted, unfinished jobs (0: no limit)");
+ABSL_FLAG(int64_t, tenant_max_steps, 0,
+          "Most trajectories x max_steps of one tenant's admitted, unfinished jobs (0: none)");
+ABSL_FLAG(int, compile_threads, 2,
+          "Threads that parse and compile models (one is kept for small models when >= 2)");
+ABSL_FLAG(int, compile_queue, 16, "Most models waiting to be compiled; more is RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, tenant_compile_queue, 8,
+          "Most models of one tenant waiting to be compiled; more is RESOURCE_EXHAUSTED");
+ABSL_FLAG(absl::Duration, max_compile_time, absl::Seconds(30),
+          "Wall time compiling one model may take (derivatives, tape check); longer is "
+          "RESOURCE_EXHAUSTED (0: no limit)");
+ABSL_FLAG(int, max_identifier_length, 128,
+          "Longest name or number in model text, in bytes; longer is INVALID_ARGUMENT");
+ABSL_FLAG(std::string, tokens_file, "",
+          "File of \"token tenant\" lines: calls must send 'authorization: Bearer <token>' "
+          "(UNAUTHENTICATED otherwise); re-read on SIGHUP. Empty: everyone is tenant default");
 
 namespace ensolve::server {
 namespace {
@@ -79,17 +115,34 @@ constexpr const char* kFlagNames[] = {"address",
                                       "max_queued_trajectories",
                                       "stream_buffer_batches",
                                       "model_cache_size",
+                                      "model_cache_bytes",
                                       "drain_deadline",
                                       "batch_slice",
                                       "log_format",
                                       "metrics_port_file",
                                       "max_connection_age",
-                                      "max_connection_age_grace"};
+                                      "max_connection_age_grace",
+                                      "memory_budget",
+                                      "max_request_memory",
+                                      "tenant_max_memory",
+                                      "max_request_steps",
+                                      "max_job_time",
+                                      "stream_unread_timeout",
+                                      "tenant_max_jobs",
+                                      "tenant_max_trajectories",
+                                      "tenant_max_steps",
+                                      "compile_threads",
+                                      "compile_queue",
+                                      "tenant_compile_queue",
+                                      "max_compile_time",
+                                      "max_identifier_length",
+                                      "tokens_file"};
 
 // Read by the engine and the client rather than by flags (docs/api.md lists them).
 constexpr const char* kOtherVariables[] = {
     "ENSOLVE_SERVER",      "ENSOLVE_CLIENT_PREFAULT", "ENSOLVE_CUDA_DEVICE_SAMPLING",
-    "ENSOLVE_CUDA_PINNED", "ENSOLVE_NVRTC",           "ENSOLVE_NVML"};
+    "ENSOLVE_CUDA_PINNED", "ENSOLVE_NVRTC",           "ENSOLVE_NVML",
+    "ENSOLVE_TOKEN"};
 
 // Abseil's own flags, which it handles itself.
 constexpr const char* kAbseilFlags[] = {"help",     "helpfull",  "helpshort",  "helppackage",
@@ -231,12 +284,32 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.max_queued_trajectories = absl::GetFlag(FLAGS_max_queued_trajectories);
   c.stream_buffer_batches = absl::GetFlag(FLAGS_stream_buffer_batches);
   c.model_cache_size = absl::GetFlag(FLAGS_model_cache_size);
+  c.model_cache_bytes = absl::GetFlag(FLAGS_model_cache_bytes);
   c.drain_deadline = absl::GetFlag(FLAGS_drain_deadline);
   c.batch_slice = absl::GetFlag(FLAGS_batch_slice);
   c.log_format = absl::GetFlag(FLAGS_log_format);
   c.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   c.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   c.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
+  c.memory_budget = absl::GetFlag(FLAGS_memory_budget);
+  c.max_request_memory = absl::GetFlag(FLAGS_max_request_memory);
+  c.tenant_max_memory = absl::GetFlag(FLAGS_tenant_max_memory);
+  c.max_request_steps = absl::GetFlag(FLAGS_max_request_steps);
+  c.max_job_time = absl::GetFlag(FLAGS_max_job_time);
+  c.stream_unread_timeout = absl::GetFlag(FLAGS_stream_unread_timeout);
+  c.tenant_max_jobs = absl::GetFlag(FLAGS_tenant_max_jobs);
+  c.tenant_max_trajectories = absl::GetFlag(FLAGS_tenant_max_trajectories);
+  c.tenant_max_steps = absl::GetFlag(FLAGS_tenant_max_steps);
+  c.compile_threads = absl::GetFlag(FLAGS_compile_threads);
+  c.compile_queue = absl::GetFlag(FLAGS_compile_queue);
+  c.tenant_compile_queue = absl::GetFlag(FLAGS_tenant_compile_queue);
+  c.model_limits.max_identifier_length = absl::GetFlag(FLAGS_max_identifier_length);
+  const absl::Duration compile_time = absl::GetFlag(FLAGS_max_compile_time);
+  if (compile_time < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--max_compile_time: must be >= 0");
+  }
+  c.model_limits.max_compile_seconds = absl::ToDoubleSeconds(compile_time);
+  c.tokens_file = absl::GetFlag(FLAGS_tokens_file);
 
   auto positive = [](const char* name, int64_t v) -> absl::Status {
     if (v > 0) return absl::OkStatus();
@@ -252,7 +325,14 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
                                 {"max_request_bytes", c.max_request_bytes},
                                 {"max_queued_trajectories", c.max_queued_trajectories},
                                 {"stream_buffer_batches", c.stream_buffer_batches},
-                                {"model_cache_size", c.model_cache_size}}) {
+                                {"model_cache_size", c.model_cache_size},
+                                {"model_cache_bytes", c.model_cache_bytes},
+                                {"max_request_memory", c.max_request_memory},
+                                {"max_request_steps", c.max_request_steps},
+                                {"compile_threads", c.compile_threads},
+                                {"compile_queue", c.compile_queue},
+                                {"tenant_compile_queue", c.tenant_compile_queue},
+                                {"max_identifier_length", c.model_limits.max_identifier_length}}) {
     if (absl::Status s = positive(name, v); !s.ok()) return s;
   }
   if (c.log_format != "kv" && c.log_format != "json") {
@@ -264,6 +344,18 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   }
   if (c.batch_slice < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--batch_slice: must be >= 0");
+  }
+  for (const auto& [name, v] : {std::pair<const char*, int64_t>{"memory_budget", c.memory_budget},
+                                {"tenant_max_memory", c.tenant_max_memory},
+                                {"tenant_max_jobs", c.tenant_max_jobs},
+                                {"tenant_max_trajectories", c.tenant_max_trajectories},
+                                {"tenant_max_steps", c.tenant_max_steps}}) {
+    if (v < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": must be >= 0, got ", v));
+    }
+  }
+  if (c.max_job_time < absl::ZeroDuration() || c.stream_unread_timeout < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--max_job_time, --stream_unread_timeout: must be >= 0");
   }
   if (c.drain_deadline < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--drain_deadline: must be >= 0");

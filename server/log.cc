@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/client_text.h"
 
 namespace ensolve::server {
 namespace {
@@ -116,6 +117,13 @@ void Log::Key(absl::string_view key) {
 Log& Log::Kv(absl::string_view key, absl::string_view value) {
   if (!enabled_) return *this;
   Key(key);
+  // No value makes a line longer than this (client text is bounded before it gets here;
+  // this is the last line of defense).
+  std::string bounded;
+  if (value.size() > kMaxMessageBytes) {
+    bounded = BoundedMessage(value);
+    value = bounded;
+  }
   if (json_) {
     AppendJsonString(&line_, value);
   } else {

@@ -2,7 +2,7 @@
 // variables override their defaults) and docs/api.md for the API.
 //
 // Signals: SIGTERM or SIGINT drains (health NOT_SERVING, admitted jobs finish within
-// --drain_deadline) and exits 0.
+// --drain_deadline) and exits 0; SIGHUP re-reads --tokens_file.
 #include <unistd.h>
 
 #include <csignal>
@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<ensolve::server::EnsolveServer>> server =
@@ -92,7 +93,11 @@ int main(int argc, char** argv) {
   }
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    (void)(*server)->ReloadTokens();
+  }
   Log(LogLevel::kInfo, "signal").Kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Drain(config->drain_deadline);
   server->reset();

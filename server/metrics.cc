@@ -170,6 +170,14 @@ absl::Status Metrics::StartHttp(const std::string& host, int port) {
   return absl::OkStatus();
 }
 
+void Metrics::AddCollectable(const std::shared_ptr<prometheus::Collectable>& c) {
+  if (exposer_ != nullptr) exposer_->RegisterCollectable(c);
+}
+
+void Metrics::RemoveCollectable(const std::shared_ptr<prometheus::Collectable>& c) {
+  if (exposer_ != nullptr) exposer_->RemoveCollectable(c);
+}
+
 void Metrics::RecordRequest(const std::string& method, const std::string& code, double seconds) {
   requests_->Add({{"method", method}, {"code", code}}).Increment();
   request_duration_->Add({{"method", method}, {"code", code}}, RequestBuckets()).Observe(seconds);

@@ -71,6 +71,10 @@ class Metrics {
   DeviceMetrics ForDevice(const std::string& device);
 
   prometheus::Registry& registry() { return *registry_; }
+  // Series computed at scrape time by `c` (kept only weakly): added to /metrics if it is
+  // served; Remove waits for a scrape that is reading it.
+  void AddCollectable(const std::shared_ptr<prometheus::Collectable>& c);
+  void RemoveCollectable(const std::shared_ptr<prometheus::Collectable>& c);
 
   prometheus::Gauge& jobs_active() { return *jobs_active_; }
   prometheus::Gauge& queue_depth() { return *queue_depth_; }

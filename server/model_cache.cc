@@ -4,12 +4,20 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/client_text.h"
 #include "server/metrics.h"
 
 namespace ensolve::server {
 
-ModelCache::ModelCache(int capacity, ModelLimits limits, Metrics* metrics)
-    : capacity_(capacity < 1 ? 1 : capacity), limits_(limits), metrics_(metrics) {}
+ModelCache::ModelCache(int capacity, int64_t max_bytes, ModelLimits limits, Metrics* metrics)
+    : capacity_(capacity < 1 ? 1 : capacity),
+      max_bytes_(max_bytes),
+      limits_(limits),
+      metrics_(metrics) {}
+
+int64_t ModelCache::ModelBytes(size_t source_bytes) {
+  return static_cast<int64_t>(source_bytes) * (2 + 64);
+}
 
 absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrParse(absl::string_view source,
                                                                     bool* cached) {
@@ -34,6 +42,7 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrParse(absl::string
   absl::MutexLock lock(&mu_);
   auto [it, inserted] = by_source_.try_emplace(std::string(source));
   if (inserted) {
+    bytes_ += ModelBytes(source.size());
     EvictIfFull();
     it = by_source_.find(source);  // eviction may rehash
     it->second.model = model;
@@ -43,12 +52,17 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrParse(absl::string
   return it->second.model;
 }
 
+bool ModelCache::Contains(absl::string_view source) const {
+  absl::MutexLock lock(&mu_);
+  return by_source_.contains(source);
+}
+
 absl::StatusOr<std::shared_ptr<const Model>> ModelCache::Find(absl::string_view id) {
   absl::MutexLock lock(&mu_);
   auto id_it = source_by_id_.find(id);
   if (id_it == source_by_id_.end()) {
     return absl::NotFoundError(absl::StrCat(
-        "model_id: '", id,
+        "model_id: '", ClientText(id),
         "' is not in the server's model cache; send model_source (or CompileModel) again"));
   }
   Entry& e = by_source_.at(id_it->second);
@@ -62,9 +76,14 @@ int ModelCache::size() const {
   return static_cast<int>(by_source_.size());
 }
 
+int64_t ModelCache::bytes() const {
+  absl::MutexLock lock(&mu_);
+  return bytes_;
+}
+
 void ModelCache::EvictIfFull() {
   // The just-inserted entry has last_use 0 and no model yet: skip it.
-  while (static_cast<int>(by_source_.size()) > capacity_) {
+  while (static_cast<int>(by_source_.size()) > capacity_ || bytes_ > max_bytes_) {
     auto victim = by_source_.end();
     for (auto it = by_source_.begin(); it != by_source_.end(); ++it) {
       if (it->second.model == nullptr) continue;
@@ -74,6 +93,7 @@ void ModelCache::EvictIfFull() {
     }
     if (victim == by_source_.end()) return;
     source_by_id_.erase(victim->second.model->hash());
+    bytes_ -= ModelBytes(victim->first.size());
     by_source_.erase(victim);
   }
 }

@@ -24,17 +24,25 @@ class Metrics;
 
 class ModelCache {
  public:
-  // Keeps up to `capacity` models, evicting the least recently used. `metrics` may be null.
-  ModelCache(int capacity, ModelLimits limits, Metrics* metrics);
+  // Keeps up to `capacity` models and about `max_bytes` of them (ModelBytes() each),
+  // evicting the least recently used. `metrics` may be null.
+  ModelCache(int capacity, int64_t max_bytes, ModelLimits limits, Metrics* metrics);
+
+  // What a cached model of `source_bytes` of text is counted as: the text twice (key and
+  // model) and its graph, about 64 bytes per source byte (docs/reliability.md).
+  static int64_t ModelBytes(size_t source_bytes);
 
   // The model for `source`: from the cache, or parsed (Model::Parse's INVALID_ARGUMENT on
   // bad text, passed through). `*cached` (may be null) tells which.
   absl::StatusOr<std::shared_ptr<const Model>> GetOrParse(absl::string_view source,
                                                           bool* cached = nullptr);
+  // Whether `source` is cached now (GetOrParse would not parse it, unless evicted meanwhile).
+  bool Contains(absl::string_view source) const;
   // The cached model with this id, or NOT_FOUND.
   absl::StatusOr<std::shared_ptr<const Model>> Find(absl::string_view id);
 
   int size() const;
+  int64_t bytes() const;
 
  private:
   struct Entry {
@@ -45,6 +53,7 @@ class ModelCache {
   void EvictIfFull() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const int capacity_;
+  const int64_t max_bytes_;
   const ModelLimits limits_;
   Metrics* const metrics_;
   mutable absl::Mutex mu_;
@@ -53,6 +62,7 @@ class ModelCache {
   // id -> key in by_source_.
   absl::flat_hash_map<std::string, std::string> source_by_id_ ABSL_GUARDED_BY(mu_);
   uint64_t clock_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace ensolve::server

@@ -24,7 +24,7 @@ v1::Tensor Doubles(std::vector<double> v, std::vector<int64_t> shape) {
 
 class RequestTest : public ::testing::Test {
  protected:
-  RequestTest() : cache_(8, ModelLimits{}, nullptr) {}
+  RequestTest() : cache_(8, int64_t{1} << 30, ModelLimits{}, nullptr) {}
   absl::StatusOr<JobSpec> Build(const v1::SolveRequest& r) {
     return BuildJobSpec(r, config_, cache_);
   }

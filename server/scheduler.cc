@@ -1,6 +1,7 @@
 #include "server/scheduler.h"
 
 #include <algorithm>
+#include <new>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -82,11 +83,12 @@ absl::Status BatchScheduler::Submit(std::shared_ptr<Job> job) {
         ", over the limit of ", options_.max_queued_trajectories,
         " (--max_queued_trajectories); retry later"));
   }
-  queued_trajectories_ += n;
   queued_batches_ += job->num_batches();
   metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
   Job* key = job.get();
-  entries_[key].job = std::move(job);
+  Entry& e = entries_[key];
+  e.job = std::move(job);
+  RecountLocked(e);
   order_.push_back(key);
   work_.SignalAll();
   return absl::OkStatus();
@@ -119,7 +121,23 @@ void BatchScheduler::Consumed(Job* job) {
   auto it = entries_.find(job);
   if (it == entries_.end()) return;
   --it->second.unconsumed;
+  RecountLocked(it->second);
   work_.SignalAll();
+}
+
+void BatchScheduler::RecountLocked(Entry& e) {
+  // Held back: it may not dispatch more until its stream has sent what it has, and none of
+  // its batches is on a device.
+  const bool held = !e.cancelled && e.running == 0 && e.unconsumed >= window() &&
+                    e.continuations.empty() && e.next_batch < e.job->num_batches();
+  const int64_t n = held ? 0 : e.job->spec().trajectories;
+  queued_trajectories_ += n - e.counted;
+  e.counted = n;
+}
+
+int64_t BatchScheduler::queued_trajectories() const {
+  absl::MutexLock lock(&mu_);
+  return queued_trajectories_;
 }
 
 void BatchScheduler::Stop() {
@@ -170,7 +188,7 @@ std::vector<std::string> BatchScheduler::device_names() const {
 }
 
 bool BatchScheduler::PickLocked(Task* task) {
-  const int64_t window = options_.stream_buffer_batches + static_cast<int64_t>(workers_.size());
+  const int64_t window = this->window();
   for (size_t k = 0; k < order_.size(); ++k) {
     Job* key = order_[k];
     Entry& e = entries_.at(key);
@@ -189,6 +207,7 @@ bool BatchScheduler::PickLocked(Task* task) {
       continue;
     }
     ++e.running;
+    RecountLocked(e);
     --queued_batches_;
     metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
     // Round robin: the job goes to the back of the line.
@@ -207,7 +226,7 @@ void BatchScheduler::MaybeRetireLocked(Job* job) {
       (!e.cancelled && e.next_batch < job->num_batches())) {
     return;
   }
-  queued_trajectories_ -= job->spec().trajectories;
+  queued_trajectories_ -= e.counted;
   order_.erase(std::find(order_.begin(), order_.end(), job));
   entries_.erase(it);
 }
@@ -226,6 +245,7 @@ void BatchScheduler::Run(Worker* worker) {
     auto it = entries_.find(job.get());
     if (it != entries_.end()) {
       --it->second.running;
+      RecountLocked(it->second);
       MaybeRetireLocked(job.get());
     }
   }
@@ -244,14 +264,21 @@ void BatchScheduler::SolveBatch(Worker* w, Task& task) {
   w->busy = true;
   absl::StatusOr<BatchResult> result = absl::CancelledError("cancelled before it started");
   if (!job.cancel_flag().load()) {
-    absl::StatusOr<const PreparedModel*> prepared = w->GetPrepared(spec);
-    if (prepared.ok()) {
-      BatchInputs in = MakeBatchInputs(spec, first, count);
-      in.slice_seconds = absl::ToDoubleSeconds(options_.batch_slice);
-      if (task.continuation.has_value()) in.resume = &task.continuation->partial;
-      result = w->device.backend->Solve(**prepared, spec.options, in, &job.cancel_flag());
-    } else {
-      result = prepared.status();
+    // Out of memory here fails this job only (its budget estimate was too low, or other
+    // processes took the memory), never the server.
+    try {
+      absl::StatusOr<const PreparedModel*> prepared = w->GetPrepared(spec);
+      if (prepared.ok()) {
+        BatchInputs in = MakeBatchInputs(spec, first, count);
+        in.slice_seconds = absl::ToDoubleSeconds(options_.batch_slice);
+        if (task.continuation.has_value()) in.resume = &task.continuation->partial;
+        result = w->device.backend->Solve(**prepared, spec.options, in, &job.cancel_flag());
+      } else {
+        result = prepared.status();
+      }
+    } catch (const std::bad_alloc&) {
+      result = absl::ResourceExhaustedError(
+          "out of memory; retry later or ask for smaller batches (batch_size)");
     }
   }
   if (result.ok()) {
@@ -305,6 +332,7 @@ void BatchScheduler::SolveBatch(Worker* w, Task& task) {
     auto it = entries_.find(&job);
     if (it != entries_.end() && !it->second.cancelled) {
       it->second.continuations.push_back(std::move(c));
+      RecountLocked(it->second);
       ++queued_batches_;
       metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
       work_.SignalAll();

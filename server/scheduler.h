@@ -12,6 +12,12 @@
 // job's next batch, for the job's next turn, and resume bitwise where they stopped. So a
 // small job waits about one slice per device, not one long batch.
 //
+// Admission counts the trajectories of admitted, unfinished jobs against
+// max_queued_trajectories, except those of jobs held back by their reader: a job whose
+// client does not read waits for its client, not for a device, so idle streams cannot fill
+// the queue and lock everyone out (--stream_unread_timeout then cancels them). A held job
+// that resumes counts again, so the figure may pass the limit for a while.
+//
 // Cancellation: Cancel() drops a job's queued batches at once and raises its cancel flag,
 // which stops running batches within about one step.
 //
@@ -77,6 +83,8 @@ class BatchScheduler {
   void Stop();
 
   int64_t queued_batches() const;
+  // Trajectories counted against max_queued_trajectories now.
+  int64_t queued_trajectories() const;
   int num_devices() const { return static_cast<int>(workers_.size()); }
   std::vector<DeviceStatus> devices() const;
   std::vector<std::string> device_names() const;
@@ -103,6 +111,7 @@ class BatchScheduler {
     int64_t unconsumed = 0;  // dispatched, results not yet consumed by the stream
     bool cancelled = false;
     std::deque<Continuation> continuations;  // run before the job's next batch
+    int64_t counted = 0;                     // trajectories counted in queued_trajectories_ now
   };
 
   void Run(Worker* worker);
@@ -111,6 +120,11 @@ class BatchScheduler {
   // Forgets a job with nothing queued and nothing running.
   void MaybeRetireLocked(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t CancelLocked(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts e's trajectories in queued_trajectories_, or none while its reader holds it back.
+  void RecountLocked(Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int64_t window() const {
+    return options_.stream_buffer_batches + static_cast<int64_t>(workers_.size());
+  }
   void SolveBatch(Worker* worker, Task& task);
 
   const Options options_;

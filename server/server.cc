@@ -11,6 +11,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/budget_metrics.h"
 #include "server/devices.h"
 #include "server/log.h"
 
@@ -30,8 +31,12 @@ int ClampedMillis(absl::Duration d) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig config) {
+  std::string budget_from = "--memory_budget";
+  if (config.memory_budget <= 0) config.memory_budget = AutoMemoryBudget(&budget_from);
   std::unique_ptr<EnsolveServer> s(new EnsolveServer(std::move(config)));
   const ServerConfig& c = s->config_;
+  absl::StatusOr<std::unique_ptr<TenantResolver>> tenants = TenantResolver::Create(c.tokens_file);
+  if (!tenants.ok()) return tenants.status();
 
   absl::StatusOr<std::vector<Device>> devices = CreateDevices(c.devices, c.threads);
   if (!devices.ok()) return devices.status();
@@ -44,14 +49,17 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
         "-1 turns metrics off) [",
         st.message(), "]"));
   }
-  s->models_ = std::make_unique<ModelCache>(c.model_cache_size, c.model_limits, s->metrics_.get());
+  s->models_ = std::make_unique<ModelCache>(c.model_cache_size, c.model_cache_bytes, c.model_limits,
+                                            s->metrics_.get());
   BatchScheduler::Options so;
   so.stream_buffer_batches = c.stream_buffer_batches;
   so.max_queued_trajectories = c.max_queued_trajectories;
   so.batch_slice = c.batch_slice;
   s->scheduler_ = std::make_unique<BatchScheduler>(std::move(*devices), so, s->metrics_.get());
-  s->context_ =
-      std::make_unique<ServiceContext>(c, s->models_.get(), s->scheduler_.get(), s->metrics_.get());
+  s->context_ = std::make_unique<ServiceContext>(c, s->models_.get(), s->scheduler_.get(),
+                                                 s->metrics_.get(), *std::move(tenants));
+  s->budget_metrics_ = std::make_shared<BudgetCollector>(s->context_.get());
+  s->metrics_->AddCollectable(s->budget_metrics_);
   s->service_ = std::make_unique<EnsembleSolverService>(s->context_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -93,17 +101,33 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
       .Kv("metrics_host", c.metrics_port >= 0 ? c.metrics_host : "off")
       .Kv("metrics_port", s->metrics_->port())
       .Kv("devices", device_names)
-      .Kv("batch_size", c.default_batch_size);
+      .Kv("batch_size", c.default_batch_size)
+      .Kv("memory_budget", c.memory_budget)
+      .Kv("memory_budget_from", budget_from)
+      .Kv("max_request_memory", c.max_request_memory)
+      .Kv("authentication", s->context_->tenants().authenticates() ? "bearer tokens" : "none");
   return s;
 }
 
-EnsolveServer::~EnsolveServer() { Shutdown(); }
+EnsolveServer::~EnsolveServer() {
+  Shutdown();
+  if (budget_metrics_ != nullptr) metrics_->RemoveCollectable(budget_metrics_);
+}
 
 std::string EnsolveServer::target() const {
   const size_t colon = config_.address.rfind(':');
   std::string host = config_.address.substr(0, colon == std::string::npos ? 0 : colon);
   if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") host = "127.0.0.1";
   return absl::StrCat(host, ":", port_);
+}
+
+absl::Status EnsolveServer::ReloadTokens() {
+  absl::Status s = context_->tenants().Reload();
+  Log(s.ok() ? LogLevel::kInfo : LogLevel::kError, "tokens_reloaded")
+      .Kv("ok", s.ok())
+      .Kv("tokens", context_->tenants().num_tokens())
+      .Kv("error", s.ok() ? "" : std::string(s.message()));
+  return s;
 }
 
 bool EnsolveServer::Drain(absl::Duration deadline) {
@@ -127,6 +151,7 @@ void EnsolveServer::Shutdown() {
   if (shut_down_.exchange(true)) return;
   if (server_ == nullptr) {  // Start() failed part way
     if (scheduler_ != nullptr) scheduler_->Stop();
+    if (context_ != nullptr) context_->compile_pool().Stop();
     return;
   }
   server_->GetHealthCheckService()->SetServingStatus(false);
@@ -134,8 +159,12 @@ void EnsolveServer::Shutdown() {
   // Fail what is left with UNAVAILABLE (so its clients learn why), give those statuses a
   // moment to go out, then cancel whatever is still open and stop.
   scheduler_->Stop();
+  // Waiting compiles are answered UNAVAILABLE; running ones finish (and find the
+  // scheduler stopped). Every reactor must be finished before the server can stop.
+  context_->compile_pool().Stop();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server_->Wait();
+  context_->watchdog().Stop();
   Log(LogLevel::kInfo, "stopped");
 }
 

@@ -42,6 +42,8 @@ class EnsolveServer {
   bool Drain(absl::Duration deadline);
   // Immediate shutdown: unfinished jobs fail with UNAVAILABLE.
   void Shutdown();
+  // Re-reads --tokens_file (SIGHUP); on error the old tokens stay. Logged either way.
+  absl::Status ReloadTokens();
 
   Metrics& metrics() { return *metrics_; }
   BatchScheduler& scheduler() { return *scheduler_; }
@@ -56,6 +58,7 @@ class EnsolveServer {
   std::unique_ptr<ModelCache> models_;
   std::unique_ptr<BatchScheduler> scheduler_;
   std::unique_ptr<ServiceContext> context_;
+  std::shared_ptr<prometheus::Collectable> budget_metrics_;  // reads context_
   std::unique_ptr<EnsembleSolverService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -1,5 +1,6 @@
 #include "server/service.h"
 
+#include <new>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -8,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "engine/solve_options.h"
 #include "server/log.h"
+#include "server/request_cost.h"
 #include "server/solve_stream.h"
 #include "server/status_adapter.h"
 #include "server/version.h"
@@ -20,14 +22,42 @@ std::string RandomPrefix() {
   return absl::StrFormat("%06x", absl::Uniform<uint32_t>(gen, 0, 1u << 24));
 }
 
+MemoryBudget::Limits MemoryLimits(const ServerConfig& c) {
+  MemoryBudget::Limits l;
+  l.server_bytes = c.memory_budget;
+  l.request_bytes = c.max_request_memory;
+  l.tenant_bytes = c.tenant_max_memory;
+  return l;
+}
+
+TenantLimits::Limits TenantLimitsOf(const ServerConfig& c) {
+  TenantLimits::Limits l;
+  l.max_jobs = c.tenant_max_jobs;
+  l.max_trajectories = c.tenant_max_trajectories;
+  l.max_steps = c.tenant_max_steps;
+  return l;
+}
+
+CompilePool::Options CompileOptions(const ServerConfig& c) {
+  CompilePool::Options o;
+  o.threads = c.compile_threads;
+  o.max_queued = c.compile_queue;
+  o.max_queued_per_tenant = c.tenant_compile_queue;
+  return o;
+}
+
 }  // namespace
 
 ServiceContext::ServiceContext(ServerConfig config, ModelCache* models, BatchScheduler* scheduler,
-                               Metrics* metrics)
+                               Metrics* metrics, std::unique_ptr<TenantResolver> tenants)
     : config_(std::move(config)),
       models_(models),
       scheduler_(scheduler),
       metrics_(metrics),
+      tenants_(std::move(tenants)),
+      memory_(MemoryLimits(config_)),
+      tenant_limits_(TenantLimitsOf(config_)),
+      compile_pool_(CompileOptions(config_)),
       id_prefix_(RandomPrefix()) {}
 
 void ServiceContext::StartDraining() {
@@ -74,13 +104,12 @@ grpc::ServerWriteReactor<v1::SolveResponse>* EnsembleSolverService::Solve(
   return new SolveStream(ctx_, call, request);
 }
 
-grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
-    grpc::CallbackServerContext* call, const v1::CompileModelRequest* request,
-    v1::CompileModelResponse* response) {
-  const absl::Time start = absl::Now();
-  bool cached = false;
-  absl::StatusOr<std::shared_ptr<const Model>> model =
-      ctx_->models().GetOrParse(request->model_source(), &cached);
+namespace {
+
+// Fills `response` from `model` or turns its error into the call's status; logs and counts.
+grpc::Status AnswerCompile(ServiceContext* ctx, grpc::CallbackServerContext* call,
+                           const absl::StatusOr<std::shared_ptr<const Model>>& model, bool cached,
+                           absl::Time start, v1::CompileModelResponse* response) {
   grpc::Status status;
   if (!model.ok()) {
     status = ToGrpcStatus(absl::Status(model.status().code(),
@@ -100,11 +129,69 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
       .Kv("peer", call->peer())
       .Kv("code", GrpcCodeName(status.error_code()))
       .Kv("model", model.ok() ? (*model)->hash() : "")
-      .Kv("cached", cached);
-  ctx_->metrics().RecordRequest("CompileModel", GrpcCodeName(status.error_code()),
-                                absl::ToDoubleSeconds(absl::Now() - start));
+      .Kv("cached", cached)
+      .Kv("seconds", absl::ToDoubleSeconds(absl::Now() - start));
+  ctx->metrics().RecordRequest("CompileModel", GrpcCodeName(status.error_code()),
+                               absl::ToDoubleSeconds(absl::Now() - start));
+  return status;
+}
+
+grpc::Status Refused(ServiceContext* ctx, absl::Time start, const absl::Status& s) {
+  const grpc::Status g = ToGrpcStatus(s, "CompileModel");
+  ctx->metrics().RecordRequest("CompileModel", GrpcCodeName(g.error_code()),
+                               absl::ToDoubleSeconds(absl::Now() - start));
+  return g;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
+    grpc::CallbackServerContext* call, const v1::CompileModelRequest* request,
+    v1::CompileModelResponse* response) {
+  const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-  reactor->Finish(status);
+  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call);
+  if (!tenant.ok()) {
+    reactor->Finish(Refused(ctx_, start, tenant.status()));
+    return reactor;
+  }
+  if (ctx_->models().Contains(request->model_source())) {
+    bool cached = false;
+    auto model = ctx_->models().GetOrParse(request->model_source(), &cached);
+    reactor->Finish(AnswerCompile(ctx_, call, model, cached, start, response));
+    return reactor;
+  }
+  // Compiling takes up to seconds: on the pool, with its memory reserved first.
+  const int64_t source_bytes = static_cast<int64_t>(request->model_source().size());
+  std::shared_ptr<MemoryAccount> memory = ctx_->memory().Open(*tenant);
+  if (absl::Status s = memory->Reserve(CompileBytesEstimate(source_bytes), "compiling the model");
+      !s.ok()) {
+    reactor->Finish(Refused(ctx_, start, s));
+    return reactor;
+  }
+  ServiceContext* ctx = ctx_;
+  absl::Status queued = ctx_->compile_pool().Submit(
+      *tenant, source_bytes,
+      [ctx, call, request, response, reactor, start, memory](absl::Status ready) mutable {
+        if (!ready.ok()) {
+          memory.reset();
+          reactor->Finish(Refused(ctx, start, ready));
+          return;
+        }
+        bool cached = false;
+        absl::StatusOr<std::shared_ptr<const Model>> model =
+            absl::CancelledError("the call was cancelled");
+        if (!call->IsCancelled()) {
+          try {
+            model = ctx->models().GetOrParse(request->model_source(), &cached);
+          } catch (const std::bad_alloc&) {
+            model = absl::ResourceExhaustedError("out of memory while compiling the model");
+          }
+        }
+        memory.reset();  // before the client can see the answer
+        reactor->Finish(AnswerCompile(ctx, call, model, cached, start, response));
+      });
+  if (!queued.ok()) reactor->Finish(Refused(ctx_, start, queued));
   return reactor;
 }
 
@@ -112,6 +199,14 @@ grpc::ServerUnaryReactor* EnsembleSolverService::GetServerInfo(grpc::CallbackSer
                                                                const v1::GetServerInfoRequest*,
                                                                v1::ServerInfo* info) {
   const absl::Time start = absl::Now();
+  if (absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call); !tenant.ok()) {
+    const grpc::Status g = ToGrpcStatus(tenant.status(), "GetServerInfo");
+    ctx_->metrics().RecordRequest("GetServerInfo", GrpcCodeName(g.error_code()),
+                                  absl::ToDoubleSeconds(absl::Now() - start));
+    grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+    reactor->Finish(g);
+    return reactor;
+  }
   const ServerConfig& c = ctx_->config();
   info->set_version(kVersion);
   for (const DeviceStatus& d : ctx_->scheduler().devices()) {
@@ -153,6 +248,17 @@ grpc::ServerUnaryReactor* EnsembleSolverService::GetServerInfo(grpc::CallbackSer
   l->set_max_model_states(c.model_limits.max_states);
   l->set_max_model_params(c.model_limits.max_params);
   l->set_max_model_source_bytes(c.model_limits.max_source_bytes);
+  l->set_memory_budget(c.memory_budget);
+  l->set_max_request_memory(c.max_request_memory);
+  l->set_max_request_steps(c.max_request_steps);
+  l->set_max_job_seconds(absl::ToDoubleSeconds(c.max_job_time));
+  l->set_stream_unread_timeout_seconds(absl::ToDoubleSeconds(c.stream_unread_timeout));
+  l->set_max_identifier_length(c.model_limits.max_identifier_length);
+  l->set_max_compile_seconds(c.model_limits.max_compile_seconds);
+  l->set_tenant_max_memory(c.tenant_max_memory);
+  l->set_tenant_max_jobs(c.tenant_max_jobs);
+  l->set_tenant_max_trajectories(c.tenant_max_trajectories);
+  l->set_tenant_max_steps(c.tenant_max_steps);
   info->set_serving(!ctx_->draining());
   info->set_active_jobs(ctx_->active_streams());
   info->set_queued_batches(ctx_->scheduler().queued_batches());

@@ -1,7 +1,8 @@
 // EnsembleSolverService: the ensolve.v1.EnsembleSolver gRPC service on the callback API.
 //
-// Solve runs as a SolveStream reactor (solve_stream.h); CompileModel and GetServerInfo are
-// unary and answered on the calling thread.
+// Solve runs as a SolveStream reactor (solve_stream.h). CompileModel answers a cached model
+// on the calling thread and compiles any other on the CompilePool; GetServerInfo is
+// answered on the calling thread and never waits on a compile.
 //
 // Thread-safety: all methods are safe to call concurrently (gRPC does).
 #ifndef ENSOLVE_SERVER_SERVICE_H_
@@ -9,29 +10,41 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ensolve/v1/solver.grpc.pb.h"
+#include "server/compile_pool.h"
 #include "server/config.h"
+#include "server/memory_budget.h"
 #include "server/metrics.h"
 #include "server/model_cache.h"
 #include "server/scheduler.h"
+#include "server/stream_watchdog.h"
+#include "server/tenant.h"
+#include "server/tenant_limits.h"
 
 namespace ensolve::server {
 
-// What every handler shares. The pointed-to objects outlive the service.
+// What every handler shares. The pointed-to objects outlive the service; the budgets
+// (memory, tenant limits, compile pool, watchdog) are built from `config` and owned here.
 class ServiceContext {
  public:
   ServiceContext(ServerConfig config, ModelCache* models, BatchScheduler* scheduler,
-                 Metrics* metrics);
+                 Metrics* metrics, std::unique_ptr<TenantResolver> tenants);
 
   const ServerConfig& config() const { return config_; }
   ModelCache& models() { return *models_; }
   BatchScheduler& scheduler() { return *scheduler_; }
   Metrics& metrics() { return *metrics_; }
+  TenantResolver& tenants() { return *tenants_; }
+  MemoryBudget& memory() { return memory_; }
+  TenantLimits& tenant_limits() { return tenant_limits_; }
+  CompilePool& compile_pool() { return compile_pool_; }
+  StreamWatchdog& watchdog() { return watchdog_; }
 
   // Draining: new Solve calls are refused with UNAVAILABLE; admitted ones continue.
   void StartDraining();
@@ -53,6 +66,11 @@ class ServiceContext {
   ModelCache* const models_;
   BatchScheduler* const scheduler_;
   Metrics* const metrics_;
+  const std::unique_ptr<TenantResolver> tenants_;
+  MemoryBudget memory_;
+  TenantLimits tenant_limits_;
+  CompilePool compile_pool_;
+  StreamWatchdog watchdog_;
   std::atomic<int64_t> next_job_{1};
   const std::string id_prefix_;
   mutable absl::Mutex mu_;

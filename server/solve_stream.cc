@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/solve_inputs.h"
+#include "server/client_text.h"
 #include "server/log.h"
 #include "server/request.h"
+#include "server/request_cost.h"
 #include "server/status_adapter.h"
 
 namespace ensolve::server {
@@ -28,14 +31,89 @@ void SetTensor(v1::Tensor* t, v1::DType dtype, std::initializer_list<int64_t> sh
 
 SolveStream::SolveStream(ServiceContext* ctx, grpc::CallbackServerContext* call,
                          const v1::SolveRequest* request)
-    : ctx_(ctx), call_(call), start_(absl::Now()) {
+    : ctx_(ctx), call_(call), request_(request), start_(absl::Now()) {
+  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call_);
+  if (!tenant.ok()) {
+    Reject(tenant.status());
+    return;
+  }
+  tenant_ = *std::move(tenant);
+  memory_ = ctx_->memory().Open(tenant_);
+  // The request's tensors are decoded to float64 while validating: reserve that first.
+  if (absl::Status s = memory_->Reserve(InputBytesEstimate(*request_), "the request's inputs");
+      !s.ok()) {
+    Reject(s);
+    return;
+  }
+  if (request_->model_case() != v1::SolveRequest::kModelSource ||
+      ctx_->models().Contains(request_->model_source())) {
+    Admit();  // nothing to compile: cheap enough for this thread
+    return;
+  }
+  const int64_t source_bytes = static_cast<int64_t>(request_->model_source().size());
+  compile_bytes_ = CompileBytesEstimate(source_bytes);
+  if (absl::Status s = memory_->Reserve(compile_bytes_, "compiling the model"); !s.ok()) {
+    Reject(s);
+    return;
+  }
+  absl::Status queued =
+      ctx_->compile_pool().Submit(tenant_, source_bytes, [this](absl::Status ready) {
+        if (!ready.ok()) {
+          Reject(ready);
+        } else {
+          Admit();
+        }
+      });
+  if (!queued.ok()) Reject(queued);
+}
+
+void SolveStream::Admit() {
+  bool cancelled;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled = cancelled_;
+  }
+  absl::StatusOr<JobSpec> spec = absl::CancelledError("the call was cancelled");
   bool cached = false;
-  absl::StatusOr<JobSpec> spec = BuildJobSpec(*request, ctx_->config(), ctx_->models(), &cached);
+  if (!cancelled) {
+    try {
+      spec = BuildJobSpec(*request_, ctx_->config(), ctx_->models(), &cached);
+    } catch (const std::bad_alloc&) {
+      spec = absl::ResourceExhaustedError(
+          "out of memory while decoding the request and compiling its model; retry later or "
+          "send a smaller request");
+    }
+  }
+  memory_->Release(compile_bytes_);  // compiled; the cache has a bound of its own
+  compile_bytes_ = 0;
   if (!spec.ok()) {
     Reject(spec.status());
     return;
   }
-  auto job = std::make_shared<Job>(ctx_->NextJobId(), std::move(*spec));
+  const ServerConfig& config = ctx_->config();
+  const JobCost cost = EstimateJobCost(*spec, config, ctx_->scheduler().num_devices());
+  if (cost.steps > config.max_request_steps) {
+    Reject(absl::ResourceExhaustedError(
+        absl::StrCat("compute budget: trajectories x options.max_steps = ", spec->trajectories,
+                     " x ", spec->options.max_steps, " = ", cost.steps,
+                     " steps, over the per-request limit of ", config.max_request_steps,
+                     " (--max_request_steps); lower options.max_steps or split the ensemble")));
+    return;
+  }
+  const std::string what = absl::StrCat("the job's results and batch work (", cost.Describe(), ")");
+  if (absl::Status s = memory_->Reserve(cost.memory(), what); !s.ok()) {
+    Reject(s);
+    return;
+  }
+  absl::StatusOr<std::unique_ptr<TenantLimits::Lease>> lease =
+      ctx_->tenant_limits().Admit(tenant_, spec->trajectories, cost.steps);
+  if (!lease.ok()) {
+    Reject(lease.status());
+    return;
+  }
+  lease_ = *std::move(lease);
+
+  auto job = std::make_shared<Job>(ctx_->NextJobId(), *std::move(spec));
   const JobSpec& s = job->spec();
   {
     absl::MutexLock lock(&mu_);
@@ -57,23 +135,31 @@ SolveStream::SolveStream(ServiceContext* ctx, grpc::CallbackServerContext* call,
                                                             : v1::DTYPE_FLOAT64);
     // The accepted message goes first: hold off result writes until it is done.
     write_in_flight_ = true;
+    write_started_ = absl::Now();
   }
   if (!ctx_->TryStartStream()) {
     Reject(absl::UnavailableError("the server is draining (shutting down); retry elsewhere"));
     return;
   }
-  job_ = job;
+  {
+    absl::MutexLock lock(&mu_);
+    job_ = job;
+  }
   job_->SetListener(this);
   if (absl::Status admitted = ctx_->scheduler().Submit(job_); !admitted.ok()) {
     job_->DetachListener();
-    job_.reset();
+    {
+      absl::MutexLock lock(&mu_);
+      job_.reset();
+    }
     ctx_->StreamEnded();
     Reject(admitted);
     return;
   }
   Log(LogLevel::kInfo, "job_accepted")
       .Kv("job", job_->id())
-      .Kv("request_id", s.request_id)
+      .Kv("tenant", ClientText(tenant_))
+      .Kv("request_id", ClientText(s.request_id))
       .Kv("peer", call_->peer())
       .Kv("model", s.model->hash().substr(0, 12))
       .Kv("model_cached", cached)
@@ -82,8 +168,46 @@ SolveStream::SolveStream(ServiceContext* ctx, grpc::CallbackServerContext* call,
       .Kv("trajectories", s.trajectories)
       .Kv("save_points", s.num_save())
       .Kv("batches", job_->num_batches())
-      .Kv("batch_size", s.batch_size);
+      .Kv("batch_size", s.batch_size)
+      .Kv("memory_reserved", memory_->reserved());
+  watched_ = true;
+  ctx_->watchdog().Add(this);
   StartWrite(&resp_);
+}
+
+void SolveStream::CheckDeadlines(absl::Time now) {
+  const ServerConfig& c = ctx_->config();
+  bool unread = false, overtime = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finishing_ || deadline_hit_ || job_ == nullptr) return;
+    unread = write_in_flight_ && c.stream_unread_timeout > absl::ZeroDuration() &&
+             now - write_started_ > c.stream_unread_timeout;
+    overtime = !unread && c.max_job_time > absl::ZeroDuration() && now - start_ > c.max_job_time;
+    deadline_hit_ = unread || overtime;
+  }
+  if (unread) {
+    // The client takes no data: a status could not reach it either. Cancelling frees the
+    // job's buffered results and its admitted trajectories for everyone else.
+    Log(LogLevel::kWarning, "stream_unread_timeout")
+        .Kv("job", job_->id())
+        .Kv("tenant", ClientText(tenant_))
+        .Kv("peer", call_->peer())
+        .Kv("timeout_s", absl::ToDoubleSeconds(c.stream_unread_timeout));
+    ctx_->scheduler().Cancel(job_.get());
+    call_->TryCancel();
+  } else if (overtime) {
+    Log(LogLevel::kWarning, "job_time_limit")
+        .Kv("job", job_->id())
+        .Kv("tenant", ClientText(tenant_))
+        .Kv("limit_s", absl::ToDoubleSeconds(c.max_job_time));
+    job_->Fail(absl::ResourceExhaustedError(absl::StrCat(
+        "compute budget: the job ran for ", absl::FormatDuration(now - start_),
+        ", past the server's limit of ", absl::FormatDuration(c.max_job_time),
+        " (--max_job_time); lower options.max_steps, shorten the time span or split the "
+        "ensemble")));
+    ctx_->scheduler().Cancel(job_.get());
+  }
 }
 
 void SolveStream::Reject(const absl::Status& status) {
@@ -98,7 +222,15 @@ void SolveStream::Reject(const absl::Status& status) {
       .Kv("message", g.error_message());
   ctx_->metrics().RecordRequest("Solve", GrpcCodeName(g.error_code()),
                                 absl::ToDoubleSeconds(absl::Now() - start_));
+  ReleaseBudgets();
   Finish(g);
+}
+
+void SolveStream::ReleaseBudgets() {
+  // Before the client can see the status: a client that sends its next request as soon as
+  // this one ends must find its tenant's share free.
+  lease_.reset();
+  memory_.reset();
 }
 
 void SolveStream::OnJobProgress() { Pump(); }
@@ -114,18 +246,21 @@ void SolveStream::OnWriteDone(bool ok) {
 }
 
 void SolveStream::OnCancel() {
+  std::shared_ptr<Job> job;
   {
     absl::MutexLock lock(&mu_);
     cancelled_ = true;
+    job = job_;  // null while the model compiles: Admit() sees cancelled_
   }
-  if (job_ != nullptr) {
-    const int64_t dropped = ctx_->scheduler().Cancel(job_.get());
-    Log(LogLevel::kInfo, "job_cancelled").Kv("job", job_->id()).Kv("batches_dropped", dropped);
+  if (job != nullptr) {
+    const int64_t dropped = ctx_->scheduler().Cancel(job.get());
+    Log(LogLevel::kInfo, "job_cancelled").Kv("job", job->id()).Kv("batches_dropped", dropped);
   }
   Pump();
 }
 
 void SolveStream::OnDone() {
+  if (watched_) ctx_->watchdog().Remove(this);
   if (job_ != nullptr) {
     job_->DetachListener();
     ctx_->scheduler().Cancel(job_.get());  // no-op unless batches are left
@@ -135,12 +270,11 @@ void SolveStream::OnDone() {
 }
 
 void SolveStream::Pump() {
-  if (job_ == nullptr) return;
   bool write = false, finish = false;
   grpc::Status status;
   {
     absl::MutexLock lock(&mu_);
-    if (write_in_flight_ || finishing_) return;
+    if (job_ == nullptr || write_in_flight_ || finishing_) return;
     // Read before popping: if every batch was delivered before the queue is seen empty,
     // nothing is left to send.
     const bool all_delivered = job_->AllDelivered();
@@ -157,7 +291,11 @@ void SolveStream::Pump() {
     } else if (!failure.ok()) {
       finish = true;
       status = ToGrpcStatus(failure, absl::StrCat("Solve job ", job_->id()));
-    } else if (NextChunkLocked()) {
+    } else if (absl::StatusOr<bool> chunk = NextChunkOrOutOfMemoryLocked(); !chunk.ok()) {
+      finish = true;
+      ctx_->scheduler().Cancel(job_.get());
+      status = ToGrpcStatus(chunk.status(), absl::StrCat("Solve job ", job_->id()));
+    } else if (*chunk) {
       write = true;
     } else if (all_delivered) {
       if (!summary_sent_) {
@@ -169,6 +307,7 @@ void SolveStream::Pump() {
       }
     }
     write_in_flight_ = write;
+    if (write) write_started_ = absl::Now();
     finishing_ = finish;
   }
   // gRPC is called without mu_: its reactions may run on other threads at once.
@@ -176,7 +315,18 @@ void SolveStream::Pump() {
     StartWrite(&resp_);
   } else if (finish) {
     RecordEnd(status);
+    ReleaseBudgets();
     Finish(status);
+  }
+}
+
+absl::StatusOr<bool> SolveStream::NextChunkOrOutOfMemoryLocked() {
+  try {
+    return NextChunkLocked();
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        "out of memory while preparing a result chunk; retry later or ask for smaller "
+        "batches (batch_size)");
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "server/client_text.h"
 #include "server/log.h"
 
 namespace ensolve::server {
@@ -66,7 +67,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status, absl::string_view context)
         .Kv("code", GrpcCodeName(code))
         .Kv("message", status.message());
   }
-  return grpc::Status(code, std::string(status.message()));
+  // Bounded: a status message travels in trailing metadata (gRPC's default limit on a
+  // client is 8 KiB of metadata).
+  return grpc::Status(code, BoundedMessage(status.message()));
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

@@ -63,6 +63,40 @@ v1::SolveRequest LorenzRequest(int64_t n, double t1, uint64_t seed) {
   return req;
 }
 
+std::string SlowModel(int seed, size_t bytes) {
+  constexpr int kStates = 200, kParams = 50;
+  std::string s = "state ";
+  for (int i = 0; i < kStates; ++i) absl::StrAppend(&s, i ? ", " : "", "x", i, " = 0.", i % 7);
+  s += "\nparam ";
+  for (int i = 0; i < kParams; ++i) absl::StrAppend(&s, i ? ", " : "", "p", i, " = ", 1 + i);
+  s += "\n";
+  uint32_t r = static_cast<uint32_t>(seed) * 2654435761u + 1;
+  auto next = [&](int m) {
+    r = r * 1103515245u + 12345u;
+    return static_cast<int>((r >> 8) % static_cast<uint32_t>(m));
+  };
+  std::vector<std::string> lines(kStates);
+  size_t size = s.size();
+  for (int i = 0; i < kStates; ++i) {
+    lines[i] = absl::StrCat("x", i, "' = -x", i);
+    size += lines[i].size() + 1;
+  }
+  for (int i = 0; size + 64 < bytes; ++i) {
+    const std::string term = absl::StrCat(" + sin(x", next(kStates), "*x", next(kStates), " + p",
+                                          next(kParams), ")*", next(9) + 1);
+    lines[i % kStates] += term;
+    size += term.size();
+  }
+  for (const std::string& l : lines) absl::StrAppend(&s, l, "\n");
+  return s;
+}
+
+std::string WideModel(int params) {
+  std::string s = "state x = 1\nparam ";
+  for (int i = 0; i < params; ++i) absl::StrAppend(&s, i ? ", " : "", "p", i, " = 0.5");
+  return absl::StrCat(s, "\nx' = -p0*x\n");
+}
+
 absl::StatusOr<BatchResult> SolveInProcess(const std::string& model_source,
                                            const SolveOptions& options, int64_t count,
                                            const std::vector<double>& u0, int64_t u0_rows,

@@ -37,6 +37,12 @@ TestServer StartServer(const server::ServerConfig& config = TestConfig());
 // from (0..10, 0..28, 0..8/3).
 v1::SolveRequest LorenzRequest(int64_t n, double t1, uint64_t seed = 1);
 
+// A valid model of about `bytes` bytes of text (200 states, 50 parameters, sums of
+// sin terms) that takes seconds to compile; `seed` makes distinct texts (no cache hits).
+std::string SlowModel(int seed, size_t bytes);
+// "state x / param p0, ..., p<n-1> / x' = -p0*x": a model with `params` parameters.
+std::string WideModel(int params);
+
 // Solves in-process with a fresh CPU backend, the reference for "through the service".
 // `u0`/`p` are row-major with u0_rows/p_rows rows.
 absl::StatusOr<BatchResult> SolveInProcess(const std::string& model_source,

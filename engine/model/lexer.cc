@@ -1,5 +1,6 @@
 #include "engine/model/lexer.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -42,7 +43,14 @@ std::string Describe(const Token& tok) {
   }
 }
 
-absl::StatusOr<std::vector<Token>> Lex(std::string_view src) {
+absl::StatusOr<std::vector<Token>> Lex(std::string_view src, int max_token_length) {
+  const size_t max_len = max_token_length > 0 ? static_cast<size_t>(max_token_length) : 1;
+  // Only the start of an over-long token is echoed.
+  auto too_long = [&](Pos here, const char* what, size_t begin, size_t len) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(PosPrefix(here), what, " '", Sv(src.substr(begin, 32)), "...' is ", len,
+                     " characters long, over the limit max_identifier_length = ", max_len));
+  };
   std::vector<Token> out;
   size_t i = 0;
   Pos pos;
@@ -76,6 +84,7 @@ absl::StatusOr<std::vector<Token>> Lex(std::string_view src) {
     if (IsIdentStart(c)) {
       size_t j = i + 1;
       while (j < src.size() && IsIdentChar(src[j])) ++j;
+      if (j - i > max_len) return too_long(here, "name", i, j - i);
       emit(Tok::kIdent, i, j - i);
       i = j;
       continue;
@@ -92,13 +101,14 @@ absl::StatusOr<std::vector<Token>> Lex(std::string_view src) {
         if (at(k) == '+' || at(k) == '-') ++k;
         if (!IsDigit(at(k))) {
           while (IsIdentChar(at(k))) ++k;
-          return absl::InvalidArgumentError(absl::StrCat(PosPrefix(here), "malformed number '",
-                                                         Sv(src.substr(i, k - i)),
-                                                         "': expected digits after the exponent"));
+          return absl::InvalidArgumentError(absl::StrCat(
+              PosPrefix(here), "malformed number '", Sv(src.substr(i, std::min(k - i, max_len))),
+              "': expected digits after the exponent"));
         }
         while (IsDigit(at(k))) ++k;
         j = k;
       }
+      if (j - i > max_len) return too_long(here, "number", i, j - i);
       double v = 0;
       const auto r = std::from_chars(src.data() + i, src.data() + j, v);
       if (r.ec == std::errc::result_out_of_range || !std::isfinite(v)) {

@@ -58,9 +58,10 @@ std::string PosPrefix(Pos pos);
 std::string Describe(const Token& tok);
 
 // Splits `source` into tokens; the last one is kEnd. Comments are dropped; each line
-// ends in a kNewline. Errors (unexpected character, malformed or out-of-range number) are
-// INVALID_ARGUMENT with the position.
-absl::StatusOr<std::vector<Token>> Lex(std::string_view source);
+// ends in a kNewline. Errors (unexpected character, malformed or out-of-range number, a
+// name or number longer than `max_token_length` bytes) are INVALID_ARGUMENT with the
+// position.
+absl::StatusOr<std::vector<Token>> Lex(std::string_view source, int max_token_length = 128);
 
 }  // namespace ensolve::model_internal
 

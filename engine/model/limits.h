@@ -15,6 +15,14 @@ struct ModelLimits {
   int max_nodes = 200000;
   // Parenthesis / call / operator nesting.
   int max_depth = 128;
+  // Bytes of one name or number token. Names are echoed in errors and compared for "did
+  // you mean" suggestions; a 130,000-character name once took 31 s there.
+  int max_identifier_length = 128;
+  // Wall time the derivatives and the tape check may take (0: no limit): checked after
+  // parsing and between Jacobian columns, so it is passed by at most about one column's
+  // work. Past it, Model::Parse is RESOURCE_EXHAUSTED (it depends on the machine's load,
+  // not only on the text).
+  double max_compile_seconds = 0;
 };
 
 }  // namespace ensolve

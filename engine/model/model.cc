@@ -1,6 +1,7 @@
 #include "engine/model/model.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -27,8 +28,20 @@ class ModelBuilder {
           absl::StrCat(PosPrefix(Pos{}), "the source is ", source.size(),
                        " bytes, over the limit max_source_bytes = ", limits.max_source_bytes));
     }
+    const auto start = std::chrono::steady_clock::now();
+    // RESOURCE_EXHAUSTED once max_compile_seconds have passed.
+    auto out_of_time = [&]() -> absl::Status {
+      if (limits.max_compile_seconds <= 0) return absl::OkStatus();
+      const double s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (s <= limits.max_compile_seconds) return absl::OkStatus();
+      return absl::ResourceExhaustedError(absl::StrCat(
+          PosPrefix(Pos{}), "compiling the model took more than the limit max_compile_seconds = ",
+          limits.max_compile_seconds, " (its derivatives are too large, or the server is busy)"));
+    };
     model_internal::ParsedModel parsed;
     if (absl::Status s = model_internal::ParseModel(source, limits, &parsed); !s.ok()) return s;
+    if (absl::Status s = out_of_time(); !s.ok()) return s;
 
     std::unique_ptr<Model> m(new Model());
     m->state_names_ = std::move(parsed.state_names);
@@ -56,6 +69,7 @@ class ModelBuilder {
           limits.max_nodes));
     };
     for (int j = 0; j < n; ++j) {
+      if (absl::Status s = out_of_time(); !s.ok()) return s;
       ir::Differentiator d(g, ir::Var::State(j), limits.max_nodes);
       for (int i = 0; i < n; ++i) {
         const ir::NodeId id = d.Derive(m->rhs_[i]);
@@ -71,6 +85,7 @@ class ModelBuilder {
     }
 
     for (int i = 0; i < n; ++i) m->state_nodes_.push_back(g.State(i));
+    if (absl::Status s = out_of_time(); !s.ok()) return s;
 
     // Every tape a backend builds from these roots needs at most as many registers as the
     // tape of all of them together; make sure that one fits.

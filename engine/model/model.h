@@ -22,7 +22,7 @@ class Model {
   // Parses and checks `source`. Errors are INVALID_ARGUMENT with a message of the form
   // "line L, column C: <what was found>: expected <what>" (or a name-level problem such as
   // "undefined name 'rhoo'"), always with the position. Exceeding `limits` is
-  // INVALID_ARGUMENT naming the limit.
+  // INVALID_ARGUMENT naming the limit, except max_compile_seconds: RESOURCE_EXHAUSTED.
   static absl::StatusOr<std::unique_ptr<Model>> Parse(std::string_view source,
                                                       const ModelLimits& limits = {});
 

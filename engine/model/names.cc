@@ -1,6 +1,7 @@
 #include "engine/model/names.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace ensolve::model_internal {
 
@@ -55,13 +56,17 @@ int EditDistance(std::string_view a, std::string_view b) {
 }
 
 std::string ClosestName(std::string_view name, const std::vector<std::string_view>& candidates) {
-  int best = 3;
+  // A suggestion is at most two edits away, so only a band of 2 x 2 + 1 cells per row of
+  // the distance table matters: the cost is O(len x 5) per candidate, not O(len^2), and
+  // names are capped (ModelLimits::max_identifier_length) besides.
+  constexpr int kMaxEdits = 2;
+  int best = kMaxEdits + 1;
   std::string_view found;
   for (std::string_view c : candidates) {
     // Cheap reject: the length difference bounds the distance from below.
     const int len_diff = static_cast<int>(c.size()) - static_cast<int>(name.size());
     if (len_diff >= best || -len_diff >= best) continue;
-    const int d = EditDistance(name, c);
+    const int d = BoundedEditDistance(name, c, best - 1);
     // One typo in a short name, two in a longer one.
     if (d < best && 3 * d <= static_cast<int>(name.size()) + 1) {
       best = d;
@@ -69,6 +74,40 @@ std::string ClosestName(std::string_view name, const std::vector<std::string_vie
     }
   }
   return std::string(found);
+}
+
+int BoundedEditDistance(std::string_view a, std::string_view b, int limit) {
+  const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
+  const int big = limit + 1;
+  if (std::abs(n - m) > limit) return big;
+  // Only cells with |i - j| <= limit can hold a distance <= limit: band[d] is cell
+  // (i, j = i + d - limit) of the distance table's current row.
+  const int width = 2 * limit + 1;
+  std::vector<int> prev(static_cast<size_t>(width)), cur(static_cast<size_t>(width));
+  for (int d = 0; d < width; ++d) {
+    const int j = d - limit;
+    prev[d] = j >= 0 && j <= m ? j : big;
+  }
+  for (int i = 1; i <= n; ++i) {
+    int row_min = big;
+    for (int d = 0; d < width; ++d) {
+      const int j = i + d - limit;
+      int v = big;
+      if (j == 0) {
+        v = i;
+      } else if (j > 0 && j <= m) {
+        const int sub = prev[d] + (a[i - 1] == b[j - 1] ? 0 : 1);
+        const int del = d + 1 < width ? prev[d + 1] + 1 : big;
+        const int ins = d > 0 ? cur[d - 1] + 1 : big;
+        v = std::min({sub, del, ins});
+      }
+      cur[d] = std::min(v, big);
+      row_min = std::min(row_min, cur[d]);
+    }
+    if (row_min >= big) return big;
+    std::swap(prev, cur);
+  }
+  return prev[m - n + limit];
 }
 
 }  // namespace ensolve::model_internal

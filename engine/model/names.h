@@ -30,6 +30,8 @@ const char* ReservedFeature(std::string_view name);
 
 // Levenshtein distance.
 int EditDistance(std::string_view a, std::string_view b);
+// min(EditDistance(a, b), limit + 1), in O(max(|a|, |b|) x (2 limit + 1)).
+int BoundedEditDistance(std::string_view a, std::string_view b, int limit);
 // The candidate closest to `name` if it is near enough to be a plausible typo (one edit
 // for names of 2 to 4 characters, two for 5 or more); "" if none.
 std::string ClosestName(std::string_view name, const std::vector<std::string_view>& candidates);

@@ -253,7 +253,7 @@ void Parser::Equation() {
 }
 
 absl::Status ParseModel(std::string_view source, const ModelLimits& limits, ParsedModel* out) {
-  absl::StatusOr<std::vector<Token>> toks = Lex(source);
+  absl::StatusOr<std::vector<Token>> toks = Lex(source, limits.max_identifier_length);
   if (!toks.ok()) return toks.status();
   return Parser(*std::move(toks), limits, out).Run();
 }

@@ -130,11 +130,13 @@ def _progress_bar(total: int, progress):
 class Client:
     """A connection to ensolved at `target` ("host:port", "dns:///svc.ns:50051", ...),
     made lazily, with round-robin load balancing over the target's addresses. Safe to
-    share between threads; use as a context manager or call close()."""
+    share between threads; use as a context manager or call close(). `token` is sent as
+    `authorization: Bearer <token>` on every call (servers run with --tokens_file)."""
 
     def __init__(self, target: str, max_receive_message_bytes: int = 64 << 20,
-                 max_send_message_bytes: int = 256 << 20):
+                 max_send_message_bytes: int = 256 << 20, token: Optional[str] = None):
         self.target = target
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else None
         self._channel = grpc.insecure_channel(target, options=[
             ("grpc.max_receive_message_length", max_receive_message_bytes),
             ("grpc.max_send_message_length", max_send_message_bytes),
@@ -158,7 +160,7 @@ class Client:
         source = _model_source(model)
         try:
             r = self._stub.CompileModel(pb.CompileModelRequest(model_source=source),
-                                        timeout=timeout)
+                                        timeout=timeout, metadata=self._metadata)
         except grpc.RpcError as e:
             raise EnsolveError.from_rpc(e).with_source(source) from None
         return Model(r.model_id, list(r.state_names), list(r.state_defaults),
@@ -168,7 +170,8 @@ class Client:
     def info(self, timeout: Optional[float] = None) -> pb.ServerInfo:
         """The server's version, devices, algorithms and limits (an ensolve.v1.ServerInfo)."""
         try:
-            return self._stub.GetServerInfo(pb.GetServerInfoRequest(), timeout=timeout)
+            return self._stub.GetServerInfo(pb.GetServerInfoRequest(), timeout=timeout,
+                                            metadata=self._metadata)
         except grpc.RpcError as e:
             raise EnsolveError.from_rpc(e) from None
 
@@ -266,7 +269,8 @@ class Client:
     def send(self, request: pb.SolveRequest, timeout: Optional[float] = None) -> SolveStream:
         """Sends a prepared SolveRequest; its stream of Chunks."""
         try:
-            return SolveStream(self._stub.Solve(request, timeout=timeout))
+            return SolveStream(self._stub.Solve(request, timeout=timeout,
+                                                metadata=self._metadata))
         except EnsolveError as e:
             raise e.with_source(request.model_source) from None
 

@@ -371,3 +371,28 @@ def test_per_trajectory_span_errors_name_the_trajectory(client, lorenz_path):
     assert "trajectory 1: saveat[0]: 2.5 is outside [t0, t1] = [0, 2]" in e.value.message
     with pytest.raises(ValueError, match="a step needs one shared tspan"):
         client.solve(lorenz_path, n=2, tspan=(0, [1.0, 2.0]), saveat=0.1)
+
+
+def test_bearer_token_for_a_server_with_tokens(tmp_path, lorenz_path):
+    tokens = tmp_path / "tokens"
+    tokens.write_text("secret-a alice\n")
+    s = Server(f"--tokens_file={tokens}")
+    try:
+        with ensolve.Client(s.target) as anonymous:
+            with pytest.raises(ensolve.EnsolveError) as e:
+                anonymous.info()
+            assert e.value.code == grpc.StatusCode.UNAUTHENTICATED
+            assert "needs a bearer token" in str(e.value)
+        with ensolve.Client(s.target, token="secret-a") as alice:
+            assert alice.info().serving
+            sol = alice.solve(lorenz_path, p=ensolve.uniform(*BOX, seed=3), n=2, tspan=(0, 1))
+            assert sol.u.shape[0] == 2
+        env = dict(os.environ, ENSOLVE_TOKEN="secret-a")
+        r = subprocess.run([ENSOLVE_CLI, "info", f"--server={s.target}"], capture_output=True,
+                           text=True, env=env, timeout=60)
+        assert r.returncode == 0, r.stderr
+        r = subprocess.run([ENSOLVE_CLI, "info", f"--server={s.target}", "--token=wrong"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0 and "unknown bearer token" in r.stderr
+    finally:
+        s.stop()
