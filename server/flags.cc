@@ -85,7 +85,8 @@ constexpr const char* kFlagNames[] = {"address",
 // Read by the engine and the client rather than by flags (docs/api.md lists them).
 constexpr const char* kOtherVariables[] = {
     "ENSOLVE_SERVER",      "ENSOLVE_CLIENT_PREFAULT", "ENSOLVE_CUDA_DEVICE_SAMPLING",
-    "ENSOLVE_CUDA_PINNED", "ENSOLVE_NVRTC",           "ENSOLVE_NVML"};
+    "ENSOLVE_CUDA_PINNED", "ENSOLVE_NVRTC",           "ENSOLVE_NVML",
+    "ENSOLVE_CPU_ISA"};
 
 // Abseil's own flags, which it handles itself.
 constexpr const char* kAbseilFlags[] = {"help",     "helpfull",  "helpshort",  "helppackage",
