@@ -142,7 +142,7 @@ constexpr const char* kFlagNames[] = {"address",
 constexpr const char* kOtherVariables[] = {
     "ENSOLVE_SERVER",      "ENSOLVE_CLIENT_PREFAULT", "ENSOLVE_CUDA_DEVICE_SAMPLING",
     "ENSOLVE_CUDA_PINNED", "ENSOLVE_NVRTC",           "ENSOLVE_NVML",
-    "ENSOLVE_TOKEN"};
+    "ENSOLVE_TOKEN",       "ENSOLVE_CPU_ISA"};
 
 // Abseil's own flags, which it handles itself.
 constexpr const char* kAbseilFlags[] = {"help",     "helpfull",  "helpshort",  "helppackage",

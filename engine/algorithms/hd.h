@@ -62,10 +62,76 @@ ENSOLVE_HD float Max(float a, float b) { return std::fmax(a, b); }
 ENSOLVE_HD double Max(double a, double b) { return std::fmax(a, b); }
 ENSOLVE_HD bool IsFinite(float x) { return std::isfinite(x); }
 ENSOLVE_HD bool IsFinite(double x) { return std::isfinite(x); }
-ENSOLVE_HD float LowLog(float x) { return std::log(x); }
-ENSOLVE_HD double LowLog(double x) { return std::log(static_cast<float>(x)); }
-ENSOLVE_HD float LowExp(float x) { return std::exp(x); }
-ENSOLVE_HD double LowExp(double x) { return std::exp(static_cast<float>(x)); }
+// On the host, LowLog and LowExp are written out (Cephes' logf and expf, S. L. Moshier:
+// polynomials on a reduced argument, within about 2 ulp of the exact values) instead of
+// calling libm: branch-free and without calls, the compiler vectorizes them across a pack's
+// lanes (engine/cpu/pack.h calls these very functions per lane), and every instruction set
+// and machine computes the same bits (libm picks its code per CPU).
+ENSOLVE_HD unsigned FloatBits(float x) { return __builtin_bit_cast(unsigned, x); }
+ENSOLVE_HD float BitsFloat(unsigned b) { return __builtin_bit_cast(float, b); }
+
+ENSOLVE_HD float PortableLogf(float x) {
+  // Every value is computed unconditionally and then selected, so that the compiler may
+  // if-convert (a conditional floating-point operation could trap).
+  const bool tiny = x < 1.17549435e-38f;  // subnormal (or <= 0): scale it into range first
+  const float scaled = x * 8388608.0f;
+  const float xs = tiny ? scaled : x;
+  const unsigned bits = FloatBits(xs);
+  int e = static_cast<int>((bits >> 23) & 0xffu) - 126 - (tiny ? 23 : 0);
+  float m = BitsFloat((bits & 0x807fffffu) | 0x3f000000u);  // xs = m 2^e, m in [0.5, 1)
+  const bool low = m < 0.707106781186547524f;
+  e = low ? e - 1 : e;
+  const float m2 = m + m - 1.0f, m1 = m - 1.0f;
+  m = low ? m2 : m1;
+  const float z = m * m;
+  float y = 7.0376836292e-2f;
+  y = y * m - 1.1514610310e-1f;
+  y = y * m + 1.1676998740e-1f;
+  y = y * m - 1.2420140846e-1f;
+  y = y * m + 1.4249322787e-1f;
+  y = y * m - 1.6668057665e-1f;
+  y = y * m + 2.0000714765e-1f;
+  y = y * m - 2.4999993993e-1f;
+  y = y * m + 3.3333331174e-1f;
+  y = y * m * z;
+  const float fe = static_cast<float>(e);
+  y = y + fe * -2.12194440e-4f;
+  y = y - 0.5f * z;
+  float r = m + y + fe * 0.693359375f;
+  r = x == 0.0f ? -__builtin_inff() : r;
+  r = x == __builtin_inff() ? x : r;
+  r = x < 0.0f ? __builtin_nanf("") : r;
+  return x != x ? x : r;
+}
+
+ENSOLVE_HD float PortableExpf(float x) {
+  // exp(x) overflows past 88.73 and is below the smallest subnormal before -103.98; NaN
+  // passes the clamp unchanged.
+  const float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+  const float nf = xc * 1.44269504088896341f;
+  const float half = BitsFloat((FloatBits(nf) & 0x80000000u) | 0x3f000000u);  // ±0.5 as nf
+  const int n = static_cast<int>(nf + half);                                  // nearest
+  const float fn = static_cast<float>(n);
+  float r = xc - fn * 0.693359375f;
+  r = r - fn * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float y = p * r * r + r + 1.0f;
+  // 2^n as two normal factors (n in [-150, 129]).
+  const int n1 = n / 2, n2 = n - n / 2;
+  const float s1 = BitsFloat(static_cast<unsigned>(n1 + 127) << 23);
+  const float s2 = BitsFloat(static_cast<unsigned>(n2 + 127) << 23);
+  return y * s1 * s2;
+}
+
+ENSOLVE_HD float LowLog(float x) { return PortableLogf(x); }
+ENSOLVE_HD double LowLog(double x) { return PortableLogf(static_cast<float>(x)); }
+ENSOLVE_HD float LowExp(float x) { return PortableExpf(x); }
+ENSOLVE_HD double LowExp(double x) { return PortableExpf(static_cast<float>(x)); }
 #endif
 
 // Machine epsilon of the scalar type, without <limits>.

@@ -1,5 +1,6 @@
 // The CPU backend: every core, each solving W trajectories at a time through the shared
-// algorithm templates, the model's right-hand side interpreted from its tape.
+// algorithm templates, the model's right-hand side interpreted from its tape; the solve code
+// built for the widest instruction set the core supports (isa.h, solve_isa.cc).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -9,23 +10,17 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "engine/algorithms/dispatch.h"
-#include "engine/algorithms/integrate.h"
 #include "engine/algorithms/table.h"
 #include "engine/backend.h"
+#include "engine/cpu/isa.h"
 #include "engine/cpu/lane_context.h"
+#include "engine/cpu/solve_isa.h"
 #include "engine/cpu/thread_pool.h"
 #include "engine/ir/tape.h"
 #include "engine/solve_inputs.h"
 
 namespace ensolve {
 namespace {
-
-// Lanes per pack: enough to amortize one tape dispatch over many trajectories while a
-// pack's registers stay in L1. 8 measured best for both precisions with the default x86-64
-// instruction set (bench/engine_bench.cc; 16 float lanes were 20% slower).
-template <class T>
-constexpr int kLanes = 8;
 
 // The model's tapes: f always; df/du and df/dt only when the method needs them.
 class CpuPreparedModel : public PreparedModel {
@@ -39,40 +34,44 @@ class CpuPreparedModel : public PreparedModel {
   std::vector<std::string> output_names;  // what `outputs` computes
 };
 
+// The solve code built for `isa` (solve_isa.cc).
 template <class T>
-alg::Controls<T> MakeControls(const SolveOptions& o) {
-  alg::Controls<T> c;
-  c.t0 = static_cast<T>(o.t0);
-  c.t1 = static_cast<T>(o.t1);
-  c.dt = static_cast<T>(o.dt);
-  c.abstol = static_cast<T>(o.abstol);
-  c.reltol = static_cast<T>(o.reltol);
-  c.dtmin = static_cast<T>(o.dtmin);
-  c.max_steps = static_cast<int>(std::min<int64_t>(o.max_steps, 2147483647));
-  c.adaptive = o.adaptive;
-  return c;
+void SolveOn(CpuIsa isa, cpu::ThreadPool& pool, const cpu::BatchJob<T>& job,
+             const SolveOptions& o) {
+  switch (isa) {
+    case CpuIsa::kSse2:
+      return cpu::sse2::Solve(pool, job, o);
+    case CpuIsa::kAvx2:
+      return cpu::avx2::Solve(pool, job, o);
+    case CpuIsa::kAvx512:
+      return cpu::avx512::Solve(pool, job, o);
+  }
 }
 
-template <class T>
-void RunAlgorithm(cpu::ThreadPool& pool, const cpu::BatchJob<T>& job, const SolveOptions& o) {
-  const alg::Controls<T> controls = MakeControls<T>(o);
-  alg::Dispatch(o.algorithm, [&](auto tag) {
-    using Alg = typename decltype(tag)::type;
-    pool.Run([&](int) {
-      cpu::LaneContext<T, kLanes<T>> ctx(job, alg::kDriverVectors + Alg::kVectors, Alg::kMatrices);
-      alg::Integrate<Alg>(ctx, controls);
-    });
-  });
+// Trajectories per pack of the solve code built for `isa`.
+int LanesOn(CpuIsa isa, Precision p) {
+  switch (isa) {
+    case CpuIsa::kSse2:
+      return cpu::sse2::Lanes(p);
+    case CpuIsa::kAvx2:
+      return cpu::avx2::Lanes(p);
+    case CpuIsa::kAvx512:
+      return cpu::avx512::Lanes(p);
+  }
+  return 0;
 }
 
 class CpuBackend : public Backend {
  public:
-  explicit CpuBackend(int threads) : pool_(threads) {}
+  // isa: the instruction set to run, or why the one asked for cannot run (every Prepare
+  // and Solve then fails with that status).
+  CpuBackend(int threads, absl::StatusOr<CpuIsa> isa) : pool_(threads), isa_(std::move(isa)) {}
 
   std::string name() const override { return "cpu"; }
 
   absl::StatusOr<std::unique_ptr<PreparedModel>> Prepare(const Model& model,
                                                          const SolveOptions& options) override {
+    if (!isa_.ok()) return isa_.status();
     if (absl::Status s = CheckStiffModelSize(model, options.algorithm, kMaxStiffStatesCpu, "CPU");
         !s.ok()) {
       return s;
@@ -105,6 +104,7 @@ class CpuBackend : public Backend {
 
   absl::StatusOr<BatchResult> Solve(const PreparedModel& prepared, const SolveOptions& options,
                                     const BatchInputs& inputs, const CancelFlag* cancel) override {
+    if (!isa_.ok()) return isa_.status();
     const auto& pm = static_cast<const CpuPreparedModel&>(prepared);
     if (pm.algorithm != options.algorithm) {
       return absl::InvalidArgumentError(absl::StrCat("options: ", AlgorithmName(options.algorithm),
@@ -135,7 +135,7 @@ class CpuBackend : public Backend {
       if (inputs.slice_seconds > 0 && inputs.count > 0) {
         const int vectors = alg::kDriverVectors + GetAlgorithmInfo(options.algorithm).vectors;
         // Each lane of each thread holds at most one suspended trajectory.
-        const int lanes = options.precision == Precision::kFloat32 ? kLanes<float> : kLanes<double>;
+        const int lanes = LanesOn(*isa_, options.precision);
         result.resume.Reset(inputs.count, pool_.size() * lanes, vectors * pm.model.num_states());
       }
     }
@@ -193,18 +193,29 @@ class CpuBackend : public Backend {
     }
     std::atomic<int> next_slot{0};
     job.next_slot = &next_slot;
-    RunAlgorithm<T>(pool_, job, options);
+    SolveOn<T>(*isa_, pool_, job, options);
     if (job.resume != nullptr) job.resume->from = 1 - job.resume->from;
   }
 
   cpu::ThreadPool pool_;
+  const absl::StatusOr<CpuIsa> isa_;
 };
 
 }  // namespace
 
 std::unique_ptr<Backend> NewCpuBackend(int threads) {
   if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  return std::make_unique<CpuBackend>(threads);
+  return std::make_unique<CpuBackend>(threads, CpuIsaFromEnvironment());
+}
+
+std::unique_ptr<Backend> NewCpuBackend(int threads, CpuIsa isa) {
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  absl::StatusOr<CpuIsa> checked = isa;
+  if (!CpuIsaSupported(isa)) {
+    checked =
+        absl::FailedPreconditionError(absl::StrCat("the CPU does not support ", CpuIsaName(isa)));
+  }
+  return std::make_unique<CpuBackend>(threads, std::move(checked));
 }
 
 }  // namespace ensolve

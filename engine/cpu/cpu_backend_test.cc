@@ -3,6 +3,7 @@
 // (exact equality: lanes, masks and refills must not change any trajectory's result), and
 // against the acceptance problems' bounds (shared/acceptance/PROBLEMS.md, problems 1 and 2).
 #include <cmath>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,11 +17,13 @@
 #include "engine/algorithms/table.h"
 #include "engine/algorithms/tsit5.h"
 #include "engine/backend.h"
+#include "engine/cpu/isa.h"
 #include "engine/cpu/pack.h"
 #include "engine/cpu/tape_eval.h"
 #include "engine/ir/tape.h"
 #include "engine/testing/initial_state.h"
 #include "engine/testing/lorenz.h"
+#include "engine/testing/robertson.h"
 #include "engine/testing/solve_options.h"
 #include "engine/testing/spans.h"
 #include "gtest/gtest.h"
@@ -506,6 +509,94 @@ TEST(Options, ValidationNamesTheField) {
   EXPECT_EQ(ParseAlgorithm(std::string(100000, 'x')).status().message(),
             absl::StrCat("algorithm: unknown algorithm '", std::string(64, 'x'),
                          "...'; expected one of ", names));
+}
+
+// Every instruction set's build of the solve code (isa.h) gives the same bits, so that the
+// batches of one job may run on different machines: every tape operation, the step-size
+// controller, dense output, an explicit, a Rosenbrock and an ESDIRK method, both precisions,
+// in packs that are refilled (the count is no multiple of any pack width).
+TEST(Isa, EveryInstructionSetGivesTheSameBits) {
+  constexpr char kEveryOp[] = R"(# every operation of the tape
+state a = 0.5, b = 1, c = 0.1
+param k = 1.5, w = 2
+let s = sin(w*t) + cos(a) - tan(0.1*b) + asin(0.5*tanh(c)) + acos(0.3) + atan(b)
+let g = sinh(0.1*a) * cosh(0.1*c) + log10(1 + b^2) + floor(2*a) - ceil(c) + sign(a - b)
+a' = -k*a + s*tanh(b) + 0.01*g
+b' = exp(-b^2/4) - sqrt(abs(c) + 1)*b + ifelse(a > 0.3 && b <= 2 || !(c < 0), 0.1, -0.1)
+c' = atan2(a, b) - log(1 + c^2) + min(a, b)^2 - max(a, c)/(1 + b^2) + pow(abs(a), 1.5) - (a >= c) + (b == c) - (a != b) / 2
+)";
+  struct Run {
+    const char* model;
+    SolveOptions options;
+  };
+  std::vector<Run> runs;
+  for (Precision p : {Precision::kFloat32, Precision::kFloat64}) {
+    SolveOptions o = Adaptive(3, 1e-6, p);
+    o.saveat = {0, 0.5, 1.25, 2.999, 3};
+    runs.push_back({kLorenz, o});
+    runs.push_back({kEveryOp, o});
+    o.algorithm = Algorithm::kVern9;
+    runs.push_back({kEveryOp, o});
+    runs.push_back({kEveryOp, Fixed(Algorithm::kRK4, 2, 0.01, p)});
+    SolveOptions stiff = Adaptive(100, 1e-6, p);
+    stiff.saveat = {1, 10, 100};
+    stiff.algorithm = Algorithm::kRodas5P;
+    runs.push_back({testing::kRobertson, stiff});
+    stiff.algorithm = Algorithm::kKvaerno5;
+    runs.push_back({testing::kRobertson, stiff});
+  }
+  const int n = 77;
+  std::vector<double> p(3 * n);
+  for (int i = 0; i < 3 * n; ++i) p[i] = 0.5 + 0.01 * i;
+  for (const Run& run : runs) {
+    SCOPED_TRACE(absl::StrCat(AlgorithmName(run.options.algorithm), " ",
+                              PrecisionName(run.options.precision), " ", run.model));
+    std::unique_ptr<Model> model = Parse(run.model);
+    const bool lorenz = run.model == kLorenz;
+    const int np = model->num_params();
+    std::vector<double> params(p.begin(), p.begin() + np * n);
+    if (lorenz) {
+      for (int i = 0; i < n; ++i) params[3 * i + 1] = 0.3 * i;
+    }
+    const BatchInputs in{n, nullptr, 1, np > 0 ? params.data() : nullptr, np > 0 ? n : 1};
+    std::optional<BatchResult> first;
+    for (CpuIsa isa : kCpuIsas) {
+      if (!CpuIsaSupported(isa)) continue;
+      SCOPED_TRACE(CpuIsaName(isa));
+      auto backend = NewCpuBackend(2, isa);
+      auto prepared = backend->Prepare(*model, run.options);
+      ASSERT_TRUE(prepared.ok()) << prepared.status();
+      auto r = backend->Solve(**prepared, run.options, in);
+      ASSERT_TRUE(r.ok()) << r.status();
+      for (int i = 0; i < n; ++i) ASSERT_EQ(r->retcodes[i], RetCode::kSuccess) << i;
+      if (!first) {
+        first = *std::move(r);
+        continue;
+      }
+      EXPECT_TRUE(r->states_f32 == first->states_f32);
+      EXPECT_TRUE(r->states_f64 == first->states_f64);
+      EXPECT_TRUE(r->t_final == first->t_final);
+      for (int i = 0; i < n; ++i) {
+        EXPECT_EQ(r->stats[i].accepted, first->stats[i].accepted) << i;
+        EXPECT_EQ(r->stats[i].rejected, first->stats[i].rejected) << i;
+        EXPECT_EQ(r->stats[i].rhs_evals, first->stats[i].rhs_evals) << i;
+      }
+    }
+  }
+}
+
+TEST(Isa, EnvironmentNamesTheInstructionSet) {
+  EXPECT_EQ(*ParseCpuIsa(""), BestCpuIsa());
+  EXPECT_EQ(*ParseCpuIsa("auto"), BestCpuIsa());
+  EXPECT_EQ(*ParseCpuIsa("sse2"), CpuIsa::kSse2);
+  EXPECT_TRUE(CpuIsaSupported(CpuIsa::kSse2));
+  EXPECT_EQ(ParseCpuIsa("avx9").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseCpuIsa("avx9").status().message(),
+            "ENSOLVE_CPU_ISA=avx9: expected sse2, avx2, avx512 or auto");
+  for (CpuIsa isa : kCpuIsas) {
+    EXPECT_EQ(ParseCpuIsa(CpuIsaName(isa)).ok(), CpuIsaSupported(isa)) << CpuIsaName(isa);
+    EXPECT_GE(CpuIsaLanes(isa, Precision::kFloat32), CpuIsaLanes(isa, Precision::kFloat64));
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #ifndef ENSOLVE_ENGINE_CPU_LANE_CONTEXT_H_
 #define ENSOLVE_ENGINE_CPU_LANE_CONTEXT_H_
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -62,6 +63,8 @@ struct BatchJob {
   std::atomic<int>* next_slot = nullptr;  // the next free slot of resume's write set
 };
 
+inline namespace ENSOLVE_CPU_ISA_NS {  // see pack.h
+
 // One tape's registers over the pack: constants loaded once, parameters per lane.
 template <class T, int W>
 class TapeRunner {
@@ -73,22 +76,53 @@ class TapeRunner {
     for (size_t k = 0; k < tape->consts.size(); ++k) {
       regs_[tape->const_reg(static_cast<int>(k))] = Real(static_cast<T>(tape->consts[k]));
     }
+    for (int r = 0; r < tape->num_regs; ++r) reg_.push_back(&regs_[r]);
+    // A root in a temporary register of its own is computed straight into the output.
+    const int first_temp = tape->const_reg(static_cast<int>(tape->consts.size()));
+    for (size_t k = 0; k < tape->roots.size(); ++k) {
+      const int r = tape->roots[k];
+      const bool own = r >= first_temp &&
+                       std::count(tape->roots.begin(), tape->roots.end(), tape->roots[k]) == 1;
+      (own ? direct_ : copied_).push_back(Root{static_cast<int>(k)});
+    }
   }
+  TapeRunner(const TapeRunner&) = delete;  // reg_ points into regs_
+  TapeRunner& operator=(const TapeRunner&) = delete;
   void SetParam(int j, int lane, T value) {
     if (tape_ != nullptr) regs_[tape_->param_reg(j)].v[lane] = value;
   }
-  // out[k] = root k at (t, u).
+  // out[k] = root k at (t, u). The input registers point at t and u (the tape never writes
+  // them), the roots' own registers at out (which must not overlap u).
   void Run(const Real& t, const Real* u, int n, Real* out) {
-    regs_[0] = t;
-    for (int i = 0; i < n; ++i) regs_[1 + i] = u[i];
-    RunTape(*tape_, regs_.data());
     const size_t roots = tape_->roots.size();
-    for (size_t k = 0; k < roots; ++k) out[k] = regs_[tape_->roots[k]];
+    if (out < u + n && u < out + roots) {  // overlapping: through the register file
+      regs_[0] = t;
+      for (int i = 0; i < n; ++i) regs_[1 + i] = u[i];
+      RunTape(*tape_, regs_.data());
+      for (size_t k = 0; k < roots; ++k) out[k] = regs_[tape_->roots[k]];
+      return;
+    }
+    reg_[0] = const_cast<Real*>(&t);
+    for (int i = 0; i < n; ++i) reg_[1 + i] = const_cast<Real*>(&u[i]);
+    for (Root r : direct_) reg_[tape_->roots[r.k]] = &out[r.k];
+    RunTape(*tape_, reg_.data());
+    for (Root r : copied_) out[r.k] = *reg_[tape_->roots[r.k]];
+    for (Root r : direct_) reg_[tape_->roots[r.k]] = &regs_[tape_->roots[r.k]];
+    reg_[0] = &regs_[0];
+    for (int i = 0; i < n; ++i) reg_[1 + i] = &regs_[1 + i];
   }
 
  private:
   const ir::Tape* tape_;
   std::vector<Real> regs_;
+  // A root's index. A type of this namespace's own: every std:: template instantiated here
+  // must be one (std::vector<int>'s out-of-line code, shared between the instruction sets'
+  // builds, could be linked from the AVX-512 one into the SSE2 path).
+  struct Root {
+    int k;
+  };
+  std::vector<Real*> reg_;             // where register r lives during Run
+  std::vector<Root> direct_, copied_;  // roots computed into out, and copied there
 };
 
 template <class T, int W>
@@ -289,6 +323,7 @@ class LaneContext {
   int pause_countdown_ = 1;
 };
 
+}  // namespace ENSOLVE_CPU_ISA_NS
 }  // namespace ensolve::cpu
 
 #endif  // ENSOLVE_ENGINE_CPU_LANE_CONTEXT_H_

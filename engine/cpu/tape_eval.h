@@ -4,108 +4,160 @@
 #define ENSOLVE_ENGINE_CPU_TAPE_EVAL_H_
 
 #include <cmath>
+#include <vector>
 
 #include "engine/cpu/pack.h"
 #include "engine/ir/tape.h"
 
 namespace ensolve::cpu {
+inline namespace ENSOLVE_CPU_ISA_NS {
 
-// Runs the tape's instructions on `regs` (laid out as ir::Tape describes; inputs and
-// constants already in place).
+// Runs the tape's instructions with register r at *reg[r] (laid out as ir::Tape describes;
+// inputs and constants already in place): through pointers, so that a caller may point the
+// input registers at its state vectors and the roots' registers at its outputs instead of
+// copying them in and out. Each instruction is whole-vector arithmetic on the pack
+// (pack.h); functions without a vector instruction run per lane.
 template <class T, int W>
-void RunTape(const ir::Tape& tape, Pack<T, W>* regs) {
+void RunTape(const ir::Tape& tape, Pack<T, W>* const* reg) {
   using ir::Op;
+  using P = Pack<T, W>;
+  const P one(T(1)), zero(T(0));
   for (const ir::Instr& in : tape.code) {
-    T* d = regs[in.dst].v;
-    const T* a = regs[in.a].v;
-    const T* b = regs[in.b].v;
-    const T* c = regs[in.c].v;
-#define LANES(EXPR)                          \
-  for (int l = 0; l < W; ++l) d[l] = (EXPR); \
-  break
+    P& d = *reg[in.dst];  // never one of the operands (tape.h)
+    const P& a = *reg[in.a];
+    const P& b = *reg[in.b];
+    const P& c = *reg[in.c];
+#define UNARY(FN) internal::Map(a, [](T x) { return FN(x); })
+#define BINARY(FN) internal::Map2(a, b, [](T x, T y) { return FN(x, y); })
     switch (in.op) {
       case Op::kAdd:
-        LANES(a[l] + b[l]);
+        d = a + b;
+        break;
       case Op::kSub:
-        LANES(a[l] - b[l]);
+        d = a - b;
+        break;
       case Op::kMul:
-        LANES(a[l] * b[l]);
+        d = a * b;
+        break;
       case Op::kDiv:
-        LANES(a[l] / b[l]);
+        d = a / b;
+        break;
       case Op::kNeg:
-        LANES(-a[l]);
+        d = -a;
+        break;
       case Op::kPow:
-        LANES(std::pow(a[l], b[l]));
+        d = BINARY(std::pow);
+        break;
       case Op::kSin:
-        LANES(std::sin(a[l]));
+        d = UNARY(std::sin);
+        break;
       case Op::kCos:
-        LANES(std::cos(a[l]));
+        d = UNARY(std::cos);
+        break;
       case Op::kTan:
-        LANES(std::tan(a[l]));
+        d = UNARY(std::tan);
+        break;
       case Op::kAsin:
-        LANES(std::asin(a[l]));
+        d = UNARY(std::asin);
+        break;
       case Op::kAcos:
-        LANES(std::acos(a[l]));
+        d = UNARY(std::acos);
+        break;
       case Op::kAtan:
-        LANES(std::atan(a[l]));
+        d = UNARY(std::atan);
+        break;
       case Op::kSinh:
-        LANES(std::sinh(a[l]));
+        d = UNARY(std::sinh);
+        break;
       case Op::kCosh:
-        LANES(std::cosh(a[l]));
+        d = UNARY(std::cosh);
+        break;
       case Op::kTanh:
-        LANES(std::tanh(a[l]));
+        d = UNARY(std::tanh);
+        break;
       case Op::kExp:
-        LANES(std::exp(a[l]));
+        d = UNARY(std::exp);
+        break;
       case Op::kLog:
-        LANES(std::log(a[l]));
+        d = UNARY(std::log);
+        break;
       case Op::kLog10:
-        LANES(std::log10(a[l]));
+        d = UNARY(std::log10);
+        break;
       case Op::kSqrt:
-        LANES(std::sqrt(a[l]));
+        d = UNARY(std::sqrt);
+        break;
       case Op::kAbs:
-        LANES(std::fabs(a[l]));
+        d = UNARY(std::fabs);
+        break;
       case Op::kFloor:
-        LANES(std::floor(a[l]));
+        d = UNARY(std::floor);
+        break;
       case Op::kCeil:
-        LANES(std::ceil(a[l]));
+        d = UNARY(std::ceil);
+        break;
       case Op::kSign:
-        LANES(a[l] > T(0) ? T(1) : (a[l] < T(0) ? T(-1) : a[l]));  // ±0 and NaN stay
+        d = Select(a > T(0), one, Select(a < T(0), -one, a));  // ±0 and NaN stay
+        break;
       case Op::kNot:
-        LANES(T(a[l] == T(0)));
+        d = Select(a == T(0), one, zero);
+        break;
       case Op::kAtan2:
-        LANES(std::atan2(a[l], b[l]));
+        d = BINARY(std::atan2);
+        break;
       case Op::kMin:
-        LANES(std::fmin(a[l], b[l]));
+        d = BINARY(std::fmin);
+        break;
       case Op::kMax:
-        LANES(std::fmax(a[l], b[l]));
+        d = BINARY(std::fmax);
+        break;
       case Op::kLt:
-        LANES(T(a[l] < b[l]));
+        d = Select(a < b, one, zero);
+        break;
       case Op::kLe:
-        LANES(T(a[l] <= b[l]));
+        d = Select(a <= b, one, zero);
+        break;
       case Op::kGt:
-        LANES(T(a[l] > b[l]));
+        d = Select(a > b, one, zero);
+        break;
       case Op::kGe:
-        LANES(T(a[l] >= b[l]));
+        d = Select(a >= b, one, zero);
+        break;
       case Op::kEq:
-        LANES(T(a[l] == b[l]));
+        d = Select(a == b, one, zero);
+        break;
       case Op::kNe:
-        LANES(T(a[l] != b[l]));
+        d = Select(a != b, one, zero);
+        break;
       case Op::kAnd:
-        LANES(T((a[l] != T(0)) && (b[l] != T(0))));
+        d = Select((a != T(0)) & (b != T(0)), one, zero);
+        break;
       case Op::kOr:
-        LANES(T((a[l] != T(0)) || (b[l] != T(0))));
+        d = Select((a != T(0)) | (b != T(0)), one, zero);
+        break;
       case Op::kIfElse:
-        LANES(a[l] != T(0) ? b[l] : c[l]);
+        d = Select(a != T(0), b, c);
+        break;
       case Op::kConst:
       case Op::kTime:
       case Op::kState:
       case Op::kParam:
         break;  // leaves live in their registers; never emitted as instructions
     }
-#undef LANES
+#undef UNARY
+#undef BINARY
   }
 }
 
+// The same on a plain register file.
+template <class T, int W>
+void RunTape(const ir::Tape& tape, Pack<T, W>* regs) {
+  std::vector<Pack<T, W>*> reg(tape.num_regs);
+  for (int r = 0; r < tape.num_regs; ++r) reg[r] = &regs[r];
+  RunTape(tape, reg.data());
+}
+
+}  // namespace ENSOLVE_CPU_ISA_NS
 }  // namespace ensolve::cpu
 
 #endif  // ENSOLVE_ENGINE_CPU_TAPE_EVAL_H_
