@@ -34,10 +34,10 @@
 // stage and step, which kvaerno5 at h = 0.0125 already sees: 1e-11 on methods_test's
 // oscillator.) A fixed step cannot shrink, so a lane whose iteration failed there gets one
 // second pass of the whole step with J taken at the predicted value of the stage that failed
-// instead of at (t, u) (Robertson at dt = 1e-3: J(u0) lacks the stiff y2 terms entirely);
-// only if that fails too does the trajectory end kRetSingular.
-// Lanes of a pack converge at different iterations: the loop runs while any lane works, and
-// a converged or failed lane keeps its slope (Select).
+// (and at t: J's time dependence matters little to an iteration matrix) instead of at u (Robertson
+// at dt = 1e-3: J(u0) lacks the stiff y2 terms entirely); only if that fails too does the
+// trajectory end kRetSingular. Lanes of a pack converge at different iterations: the loop runs
+// while any lane works, and a converged or failed lane keeps its slope (Select).
 //
 // Error estimate: err = M^{-1} h Σ_j (b_j - b̂_j) k_j, filtered through M^{-1} as Hosea &
 // Shampine do for TR-BDF2 (and Hairer & Wanner, IV.8, for RADAU5): the raw estimate
@@ -161,20 +161,21 @@ struct Esdirk {
     // η of the previous step's last iteration (k[s+1][0], see the end of the step), 1 in a
     // trajectory's first step.
     R eta = Select(M(sc.steps == 0), R(S(1)), LowExp(S(0.8) * LowLog(Max(w[0], R(eps)))));
-    // Lanes whose iteration diverged at a fixed step, and the predicted value (in unew, free
-    // until the end of the step) and time of the stage where it did.
+    // Lanes whose iteration failed at a fixed step, and the predicted value of the stage
+    // where it did (in unew, free until the end of the step; u for a lane whose M was
+    // singular from the start, which so stays singular).
     M refresh = M(false);
-    R tref = t;
+    for (int i = 0; i < n; ++i) unew[i] = u[i];
     ENSOLVE_ESDIRK_NO_UNROLL
     for (int pass = 0; pass < 2; ++pass) {
       // Pass 0: M = I - h γ J(t, u), factored once for the step. Pass 1, at a fixed step only,
-      // for the lanes in `refresh`: J at (tref, unew) and the step again from its first
-      // stage; the other lanes get J(t, u) again (the same M, bit for bit) and keep their
-      // stages. A singular M fails the lane.
+      // for the lanes in `refresh`: J at (t, unew) and the step again from its first stage; the
+      // other lanes get J(t, u) again (the same M, bit for bit) and keep their stages. A singular M
+      // fails the lane.
       if (pass > 0 && (sc.adaptive || !Any(refresh))) break;
       const M run = pass == 0 ? M(true) : refresh;
       for (int i = 0; i < n; ++i) w[i] = Select(refresh, unew[i], u[i]);
-      c.Jacobian(Select(refresh, tref, t), w, mat);
+      c.Jacobian(t, w, mat);
       for (int i = 0; i < n; ++i) {
         for (int j = 0; j < n; ++j) mat[i * n + j] = -hg * mat[i * n + j];
         mat[i * n + i] = mat[i * n + i] + S(1);
@@ -202,7 +203,6 @@ struct Esdirk {
         M working = run & !fail;
         if (!sc.adaptive) {
           for (int i = 0; i < n; ++i) unew[i] = Select(working, err[i] + hg * ks[i], unew[i]);
-          tref = Select(working, ts, tref);
         }
         R nd_prev = R(S(1));
         const S ktol = s == kSize - 1 ? ktol_last : ktol_inner;
@@ -250,8 +250,8 @@ struct Esdirk {
         // η_prev^0.8 for the next stage
         eta = Select(run, LowExp(S(0.8) * LowLog(Max(eta, R(eps)))), eta);
       }
-      // Which lanes diverged (not: had a singular M) and get a second pass.
-      refresh = run & fail & (Abs(tref - t) > S(0));
+      // Which lanes get a second pass.
+      refresh = run & fail;
     }
 
     // u_new = B_{s-1} + h γ k_{s-1}; kept in k[s] for Interpolate.
