@@ -14,19 +14,30 @@
 //
 // Convergence (Hairer & Wanner, "Solving ODEs II", section IV.8, as in RADAU5):
 // with ||.|| the RMS norm scaled by abstol + reltol max(|u|, |Y|), θ_m = ||hγΔ_m|| /
-// ||hγΔ_{m-1}||, η = θ/(1-θ) (for the first iteration of a stage, max(η_prev, eps)^0.8
-// of the previous stage; 1 for the first implicit stage), a lane has converged when
-// η ||hγΔ_m|| <= κtol = max(10 eps / reltol, min(0.03, sqrt(reltol))). A lane fails (the
-// step is rejected and shrunk when adaptive) when θ >= 1 (divergence), when θ^(m_max-1-m) /
-// (1-θ) ||hγΔ_m|| > κtol (it cannot converge in the iterations left), when the norm is not
-// finite, or after m_max = 10 iterations. At a fixed step the tolerances are no accuracy
-// target and the iteration runs to rounding: abstol = reltol = 1, κtol = eps, only
-// divergence (θ >= 1) fails a lane early, and a lane that stops contracting with
-// ||hγΔ|| <= 100 eps, or reaches m_max with ||hγΔ|| <= sqrt(eps), has converged. (A
-// κtol of 100 eps alone leaves an error of about 100 eps per stage and step, which
-// kvaerno5 at h = 0.0125 already sees: 1e-11 on methods_test's oscillator.)
-// Lanes of a pack converge at different iterations: the loop runs while any lane works, and
-// a converged or failed lane keeps its slope (Select).
+// ||hγΔ_{m-1}||, η = θ/(1-θ), a lane has converged when η ||hγΔ_m|| <= κtol. For the first
+// iteration of a stage η is the one carried from the previous stage, max(η, eps)^0.8, and
+// across steps as RADAU5 carries FACCON: the last stage's η, decayed so, is kept in the first
+// element of the scratch vector k[s+1] (free between steps) and starts the next step (1 in a
+// trajectory's first step, StepControls::steps == 0), so a step whose iteration contracted
+// fast accepts a stage after one evaluation when its first correction is already small.
+// κtol = max(10 eps / reltol, min(0.03, sqrt(reltol))) for the last stage, whose value is
+// the solution, and max(10 eps / reltol, 0.03) (RADAU5's bound) for the stages before it:
+// their iteration error reaches u_new only through B_{s-1}, and the tighter bound there cost
+// two to three evaluations per stage for no gain in the error at equal work (measured in
+// docs/algorithms.md, work-precision). A lane fails (the step is rejected and shrunk when
+// adaptive) when θ >= 1 (divergence), when θ^(m_max-1-m) / (1-θ) ||hγΔ_m|| > κtol (it cannot
+// converge in the iterations left), when the norm is not finite, or after m_max = 10
+// iterations. At a fixed step the tolerances are no accuracy target and the iteration runs
+// to rounding: abstol = reltol = 1, κtol = eps, only divergence (θ >= 1) fails a lane early,
+// and a lane that stops contracting with ||hγΔ|| <= 100 eps, or reaches m_max with ||hγΔ||
+// <= sqrt(eps), has converged. (A κtol of 100 eps alone leaves an error of about 100 eps per
+// stage and step, which kvaerno5 at h = 0.0125 already sees: 1e-11 on methods_test's
+// oscillator.) A fixed step cannot shrink, so a lane whose iteration failed there gets one
+// second pass of the whole step with J taken at the predicted value of the stage that failed
+// (and at t: J's time dependence matters little to an iteration matrix) instead of at u (Robertson
+// at dt = 1e-3: J(u0) lacks the stiff y2 terms entirely); only if that fails too does the
+// trajectory end kRetSingular. Lanes of a pack converge at different iterations: the loop runs
+// while any lane works, and a converged or failed lane keeps its slope (Select).
 //
 // Error estimate: err = M^{-1} h Σ_j (b_j - b̂_j) k_j, filtered through M^{-1} as Hosea &
 // Shampine do for TR-BDF2 (and Hairer & Wanner, IV.8, for RADAU5): the raw estimate
@@ -137,80 +148,110 @@ struct Esdirk {
     // Newton tolerances (see the top of this file).
     const S atol = sc.adaptive ? sc.abstol : S(1);
     const S rtol = sc.adaptive ? sc.reltol : S(1);
-    const S ktol = sc.adaptive ? Max(S(10) * eps / sc.reltol, Min(S(0.03), Sqrt(sc.reltol))) : eps;
+    // κtol of the last stage (the solution) and of the stages before it.
+    const S ktol_last =
+        sc.adaptive ? Max(S(10) * eps / sc.reltol, Min(S(0.03), Sqrt(sc.reltol))) : eps;
+    const S ktol_inner = sc.adaptive ? Max(S(10) * eps / sc.reltol, S(0.03)) : eps;
     // At a fixed step, a lane that stops contracting below this has converged to rounding.
     const S floor = sc.adaptive ? S(0) : S(100) * eps;
     // ... and one still contracting after m_max iterations with ||hγΔ|| <= sqrt(eps) too
     // (far below a fixed step's own truncation error).
     const S last_floor = sc.adaptive ? S(0) : Sqrt(eps);
 
-    // M = I - h γ J, factored once; a singular M fails the lane.
-    c.Jacobian(t, u, mat);
-    for (int i = 0; i < n; ++i) {
-      for (int j = 0; j < n; ++j) mat[i * n + j] = -hg * mat[i * n + j];
-      mat[i * n + i] = mat[i * n + i] + S(1);
-    }
-    fail = fail | LuFactor(c, mat, c.pivots());
-
-    R eta = R(S(1));
-    ENSOLVE_ESDIRK_UNROLL
-    for (int s = 1; s < kSize; ++s) {
-      R* const ks = k[s];
-      const R ts = t + S(tab.c[s]) * h;
-      // B_s into err (scratch until the error estimate), the predicted slope into k_s.
+    // η of the previous step's last iteration (k[s+1][0], see the end of the step), 1 in a
+    // trajectory's first step.
+    R eta = Select(M(sc.steps == 0), R(S(1)), LowExp(S(0.8) * LowLog(Max(w[0], R(eps)))));
+    // Lanes whose iteration failed at a fixed step, and the predicted value of the stage
+    // where it did (in unew, free until the end of the step; u for a lane whose M was
+    // singular from the start, which so stays singular).
+    M refresh = M(false);
+    for (int i = 0; i < n; ++i) unew[i] = u[i];
+    ENSOLVE_ESDIRK_NO_UNROLL
+    for (int pass = 0; pass < 2; ++pass) {
+      // Pass 0: M = I - h γ J(t, u), factored once for the step. Pass 1, at a fixed step only,
+      // for the lanes in `refresh`: J at (t, unew) and the step again from its first stage; the
+      // other lanes get J(t, u) again (the same M, bit for bit) and keep their stages. A singular M
+      // fails the lane.
+      if (pass > 0 && (sc.adaptive || !Any(refresh))) break;
+      const M run = pass == 0 ? M(true) : refresh;
+      for (int i = 0; i < n; ++i) w[i] = Select(refresh, unew[i], u[i]);
+      c.Jacobian(t, w, mat);
       for (int i = 0; i < n; ++i) {
-        R b = u[i];
-        R p = R(S(0));
-        ENSOLVE_ESDIRK_UNROLL
-        for (int j = 0; j < s; ++j) {
-          b = b + h * S(tab.a[s][j]) * k[j][i];
-          p = p + S(tab.alpha[s][j]) * k[j][i];
-        }
-        err[i] = b;
-        ks[i] = p;
+        for (int j = 0; j < n; ++j) mat[i * n + j] = -hg * mat[i * n + j];
+        mat[i * n + i] = mat[i * n + i] + S(1);
       }
-      M working = !fail;
-      R nd_prev = R(S(1));
-      ENSOLVE_ESDIRK_NO_UNROLL
-      for (int m = 0; m < kMaxNewton && Any(working); ++m) {
-        if (m > 0) sc.extra_evals = Select(working, sc.extra_evals + 1, sc.extra_evals);
-        for (int i = 0; i < n; ++i) y[i] = err[i] + hg * ks[i];
-        c.Rhs(ts, y, w);
-        for (int i = 0; i < n; ++i) w[i] = w[i] - ks[i];
-        LuSolve(c, mat, c.pivots(), w);
-        R sum = R(S(0));
+      const M singular = LuFactor(c, mat, c.pivots());
+      fail = (pass == 0 ? fail : (fail & !run)) | (run & singular);
+      eta = Select(M(pass > 0) & run, R(S(1)), eta);
+
+      ENSOLVE_ESDIRK_UNROLL
+      for (int s = 1; s < kSize; ++s) {
+        R* const ks = k[s];
+        const R ts = t + S(tab.c[s]) * h;
+        // B_s into err (scratch until the error estimate), the predicted slope into k_s.
         for (int i = 0; i < n; ++i) {
-          const R d = hg * w[i] / (atol + rtol * Max(Abs(u[i]), Abs(y[i])));
-          sum = sum + d * d;
-          ks[i] = Select(working, ks[i] + w[i], ks[i]);
+          R b = u[i];
+          R p = R(S(0));
+          ENSOLVE_ESDIRK_UNROLL
+          for (int j = 0; j < s; ++j) {
+            b = b + h * S(tab.a[s][j]) * k[j][i];
+            p = p + S(tab.alpha[s][j]) * k[j][i];
+          }
+          err[i] = Select(run, b, err[i]);
+          ks[i] = Select(run, p, ks[i]);
         }
-        const R nd = Sqrt(sum / S(n));
-        M bad = !IsFinite(nd);
-        if (m > 0) {
-          const R theta = nd / Select(nd_prev > S(0), nd_prev, R(S(1)));
-          const M slow = theta >= S(1);
-          const R theta1 = Select(slow, R(S(0.5)), theta);  // keeps 1 - θ away from 0
-          eta = Select(working, theta1 / (S(1) - theta1), eta);
-          // Whether the iterations left can reach κtol at this rate. (θ^j in float32
-          // exp/log: a heuristic needs no more digits, and powf's code is the largest of the
-          // step on a GPU.)
-          const int left = kMaxNewton - 1 - m;
-          const R pow_left = Select(theta1 > S(0), LowExp(S(left) * LowLog(theta1)), R(S(0)));
-          const R reach = Select(M(left == 0), R(S(1)), pow_left) / (S(1) - theta1) * nd;
-          // (At a fixed step only divergence fails a lane: the step cannot shrink, and a
-          // slowly contracting iteration still gets its m_max tries.)
-          bad = bad | slow | (M(sc.adaptive) & (reach > ktol));
+        M working = run & !fail;
+        if (!sc.adaptive) {
+          for (int i = 0; i < n; ++i) unew[i] = Select(working, err[i] + hg * ks[i], unew[i]);
         }
-        const M last = M(m == kMaxNewton - 1);
-        const M conv =
-            working & IsFinite(nd) &
-            ((eta * nd <= ktol) | ((bad | last) & (nd <= floor)) | (last & (nd <= last_floor)));
-        fail = fail | (working & !conv & bad);
-        working = working & !conv & !bad;
-        nd_prev = Select(working, nd, nd_prev);
+        R nd_prev = R(S(1));
+        const S ktol = s == kSize - 1 ? ktol_last : ktol_inner;
+        ENSOLVE_ESDIRK_NO_UNROLL
+        for (int m = 0; m < kMaxNewton && Any(working); ++m) {
+          // (The second pass's evaluations are all beyond kStages.)
+          if (m > 0 || pass > 0)
+            sc.extra_evals = Select(working, sc.extra_evals + 1, sc.extra_evals);
+          for (int i = 0; i < n; ++i) y[i] = err[i] + hg * ks[i];
+          c.Rhs(ts, y, w);
+          for (int i = 0; i < n; ++i) w[i] = w[i] - ks[i];
+          LuSolve(c, mat, c.pivots(), w);
+          R sum = R(S(0));
+          for (int i = 0; i < n; ++i) {
+            const R d = hg * w[i] / (atol + rtol * Max(Abs(u[i]), Abs(y[i])));
+            sum = sum + d * d;
+            ks[i] = Select(working, ks[i] + w[i], ks[i]);
+          }
+          const R nd = Sqrt(sum / S(n));
+          M bad = !IsFinite(nd);
+          if (m > 0) {
+            const R theta = nd / Select(nd_prev > S(0), nd_prev, R(S(1)));
+            const M slow = theta >= S(1);
+            const R theta1 = Select(slow, R(S(0.5)), theta);  // keeps 1 - θ away from 0
+            eta = Select(working, theta1 / (S(1) - theta1), eta);
+            // Whether the iterations left can reach κtol at this rate. (θ^j in float32
+            // exp/log: a heuristic needs no more digits, and powf's code is the largest of
+            // the step on a GPU.)
+            const int left = kMaxNewton - 1 - m;
+            const R pow_left = Select(theta1 > S(0), LowExp(S(left) * LowLog(theta1)), R(S(0)));
+            const R reach = Select(M(left == 0), R(S(1)), pow_left) / (S(1) - theta1) * nd;
+            // (At a fixed step only divergence fails a lane: the step cannot shrink, and a
+            // slowly contracting iteration still gets its m_max tries.)
+            bad = bad | slow | (M(sc.adaptive) & (reach > ktol));
+          }
+          const M last = M(m == kMaxNewton - 1);
+          const M conv =
+              working & IsFinite(nd) &
+              ((eta * nd <= ktol) | ((bad | last) & (nd <= floor)) | (last & (nd <= last_floor)));
+          fail = fail | (working & !conv & bad);
+          working = working & !conv & !bad;
+          nd_prev = Select(working, nd, nd_prev);
+        }
+        fail = fail | working;  // not converged in kMaxNewton iterations
+        // η_prev^0.8 for the next stage
+        eta = Select(run, LowExp(S(0.8) * LowLog(Max(eta, R(eps)))), eta);
       }
-      fail = fail | working;                            // not converged in kMaxNewton iterations
-      eta = LowExp(S(0.8) * LowLog(Max(eta, R(eps))));  // η_prev^0.8 for the next stage
+      // Which lanes get a second pass.
+      refresh = run & fail;
     }
 
     // u_new = B_{s-1} + h γ k_{s-1}; kept in k[s] for Interpolate.
@@ -227,6 +268,9 @@ struct Esdirk {
       }
       LuSolve(c, mat, c.pivots(), err);
     }
+    // η for the next step's first iteration: the scratch vector k[s+1] is not used between
+    // steps (nor by the driver), so its first element carries it.
+    w[0] = eta;
   }
 
   // Cubic Hermite on [t, t + h] from u, k[s] = u_new, k[0] = f(t, u), k[s-1] = f(t+h, u_new).

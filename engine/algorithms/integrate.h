@@ -60,7 +60,10 @@
 //   Step(c, t, h, u, unew, err, k, fail, StepControls<Scalar, Index>& sc)
 // and the driver calls that one: sc carries the tolerances the iteration converges to and
 // sc.extra_evals, to which the step adds, per lane, the right-hand side evaluations it made
-// beyond kStages (kStages is then the fewest a step makes).
+// beyond kStages (kStages is then the fewest a step makes), and sc.steps, the steps the
+// lane's trajectory has made before this one (0: its first, where data a method carries from
+// step to step in its k[] vectors is not yet there: a lane of a pack may just have been
+// refilled with a new trajectory).
 //
 // Backward integration (t1 < t0) runs with negative steps; save times must then be
 // descending. Every comparison with t is made along the direction of integration, which
@@ -105,6 +108,7 @@ struct StepControls {
   S abstol, reltol;
   bool adaptive;  // false: a fixed step; the tolerances are then no accuracy target
   I extra_evals;  // per lane: right-hand side evaluations this step made beyond kStages
+  I steps;        // per lane: steps (accepted and rejected) the trajectory made before this one
 };
 
 namespace internal {
@@ -316,7 +320,7 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
       h = Select(last, t1 - st.t, tnext - st.t);
     }
     M fail = M(false);
-    StepControls<S, I> sc{o.abstol, o.reltol, adaptive, I(0)};
+    StepControls<S, I> sc{o.abstol, o.reltol, adaptive, I(0), st.accepted + st.rejected};
     internal::CallStep<Alg>(0, c, st.t, h, u, unew, err, k, fail, sc);
     st.rhs_evals = Select(active, st.rhs_evals + Alg::kStages + sc.extra_evals, st.rhs_evals);
 

@@ -349,5 +349,40 @@ TEST(Newton, FailureRejectsAndShrinks) {
   ExpectNewtonFailureRejects<alg::Trbdf2>("trbdf2");
 }
 
+// At a fixed step a diverged iteration gets a second pass with J at the failing stage's
+// predicted value: Robertson at dt = 1e-3 from u0 = (1, 0, 0), where J(u0) has none of the
+// stiff y2 terms (kvaerno3 ended kRetSingular in its first step before), solved to t = 1 by
+// all three methods, each within 1e-6 of y(1) = (0.9664597, 3.074627e-5, 0.03350952)
+// (scipy's Radau at rtol 1e-12: 0.966459737, 3.07462658e-5, 0.0335095164).
+template <class Alg>
+void ExpectFixedStepRobertson(const char* name) {
+  SCOPED_TRACE(name);
+  using Ctx = alg::ScalarContext<double>;
+  Ctx::Model m;
+  m.rhs = [](double, const double* y, double* d) {
+    d[0] = -0.04 * y[0] + 1e4 * y[1] * y[2];
+    d[1] = 0.04 * y[0] - 3e7 * y[1] * y[1] - 1e4 * y[1] * y[2];
+    d[2] = 3e7 * y[1] * y[1];
+  };
+  m.jacobian = [](double, const double* y, double* J) {
+    const double v[9] = {-0.04,       1e4 * y[2], 1e4 * y[1], 0.04, -6e7 * y[1] - 1e4 * y[2],
+                         -1e4 * y[1], 0,          6e7 * y[1], 0};
+    for (int i = 0; i < 9; ++i) J[i] = v[i];
+  };
+  const alg::Controls<double> fixed{0, 1, 1e-3, 1e-6, 1e-3, 0, 1000000, false};
+  auto r = alg::SolveScalar<Alg, double>(3, m, {1, 0, 0}, {}, fixed);
+  EXPECT_EQ(r.retcode, alg::kRetSuccess);
+  EXPECT_EQ(r.accepted, 1000);
+  EXPECT_NEAR(r.saved[0][0], 0.9664597, 1e-6);
+  EXPECT_NEAR(r.saved[0][1], 3.074627e-5, 1e-6);
+  EXPECT_NEAR(r.saved[0][2], 0.03350952, 1e-6);
+}
+
+TEST(Newton, FixedStepRetriesWithAFreshJacobian) {
+  ExpectFixedStepRobertson<alg::Kvaerno3>("kvaerno3");
+  ExpectFixedStepRobertson<alg::Kvaerno5>("kvaerno5");
+  ExpectFixedStepRobertson<alg::Trbdf2>("trbdf2");
+}
+
 }  // namespace
 }  // namespace ensolve
