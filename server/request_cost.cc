@@ -20,19 +20,23 @@ int64_t Mul(int64_t a, int64_t b) {
   return a * b;
 }
 
-int64_t TensorBytes(const v1::Inputs& in) {
-  if (in.source_case() != v1::Inputs::kValues) return 0;
-  const v1::Tensor& t = in.values();
+int64_t TensorBytes(const v1::Tensor& t) {
   const int64_t wire = static_cast<int64_t>(t.data().size());
   // Decoded as float64: a float32 tensor takes twice its wire size.
   const int64_t decoded = t.dtype() == v1::DTYPE_FLOAT32 ? 2 * wire : wire;
   return wire + decoded;
 }
 
+int64_t TensorBytes(const v1::Inputs& in) {
+  return in.source_case() == v1::Inputs::kValues ? TensorBytes(in.values()) : 0;
+}
+
 }  // namespace
 
 int64_t InputBytesEstimate(const v1::SolveRequest& request) {
-  return TensorBytes(request.u0()) + TensorBytes(request.params()) +
+  // Per-trajectory spans too (t0, t1, saveat), kept decoded with the job.
+  return TensorBytes(request.u0()) + TensorBytes(request.params()) + TensorBytes(request.t0()) +
+         TensorBytes(request.t1()) + TensorBytes(request.saveat()) +
          static_cast<int64_t>(request.model_source().size());
 }
 

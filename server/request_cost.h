@@ -23,7 +23,8 @@
 
 namespace ensolve::server {
 
-// Bytes the decoded u0/params tensors of `request` will take, and the wire tensors.
+// Bytes the decoded u0/params/t0/t1/saveat tensors of `request` will take, and the wire
+// tensors.
 int64_t InputBytesEstimate(const v1::SolveRequest& request);
 
 // Bytes parsing and compiling a model of `source_bytes` may take at its peak.

@@ -47,8 +47,9 @@ TEST(SchedulerTest, HeldBackJobsDoNotFillTheQueue) {
   o.max_queued_trajectories = 1000;
   BatchScheduler scheduler(std::move(devices), o, &metrics);
 
-  // 1000 trajectories in batches of 100 (tens of ms each): the queue is full...
-  std::shared_ptr<Job> idle = LorenzJob("idle", 1000, 100, 50);
+  // 1000 trajectories in batches of 100 (about 0.1 s each on the vectorized CPU backend,
+  // long enough to be seen running below): the queue is full...
+  std::shared_ptr<Job> idle = LorenzJob("idle", 1000, 100, 1000);
   ASSERT_TRUE(scheduler.Submit(idle).ok());
   std::shared_ptr<Job> other = LorenzJob("other", 10, 10, 0.01);
   const absl::Status full = scheduler.Submit(other);

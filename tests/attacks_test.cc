@@ -273,20 +273,6 @@ Capped StartCapped(int64_t limit_kib, const std::string& flags) {
   return c;
 }
 
-v1::SolveRequest WideRequest() {
-  v1::SolveRequest req;
-  req.set_model_source(WideModel(1024));
-  req.set_trajectories(400000);
-  req.set_batch_size(400000);
-  req.mutable_options()->set_t1(1);
-  v1::Sampler* s = req.mutable_params()->mutable_sampler();
-  for (int i = 0; i < 1024; ++i) {
-    s->mutable_uniform()->add_lo(0);
-    s->mutable_uniform()->add_hi(1);
-  }
-  return req;
-}
-
 std::string VmSize(pid_t pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
   std::string line;

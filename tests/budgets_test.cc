@@ -83,22 +83,6 @@ MATCHER_P2(Is, code, message_part, "") {
   return arg.error_code() == code && absl::StrContains(arg.error_message(), message_part);
 }
 
-// The 400,000-trajectory request of a 1024-parameter model, sampled inputs, one batch: a
-// 22 KB request whose batch would draw 3.3 GB of parameters.
-v1::SolveRequest WideRequest() {
-  v1::SolveRequest req;
-  req.set_model_source(WideModel(1024));
-  req.set_trajectories(400000);
-  req.set_batch_size(400000);
-  req.mutable_options()->set_t1(1);
-  v1::Sampler* s = req.mutable_params()->mutable_sampler();
-  for (int i = 0; i < 1024; ++i) {
-    s->mutable_uniform()->add_lo(0);
-    s->mutable_uniform()->add_hi(1);
-  }
-  return req;
-}
-
 int64_t PeakRssBytes() {
   std::ifstream in("/proc/self/status");
   std::string line;

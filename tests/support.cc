@@ -97,6 +97,20 @@ std::string WideModel(int params) {
   return absl::StrCat(s, "\nx' = -p0*x\n");
 }
 
+v1::SolveRequest WideRequest() {
+  v1::SolveRequest req;
+  req.set_model_source(WideModel(1024));
+  req.set_trajectories(400000);
+  req.set_batch_size(400000);
+  req.mutable_options()->set_t1(1);
+  v1::Sampler* s = req.mutable_params()->mutable_sampler();
+  for (int i = 0; i < 1024; ++i) {
+    s->mutable_uniform()->add_lo(0);
+    s->mutable_uniform()->add_hi(1);
+  }
+  return req;
+}
+
 absl::StatusOr<BatchResult> SolveInProcess(const std::string& model_source,
                                            const SolveOptions& options, int64_t count,
                                            const std::vector<double>& u0, int64_t u0_rows,

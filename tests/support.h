@@ -42,6 +42,9 @@ v1::SolveRequest LorenzRequest(int64_t n, double t1, uint64_t seed = 1);
 std::string SlowModel(int seed, size_t bytes);
 // "state x / param p0, ..., p<n-1> / x' = -p0*x": a model with `params` parameters.
 std::string WideModel(int params);
+// The 400,000-trajectory request of WideModel(1024), sampled inputs, one batch: a 22 KB
+// request whose batch would draw 3.3 GB of parameters.
+v1::SolveRequest WideRequest();
 
 // Solves in-process with a fresh CPU backend, the reference for "through the service".
 // `u0`/`p` are row-major with u0_rows/p_rows rows.

@@ -32,8 +32,8 @@
 //   Mask Restore(Mask fresh, LaneState<Real, Index>& st, Real* u, Real* const* k);
 //                                           of the lanes Begin/Retire just loaded, those
 //                                           that continue a suspended trajectory: their st,
-//                                           u and k[] as Suspend kept them (st's span from
-//                                           T0/T1 too); the others start afresh
+//                                           u and k[] as Suspend kept them; the others
+//                                           start afresh
 // and, for methods whose table row asks for them (Alg::kJacobian, kTimeDerivative,
 // kMatrices > 0):
 //   void Jacobian(Real t, const Real* u, Real* J);        J = df/du, n x n row-major
@@ -91,7 +91,6 @@ struct Controls {
 
 template <class R, class I>
 struct LaneState {
-  R t0, t1, dir;  // the lane's span; dir = +1 forward, -1 backward
   R t, h, log_qold, nfixed;
   I accepted, rejected, rhs_evals, save;
 };
@@ -143,6 +142,18 @@ ENSOLVE_HD auto SpanEnd(int, const Ctx& c, const Controls<S>&) -> decltype(c.T1(
 template <class R, class Ctx, class S>
 ENSOLVE_HD R SpanEnd(long, const Ctx&, const Controls<S>& o) {
   return R(o.t1);
+}
+// The lanes' spans and directions (+1 forward, -1 backward), read where they are needed
+// rather than kept in the lane state: a GPU thread with a shared span reads them from its
+// launch parameters and holds no register for them.
+template <class R>
+struct Span {
+  R t0, t1, dir;
+};
+template <class R, class Ctx, class S>
+ENSOLVE_HD Span<R> LaneSpan(const Ctx& c, const Controls<S>& o) {
+  const R t0 = SpanStart<R>(0, c, o), t1 = SpanEnd<R>(0, c, o);
+  return Span<R>{t0, t1, Select(t1 >= t0, R(S(1)), R(S(-1)))};
 }
 
 // Pause(), Suspend() and Restore() of a context that cuts batches into slices; a context
@@ -207,21 +218,22 @@ ENSOLVE_HD R ErrorNorm(Ctx& c, const R* err, const R* u, const R* unew, S abstol
   return Sqrt(sum / S(n));
 }
 
-// Starts the lanes in m at their t0 (st's span set): counters, saves at t0, f(t0, u0) for methods
+// Starts the lanes in m at their t0: counters, saves at t0, f(t0, u0) for methods
 // that carry it, and the first step size (Hairer, Norsett & Wanner, "Solving ODEs I", II.4, the
 // starting step size algorithm).
 template <class Alg, class Ctx, class R, class M, class I, class S>
 ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, LaneState<R, I>& st,
                            R* u, R* unew, R* err, R* const* k) {
   const int n = c.n();
-  st.t = Select(m, st.t0, st.t);
+  const Span<R> span = LaneSpan<R>(c, o);
+  st.t = Select(m, span.t0, st.t);
   st.log_qold = Select(m, R(S(kLogQoldInit)), st.log_qold);
   st.nfixed = Select(m, R(S(0)), st.nfixed);
   st.accepted = Select(m, I(0), st.accepted);
   st.rejected = Select(m, I(0), st.rejected);
   st.rhs_evals = Select(m, I(0), st.rhs_evals);
   st.save = Select(m, I(0), st.save);
-  const R dir = st.dir;
+  const R dir = span.dir;
   SaveReached<S>(c, m, st.save, st.t, u, dir);
   if (!Alg::kFsal && !(adaptive && o.dt <= S(0))) {
     st.h = Select(m, dir * o.dt, st.h);
@@ -243,9 +255,9 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
   }
   d0 = Sqrt(d0 / S(n));
   d1 = Sqrt(d1 / S(n));
-  const R span = Abs(st.t1 - st.t0);
+  const R length = Abs(span.t1 - span.t0);
   R h0 = Select((d0 < S(1e-5)) | (d1 < S(1e-5)), R(S(1e-6)), S(0.01) * d0 / d1);
-  h0 = Min(h0, span);
+  h0 = Min(h0, length);
   for (int i = 0; i < n; ++i) unew[i] = u[i] + dir * h0 * k[0][i];
   R* f1 = k[1];
   c.Rhs(st.t + dir * h0, unew, f1);
@@ -260,7 +272,7 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
   const R dmax = Max(d1, d2);
   const R h1 = Select(dmax <= S(1e-15), Max(R(S(1e-6)), h0 * S(1e-3)),
                       Pow(S(0.01) / dmax, S(1) / S(Alg::kOrder)));
-  st.h = Select(m, dir * Min(Min(S(100) * h0, h1), span), st.h);
+  st.h = Select(m, dir * Min(Min(S(100) * h0, h1), length), st.h);
 }
 
 // Lanes the context just loaded (fresh): suspended trajectories continue where they
@@ -268,9 +280,6 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
 template <class Alg, class Ctx, class R, class M, class I, class S>
 ENSOLVE_HD void LoadLanes(Ctx& c, const Controls<S>& o, bool adaptive, M fresh, LaneState<R, I>& st,
                           R* u, R* unew, R* err, R* const* k) {
-  st.t0 = Select(fresh, SpanStart<R>(0, c, o), st.t0);
-  st.t1 = Select(fresh, SpanEnd<R>(0, c, o), st.t1);
-  st.dir = Select(fresh, Select(st.t1 >= st.t0, R(S(1)), R(S(-1))), st.dir);
   const M resumed = RestoreLanes(0, c, fresh, st, u, k);
   const M start = fresh & !resumed;
   if (Any(start)) StartLanes<Alg>(c, o, adaptive, start, st, u, unew, err, k);
@@ -295,8 +304,7 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
   for (int j = 0; j < Alg::kVectors; ++j) k[j] = c.vec(kDriverVectors + j);
   const S eps = Epsilon<S>::value;
 
-  LaneState<R, I> st{R(S(0)), R(S(0)), R(S(1)), R(S(0)), R(S(0)), R(S(0)),
-                     R(S(0)), I(0),    I(0),    I(0),    I(0)};
+  LaneState<R, I> st{R(S(0)), R(S(0)), R(S(0)), R(S(0)), I(0), I(0), I(0), I(0)};
   M active = c.Begin(u);
   internal::LoadLanes<Alg>(c, o, adaptive, active, st, u, unew, err, k);
 
@@ -307,15 +315,16 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
       return;
     }
     // This step's size; the last one lands exactly on t1 (backward: negative steps).
-    const R t1 = st.t1;
-    const R dir = st.dir;
+    const internal::Span<R> span = internal::LaneSpan<R>(c, o);
+    const R t1 = span.t1;
+    const R dir = span.dir;
     R h;
     M last;
     if (adaptive) {
       last = (st.t + st.h * S(1.01) - t1) * dir >= S(0);
       h = Select(last, t1 - st.t, st.h);
     } else {
-      const R tnext = st.t0 + (st.nfixed + S(1)) * (dir * o.dt);
+      const R tnext = span.t0 + (st.nfixed + S(1)) * (dir * o.dt);
       last = (tnext - t1) * dir >= -S(8) * eps * Abs(t1);
       h = Select(last, t1 - st.t, tnext - st.t);
     }

@@ -336,20 +336,7 @@ TEST(Inputs, InitialStatesFollowEachTrajectorysParameters) {
 // differ) equal separate solves bitwise, for every method of the table.
 TEST(Inputs, PerTrajectorySpansEqualSeparateSolves) {
   auto backend = NewCpuBackend(2);
-  const uint32_t seed = std::random_device{}();
-  const int64_t count = 29;  // not a multiple of the lanes of a pack
-  for (int i = 0; i < kNumAlgorithms; ++i) {
-    const AlgorithmInfo& info = AlgorithmTable()[i];
-    SolveOptions o = info.adaptive ? Adaptive(1, 1e-6, Precision::kFloat64)
-                                   : Fixed(info.algorithm, 1, 0.01, Precision::kFloat64);
-    o.algorithm = info.algorithm;
-    for (Precision prec : {Precision::kFloat32, Precision::kFloat64}) {
-      o.precision = prec;
-      for (bool with_saveat : {false, true}) {
-        testing::ExpectSpansEqualSeparateSolves(*backend, o, count, with_saveat, seed + i);
-      }
-    }
-  }
+  testing::ExpectSpansEqualSeparateSolvesForEveryMethod(*backend, std::random_device{}());
 }
 
 // Per-trajectory spans the options do not announce, or announced save times missing, are

@@ -620,20 +620,7 @@ TEST_F(CudaTest, InitialStatesFollowEachTrajectorysParameters) {
 // Per-trajectory spans and save times (forward and backward, transposed for the device)
 // equal separate solves bitwise on the device too, for every method of the table.
 TEST_F(CudaTest, PerTrajectorySpansEqualSeparateSolves) {
-  const uint32_t seed = std::random_device{}();
-  const int64_t count = 29;  // not a multiple of the lanes of a pack
-  for (int i = 0; i < kNumAlgorithms; ++i) {
-    const AlgorithmInfo& info = AlgorithmTable()[i];
-    SolveOptions o = info.adaptive ? Adaptive(1, 1e-6, Precision::kFloat64)
-                                   : Fixed(info.algorithm, 1, 0.01, Precision::kFloat64);
-    o.algorithm = info.algorithm;
-    for (Precision prec : {Precision::kFloat32, Precision::kFloat64}) {
-      o.precision = prec;
-      for (bool with_saveat : {false, true}) {
-        ensolve::testing::ExpectSpansEqualSeparateSolves(*gpu_, o, count, with_saveat, seed + i);
-      }
-    }
-  }
+  ensolve::testing::ExpectSpansEqualSeparateSolvesForEveryMethod(*gpu_, std::random_device{}());
 }
 
 // Results live in the backend's pooled pinned memory, stay valid after the backend is

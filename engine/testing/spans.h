@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/algorithms/table.h"
 #include "engine/backend.h"
 #include "engine/model/model.h"
 #include "gtest/gtest.h"
@@ -110,6 +111,26 @@ inline void ExpectSpansEqualSeparateSolves(Backend& backend, SolveOptions o, int
       EXPECT_EQ(r.t_final[k], f32 ? double(float(spans.t1[k])) : spans.t1[k]);
   }
   EXPECT_EQ(successes, count);
+}
+
+// The check for every method of the table, both precisions, with and without save times
+// (fixed-step methods at dt = 0.01, adaptive ones at tolerance 1e-6).
+inline void ExpectSpansEqualSeparateSolvesForEveryMethod(Backend& backend, uint32_t seed) {
+  const int64_t count = 29;  // not a multiple of the lanes of a pack
+  for (int i = 0; i < kNumAlgorithms; ++i) {
+    const AlgorithmInfo& info = AlgorithmTable()[i];
+    SolveOptions o;
+    o.algorithm = info.algorithm;
+    o.adaptive = info.adaptive;
+    o.abstol = o.reltol = 1e-6;
+    if (!info.adaptive) o.dt = 0.01;
+    for (Precision prec : {Precision::kFloat32, Precision::kFloat64}) {
+      o.precision = prec;
+      for (bool with_saveat : {false, true}) {
+        ExpectSpansEqualSeparateSolves(backend, o, count, with_saveat, seed + i);
+      }
+    }
+  }
 }
 
 }  // namespace ensolve::testing
