@@ -19,6 +19,7 @@
 #include "engine/model/model.h"
 #include "engine/sampler.h"
 #include "engine/solve_options.h"
+#include "server/fair_queue.h"
 
 namespace ensolve::server {
 
@@ -43,6 +44,9 @@ struct JobSpec {
   InputSource u0;
   InputSource params;
   std::string request_id;
+  // Who sent it and the tenant's share of the devices (tenant.h, fair_queue.h).
+  std::string tenant = "default";
+  SharePolicy share;
   bool return_inputs = false;  // send the parameters and initial states used with results
   // What each save point is (t1 alone when saveat is empty), when every trajectory shares
   // them; empty when they are per trajectory.

@@ -79,6 +79,16 @@ Metrics::Metrics()
                .Name("ensolve_device_busy_seconds_total")
                .Help("Seconds each device spent solving batches")
                .Register(r);
+  tenant_steps_ = &prometheus::BuildCounter()
+                       .Name("ensolve_tenant_steps_total")
+                       .Help(
+                           "Integration steps (accepted and rejected) run for each tenant: "
+                           "the work the fair share is kept in")
+                       .Register(r);
+  tenant_seconds_ = &prometheus::BuildCounter()
+                         .Name("ensolve_tenant_device_seconds_total")
+                         .Help("Device seconds spent on each tenant's batches")
+                         .Register(r);
   prepares_ = &prometheus::BuildCounter()
                    .Name("ensolve_model_prepares_total")
                    .Help("Models prepared (compiled) for a device's backend")
@@ -192,6 +202,11 @@ void Metrics::CountRetCodes(const RetCode* codes, int64_t count) {
   for (int i = 0; i < kNumRetCodes; ++i) {
     if (n[i] > 0) retcodes_[i]->Increment(static_cast<double>(n[i]));
   }
+}
+
+void Metrics::AddTenantWork(const std::string& tenant, double steps, double device_seconds) {
+  tenant_steps_->Add({{"tenant", tenant}}).Increment(steps);
+  tenant_seconds_->Add({{"tenant", tenant}}).Increment(device_seconds);
 }
 
 DeviceMetrics Metrics::ForDevice(const std::string& device) {

@@ -18,6 +18,8 @@
 //   model_prepares_total{device}           models prepared for a device's backend
 //   model_prepare_seconds_total{device}    time spent preparing them (NVRTC compiles on a GPU)
 //   device_busy_seconds_total{device}      time each device spent solving
+//   tenant_steps_total{tenant}             integration steps run for each tenant (fair_queue.h)
+//   tenant_device_seconds_total{tenant}    device time spent on each tenant's batches
 //   stream_bytes_total                     states bytes written to Solve streams
 // and, computed at each scrape, the process_* and GPU series of process_metrics.h.
 //
@@ -69,6 +71,9 @@ class Metrics {
   // The return codes of a finished batch's trajectories.
   void CountRetCodes(const RetCode* codes, int64_t count);
   DeviceMetrics ForDevice(const std::string& device);
+  // A task (batch or slice) of `tenant` ran `steps` steps in `device_seconds`. Tenants are
+  // named by the operator's tokens file, so the series are bounded.
+  void AddTenantWork(const std::string& tenant, double steps, double device_seconds);
 
   prometheus::Registry& registry() { return *registry_; }
   // Series computed at scrape time by `c` (kept only weakly): added to /metrics if it is
@@ -96,6 +101,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* trajectories_;
   prometheus::Family<prometheus::Counter>* batches_;
   prometheus::Family<prometheus::Counter>* busy_;
+  prometheus::Family<prometheus::Counter>* tenant_steps_;
+  prometheus::Family<prometheus::Counter>* tenant_seconds_;
   prometheus::Family<prometheus::Counter>* prepares_;
   prometheus::Family<prometheus::Counter>* prepare_seconds_;
   prometheus::Family<prometheus::Histogram>* batch_duration_;

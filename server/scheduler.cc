@@ -1,6 +1,7 @@
 #include "server/scheduler.h"
 
 #include <algorithm>
+#include <cmath>
 #include <new>
 #include <utility>
 
@@ -20,6 +21,10 @@ struct BatchScheduler::Worker {
   std::atomic<bool> busy{false};
   std::atomic<int64_t> batches_solved{0};
   std::atomic<int64_t> busy_nanos{0};
+  // What its tasks measured: steps per device second, and whether its backend cuts batches
+  // into slices (then no task runs longer than one slice).
+  double steps_per_second = 0;
+  bool slices = false;
 
   // Models prepared for this device, by (model id, algorithm, precision); LRU-bounded.
   struct Prepared {
@@ -59,6 +64,27 @@ struct BatchScheduler::Worker {
   }
 };
 
+namespace {
+
+// Steps (accepted + rejected) the trajectories of `r` have taken so far: all of them in a
+// finished batch; in a sliced one, those of finished and suspended trajectories.
+double StepsTaken(const BatchResult& r) {
+  const ResumeState& rs = r.resume;
+  const bool sliced = rs.status.size() == static_cast<size_t>(r.count) && r.count > 0;
+  double steps = 0;
+  for (int64_t i = 0; i < r.count && static_cast<size_t>(i) < r.stats.size(); ++i) {
+    if (!sliced || rs.status[i] == ResumeState::kFinished) {
+      steps += static_cast<double>(r.stats[i].accepted) + r.stats[i].rejected;
+    } else if (rs.status[i] == ResumeState::kSuspended) {
+      const int32_t* c = &rs.counters[rs.from][static_cast<size_t>(rs.slot[i]) * 4];
+      steps += static_cast<double>(c[0]) + c[1];
+    }
+  }
+  return steps;
+}
+
+}  // namespace
+
 BatchScheduler::BatchScheduler(std::vector<Device> devices, Options options, Metrics* metrics)
     : options_(options), metrics_(metrics) {
   for (Device& d : devices) {
@@ -89,7 +115,7 @@ absl::Status BatchScheduler::Submit(std::shared_ptr<Job> job) {
   Entry& e = entries_[key];
   e.job = std::move(job);
   RecountLocked(e);
-  order_.push_back(key);
+  fair_.Add(key, e.job->spec().tenant, e.job->spec().share);
   work_.SignalAll();
   return absl::OkStatus();
 }
@@ -187,35 +213,59 @@ std::vector<std::string> BatchScheduler::device_names() const {
   return out;
 }
 
-bool BatchScheduler::PickLocked(Task* task) {
-  const int64_t window = this->window();
-  for (size_t k = 0; k < order_.size(); ++k) {
-    Job* key = order_[k];
-    Entry& e = entries_.at(key);
-    if (e.cancelled) continue;
-    task->job = e.job;
-    if (!e.continuations.empty()) {
-      // Already dispatched once (and counted in `unconsumed`).
-      task->index = e.continuations.front().index;
-      task->continuation = std::move(e.continuations.front());
-      e.continuations.pop_front();
-    } else if (e.next_batch < key->num_batches() && e.unconsumed < window) {
-      task->index = e.next_batch++;
-      task->continuation.reset();
-      ++e.unconsumed;
-    } else {
-      continue;
-    }
-    ++e.running;
-    RecountLocked(e);
-    --queued_batches_;
-    metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
-    // Round robin: the job goes to the back of the line.
-    order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(k));
-    order_.push_back(key);
-    return true;
+bool BatchScheduler::ReadyLocked(const Entry& e) const {
+  if (e.cancelled) return false;
+  return !e.continuations.empty() ||
+         (e.next_batch < e.job->num_batches() && e.unconsumed < window());
+}
+
+double BatchScheduler::EstimatedWorkLocked(const Entry& e, const Worker& w) const {
+  if (!e.continuations.empty()) return std::max(e.continuations.front().slice_work, 1.0);
+  const JobSpec& spec = e.job->spec();
+  const int64_t first = e.next_batch * spec.batch_size;
+  const double count = static_cast<double>(std::min(spec.batch_size, spec.trajectories - first));
+  double steps = kPriorSteps;
+  if (e.measured_trajectories > 0) {
+    steps = e.measured_steps / static_cast<double>(e.measured_trajectories);
+  } else if (!spec.options.adaptive && spec.options.dt > 0) {
+    steps = std::ceil(std::abs(spec.options.t1 - spec.options.t0) / spec.options.dt);
   }
-  return false;
+  steps = std::min(steps, static_cast<double>(spec.options.max_steps));
+  double work = count * steps;
+  // On a device that slices, a task does at most one slice of work: charging a long batch
+  // in full up front would make its tenant wait for it and then bank the refund.
+  if (w.slices && w.steps_per_second > 0) {
+    work = std::min(work, w.steps_per_second * absl::ToDoubleSeconds(options_.batch_slice));
+  }
+  return std::max(work, 1.0);
+}
+
+bool BatchScheduler::PickLocked(const Worker& w, Task* task) {
+  auto entry = [this](FairQueue::JobKey key) -> Entry& {
+    return entries_.at(static_cast<Job*>(const_cast<void*>(key)));
+  };
+  const std::optional<FairQueue::JobKey> key =
+      fair_.Pick([&](FairQueue::JobKey k) { return ReadyLocked(entry(k)); },
+                 [&](FairQueue::JobKey k) { return EstimatedWorkLocked(entry(k), w); });
+  if (!key.has_value()) return false;
+  Entry& e = entry(*key);
+  task->job = e.job;
+  task->charged = EstimatedWorkLocked(e, w);
+  if (!e.continuations.empty()) {
+    // Already dispatched once (and counted in `unconsumed`).
+    task->index = e.continuations.front().index;
+    task->continuation = std::move(e.continuations.front());
+    e.continuations.pop_front();
+  } else {
+    task->index = e.next_batch++;
+    task->continuation.reset();
+    ++e.unconsumed;
+  }
+  ++e.running;
+  RecountLocked(e);
+  --queued_batches_;
+  metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
+  return true;
 }
 
 void BatchScheduler::MaybeRetireLocked(Job* job) {
@@ -227,7 +277,7 @@ void BatchScheduler::MaybeRetireLocked(Job* job) {
     return;
   }
   queued_trajectories_ -= e.counted;
-  order_.erase(std::find(order_.begin(), order_.end(), job));
+  fair_.Remove(job);
   entries_.erase(it);
 }
 
@@ -236,14 +286,15 @@ void BatchScheduler::Run(Worker* worker) {
     Task task;
     {
       absl::MutexLock lock(&mu_);
-      while (!stopped_ && !PickLocked(&task)) work_.Wait(&mu_);
+      while (!stopped_ && !PickLocked(*worker, &task)) work_.Wait(&mu_);
       if (task.job == nullptr) return;  // stopped
     }
     const std::shared_ptr<Job> job = task.job;
-    SolveBatch(worker, task);
+    const std::optional<double> work = SolveBatch(worker, task);
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(job.get());
     if (it != entries_.end()) {
+      if (work.has_value()) fair_.Settle(job.get(), task.charged, *work);
       --it->second.running;
       RecountLocked(it->second);
       MaybeRetireLocked(job.get());
@@ -251,7 +302,7 @@ void BatchScheduler::Run(Worker* worker) {
   }
 }
 
-void BatchScheduler::SolveBatch(Worker* w, Task& task) {
+std::optional<double> BatchScheduler::SolveBatch(Worker* w, Task& task) {
   Job& job = *task.job;
   const int64_t index = task.index;
   const JobSpec& spec = job.spec();
@@ -262,6 +313,8 @@ void BatchScheduler::SolveBatch(Worker* w, Task& task) {
   metrics_->queue_wait().Observe(queue_seconds);
 
   w->busy = true;
+  const double steps_before =
+      task.continuation.has_value() ? StepsTaken(task.continuation->partial) : 0.0;
   absl::StatusOr<BatchResult> result = absl::CancelledError("cancelled before it started");
   if (!job.cancel_flag().load()) {
     // Out of memory here fails this job only (its budget estimate was too low, or other
@@ -304,7 +357,7 @@ void BatchScheduler::SolveBatch(Worker* w, Task& task) {
 
   if (job.cancel_flag().load()) {
     w->metrics.batches_cancelled->Increment();
-    return;
+    return std::nullopt;
   }
   if (!result.ok()) {
     w->metrics.batches_failed->Increment();
@@ -318,7 +371,19 @@ void BatchScheduler::SolveBatch(Worker* w, Task& task) {
         absl::StrCat("batch ", index, " (trajectories ", first, "..", first + count - 1, ") on ",
                      w->name, ": ", result.status().message())));
     Cancel(&job);
-    return;
+    return std::nullopt;
+  }
+  const double steps_total = StepsTaken(*result);
+  const double steps = steps_total - steps_before;
+  metrics_->AddTenantWork(spec.tenant, steps, seconds);
+  {
+    absl::MutexLock lock(&mu_);  // PickLocked reads them (on this thread, but under mu_)
+    w->slices = w->slices || result->resume.status.size() > 0;
+    if (seconds > 0 && steps > 0) {
+      // A moving average over about the last ten tasks.
+      const double rate = steps / seconds;
+      w->steps_per_second = w->steps_per_second > 0 ? 0.9 * w->steps_per_second + 0.1 * rate : rate;
+    }
   }
   if (result->resume.Unfinished() > 0) {
     // Out of its slice: the rest waits for the job's next turn, ahead of its next batch.
@@ -328,6 +393,7 @@ void BatchScheduler::SolveBatch(Worker* w, Task& task) {
     c.partial = std::move(*result);
     c.solve_seconds += seconds;
     ++c.slices;
+    c.slice_work = steps;
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(&job);
     if (it != entries_.end() && !it->second.cancelled) {
@@ -337,7 +403,15 @@ void BatchScheduler::SolveBatch(Worker* w, Task& task) {
       metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
       work_.SignalAll();
     }
-    return;
+    return steps;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(&job);
+    if (it != entries_.end()) {
+      it->second.measured_trajectories += count;
+      it->second.measured_steps += steps_total;
+    }
   }
   const double solve_seconds =
       seconds + (task.continuation.has_value() ? task.continuation->solve_seconds : 0.0);
@@ -353,6 +427,7 @@ void BatchScheduler::SolveBatch(Worker* w, Task& task) {
   out.queue_seconds = queue_seconds;
   out.solve_seconds = solve_seconds;
   job.Deliver(std::move(out));
+  return steps;
 }
 
 }  // namespace ensolve::server

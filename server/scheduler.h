@@ -1,6 +1,14 @@
 // BatchScheduler: splits admitted jobs into batches and feeds them to one worker thread per
-// device. Jobs take turns batch by batch (round robin), so a small job admitted behind a
-// large one starts at the next free device instead of waiting for the large one to finish.
+// device. Which job's batch a free device takes is the FairQueue's decision (fair_queue.h):
+// tenants share the devices by weight and priority in trajectory-work, and a tenant's jobs
+// take turns batch by batch, so a small job admitted behind a large one starts at the next
+// free device instead of waiting for the large one to finish.
+//
+// Work: a task (a batch, or the next slice of one) is charged its trajectories times the
+// steps a trajectory of its job took so far (before any batch of the job finished: the
+// fixed step count, or kPriorSteps for adaptive runs; a continuation: what its last slice
+// did; on a device that slices, at most the steps one slice does at the device's measured
+// rate), and settled against the steps (accepted + rejected) it really took.
 //
 // Backpressure: a job has at most `stream_buffer_batches + number of devices` batches
 // dispatched but not yet consumed by its stream (Consumed()); past that it is skipped
@@ -39,6 +47,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "server/devices.h"
+#include "server/fair_queue.h"
 #include "server/job.h"
 #include "server/metrics.h"
 
@@ -59,6 +68,9 @@ struct DeviceStatus {
 
 class BatchScheduler {
  public:
+  // Steps per trajectory assumed for an adaptive job until one of its batches finishes.
+  static constexpr double kPriorSteps = 100;
+
   struct Options {
     int stream_buffer_batches = 2;
     int64_t max_queued_trajectories = int64_t{1} << 30;
@@ -97,12 +109,14 @@ class BatchScheduler {
     BatchResult partial;
     double solve_seconds = 0;  // device time of its slices so far
     int slices = 0;
+    double slice_work = 0;  // steps its last slice took
   };
   // What a worker takes: batch `index` of `job`, fresh or continued.
   struct Task {
     std::shared_ptr<Job> job;
     int64_t index = 0;
     std::optional<Continuation> continuation;
+    double charged = 0;  // the work the fair queue charged for it
   };
   struct Entry {
     std::shared_ptr<Job> job;
@@ -112,11 +126,18 @@ class BatchScheduler {
     bool cancelled = false;
     std::deque<Continuation> continuations;  // run before the job's next batch
     int64_t counted = 0;                     // trajectories counted in queued_trajectories_ now
+    // Of its finished batches: trajectories and the steps they took.
+    int64_t measured_trajectories = 0;
+    double measured_steps = 0;
   };
 
   void Run(Worker* worker);
-  // Takes a continuation or the next batch of the first eligible job in round-robin order.
-  bool PickLocked(Task* task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes a continuation or the next batch of the job the fair queue picks.
+  bool PickLocked(const Worker& w, Task* task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the entry has a task to run now, and what that task is expected to cost.
+  bool ReadyLocked(const Entry& e) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  double EstimatedWorkLocked(const Entry& e, const Worker& w) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Forgets a job with nothing queued and nothing running.
   void MaybeRetireLocked(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t CancelLocked(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -125,7 +146,8 @@ class BatchScheduler {
   int64_t window() const {
     return options_.stream_buffer_batches + static_cast<int64_t>(workers_.size());
   }
-  void SolveBatch(Worker* worker, Task& task);
+  // Runs the task; the steps it took (null when it failed or was cancelled).
+  std::optional<double> SolveBatch(Worker* worker, Task& task);
 
   const Options options_;
   Metrics* const metrics_;
@@ -135,7 +157,7 @@ class BatchScheduler {
   absl::CondVar work_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<Job*, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  std::deque<Job*> order_ ABSL_GUARDED_BY(mu_);  // round-robin order of entries_
+  FairQueue fair_ ABSL_GUARDED_BY(mu_);  // of entries_' jobs
   int64_t queued_batches_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t queued_trajectories_ ABSL_GUARDED_BY(mu_) = 0;
 };

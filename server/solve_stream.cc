@@ -112,6 +112,8 @@ void SolveStream::Admit() {
     return;
   }
   lease_ = *std::move(lease);
+  spec->tenant = tenant_;
+  spec->share = ctx_->tenants().Share(tenant_);
 
   auto job = std::make_shared<Job>(ctx_->NextJobId(), *std::move(spec));
   const JobSpec& s = job->spec();

@@ -1,5 +1,6 @@
 #include "server/tenant.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -7,13 +8,51 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "server/client_text.h"
 
 namespace ensolve::server {
 
-absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ParseTokens(absl::string_view text) {
-  absl::flat_hash_map<std::string, std::string> out;
+namespace {
+
+// One "key=value" field of a tokens line into the policy; the error names the field.
+absl::Status ParseShareField(absl::string_view field, SharePolicy& share, bool& has_weight,
+                             bool& has_priority) {
+  const size_t eq = field.find('=');
+  const absl::string_view key = field.substr(0, eq == absl::string_view::npos ? field.size() : eq);
+  const std::string value(eq == absl::string_view::npos ? "" : field.substr(eq + 1));
+  if (key == "weight") {
+    double w = 0;
+    if (!absl::SimpleAtod(value, &w) || !(w > 0) || !std::isfinite(w)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("weight must be a positive number, got '", ClientText(value), "'"));
+    }
+    share.weight = w;
+    has_weight = true;
+    return absl::OkStatus();
+  }
+  if (key == "priority") {
+    int p = 0;
+    if (!absl::SimpleAtoi(value, &p)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("priority must be an integer, got '", ClientText(value), "'"));
+    }
+    share.priority = p;
+    has_priority = true;
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown field '", ClientText(field), "': expected weight=W or priority=P"));
+}
+
+}  // namespace
+
+absl::StatusOr<Tokens> ParseTokens(absl::string_view text) {
+  Tokens out;
+  // Where each tenant's explicit share was given (a second, different one is an error).
+  absl::flat_hash_map<std::string, int> share_line;
   int line_no = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_no;
@@ -21,13 +60,31 @@ absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ParseTokens(absl::
     if (line.empty() || line[0] == '#') continue;
     std::vector<absl::string_view> f =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    if (f.size() != 2) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("line ", line_no, ": expected \"token tenant\", got ", f.size(), " fields"));
+    if (f.size() < 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "line ", line_no, ": expected \"token tenant [weight=W] [priority=P]\", got ", f.size(),
+          " field"));
     }
-    if (!out.emplace(std::string(f[0]), std::string(f[1])).second) {
+    const std::string tenant(f[1]);
+    SharePolicy share;
+    bool has_weight = false, has_priority = false;
+    for (size_t k = 2; k < f.size(); ++k) {
+      if (absl::Status s = ParseShareField(f[k], share, has_weight, has_priority); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("line ", line_no, ": ", s.message()));
+      }
+    }
+    if (!out.tenant_by_token.emplace(std::string(f[0]), tenant).second) {
       return absl::InvalidArgumentError(absl::StrCat("line ", line_no, ": the token is repeated"));
     }
+    auto [it, added] = out.share_by_tenant.emplace(tenant, share);
+    if (!has_weight && !has_priority) continue;
+    auto [where, first] = share_line.emplace(tenant, line_no);
+    if (!first && (it->second.weight != share.weight || it->second.priority != share.priority)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line_no, ": tenant '", ClientText(tenant),
+                       "' already has another weight or priority (line ", where->second, ")"));
+    }
+    it->second = share;
   }
   return out;
 }
@@ -46,19 +103,19 @@ absl::Status TenantResolver::Reload() {
   if (!in) return absl::NotFoundError(absl::StrCat("--tokens_file: cannot read ", file_));
   std::stringstream text;
   text << in.rdbuf();
-  absl::StatusOr<absl::flat_hash_map<std::string, std::string>> tokens = ParseTokens(text.str());
+  absl::StatusOr<Tokens> tokens = ParseTokens(text.str());
   if (!tokens.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--tokens_file ", file_, ": ", tokens.status().message()));
   }
   absl::MutexLock lock(&mu_);
-  tenant_by_token_ = std::move(*tokens);
+  tokens_ = std::move(*tokens);
   return absl::OkStatus();
 }
 
 int TenantResolver::num_tokens() const {
   absl::MutexLock lock(&mu_);
-  return static_cast<int>(tenant_by_token_.size());
+  return static_cast<int>(tokens_.tenant_by_token.size());
 }
 
 absl::StatusOr<std::string> TenantResolver::ForAuthorization(
@@ -74,9 +131,10 @@ absl::StatusOr<std::string> TenantResolver::ForAuthorization(
   }
   value = absl::StripAsciiWhitespace(value);
   absl::MutexLock lock(&mu_);
-  auto it = tenant_by_token_.find(value);
+  auto it = tokens_.tenant_by_token.find(value);
   // The token itself is never echoed.
-  if (it == tenant_by_token_.end()) return absl::UnauthenticatedError("unknown bearer token");
+  if (it == tokens_.tenant_by_token.end())
+    return absl::UnauthenticatedError("unknown bearer token");
   return it->second;
 }
 
@@ -87,6 +145,12 @@ absl::StatusOr<std::string> TenantResolver::ForCall(const grpc::CallbackServerCo
   if (it == md.end()) return ForAuthorization(nullptr);
   const std::string value(it->second.data(), it->second.size());
   return ForAuthorization(&value);
+}
+
+SharePolicy TenantResolver::Share(const std::string& tenant) const {
+  absl::MutexLock lock(&mu_);
+  auto it = tokens_.share_by_tenant.find(tenant);
+  return it == tokens_.share_by_tenant.end() ? SharePolicy{} : it->second;
 }
 
 }  // namespace ensolve::server

@@ -4,8 +4,11 @@
 // apply to each request). With one (--tokens_file), every call to ensolve.v1.EnsembleSolver
 // must carry `authorization: Bearer <token>` metadata with a token of the file;
 // missing or unknown is UNAUTHENTICATED. The grpc.health.v1 service needs no token
-// (liveness probes). The file holds one "token tenant" pair per line; blank lines and
-// lines starting with '#' are ignored. Reload() (SIGHUP) re-reads it.
+// (liveness probes). The file holds one "token tenant [weight=W] [priority=P]" line per
+// token; blank lines and lines starting with '#' are ignored. A tenant's share of the
+// devices (fair_queue.h) is its weight (default 1, > 0) and priority level (default 0,
+// higher first); a tenant with several tokens gives them once or the same on each line.
+// Reload() (SIGHUP) re-reads it.
 //
 // Thread-safety: every method is safe to call concurrently.
 #ifndef ENSOLVE_SERVER_TENANT_H_
@@ -20,13 +23,19 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/server_context.h"
+#include "server/fair_queue.h"
 
 namespace ensolve::server {
 
 inline constexpr char kDefaultTenant[] = "default";
 
-// token -> tenant, from the text of a tokens file. INVALID_ARGUMENT names the bad line.
-absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ParseTokens(absl::string_view text);
+// The contents of a tokens file.
+struct Tokens {
+  absl::flat_hash_map<std::string, std::string> tenant_by_token;
+  absl::flat_hash_map<std::string, SharePolicy> share_by_tenant;
+};
+// Parses the text of a tokens file. INVALID_ARGUMENT names the bad line and field.
+absl::StatusOr<Tokens> ParseTokens(absl::string_view text);
 
 class TenantResolver {
  public:
@@ -38,6 +47,8 @@ class TenantResolver {
   absl::StatusOr<std::string> ForAuthorization(const std::string* authorization) const;
   // The tenant of `call`.
   absl::StatusOr<std::string> ForCall(const grpc::CallbackServerContext& call) const;
+  // The tenant's share of the devices (the defaults for a tenant the file does not name).
+  SharePolicy Share(const std::string& tenant) const;
   // Re-reads the tokens file; on error keeps the tokens it had and says why.
   absl::Status Reload();
   int num_tokens() const;
@@ -46,7 +57,7 @@ class TenantResolver {
   explicit TenantResolver(std::string file) : file_(std::move(file)) {}
   const std::string file_;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::string> tenant_by_token_ ABSL_GUARDED_BY(mu_);
+  Tokens tokens_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ensolve::server

@@ -56,9 +56,45 @@ TEST(TenantTest, TokensMapToTenants) {
   std::ofstream(path) << "only-one-field\n";
   const absl::Status s = (*r)->Reload();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("line 1: expected \"token tenant\""));
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("line 1: expected \"token tenant [weight=W] [priority=P]\", got 1 field"));
   EXPECT_EQ((*r)->ForAuthorization(&c).value(), "carol");
   std::remove(path.c_str());
+}
+
+TEST(TenantTest, SharesComeFromTheTokensFile) {
+  absl::StatusOr<Tokens> t = ParseTokens(
+      "ta alice weight=3\n"
+      "ta2 alice\n"  // a second token of alice, no share given: alice keeps weight 3
+      "tb bob priority=2 weight=0.5\n"
+      "tc carol\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->share_by_tenant.at("alice").weight, 3);
+  EXPECT_EQ(t->share_by_tenant.at("alice").priority, 0);
+  EXPECT_EQ(t->share_by_tenant.at("bob").weight, 0.5);
+  EXPECT_EQ(t->share_by_tenant.at("bob").priority, 2);
+  EXPECT_EQ(t->share_by_tenant.at("carol").weight, 1);
+
+  const std::string path = WriteTemp("tb bob priority=2 weight=0.5\n");
+  auto r = TenantResolver::Create(path);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->Share("bob").priority, 2);
+  EXPECT_EQ((*r)->Share("nobody").weight, 1);  // unnamed tenants get the defaults
+  std::remove(path.c_str());
+}
+
+TEST(TenantTest, BadSharesNameTheLineAndField) {
+  const auto message = [](const char* text) {
+    return std::string(ParseTokens(text).status().message());
+  };
+  EXPECT_EQ(message("t a weight=0\n"), "line 1: weight must be a positive number, got '0'");
+  EXPECT_EQ(message("t a weight=x\n"), "line 1: weight must be a positive number, got 'x'");
+  EXPECT_EQ(message("t a weight=inf\n"), "line 1: weight must be a positive number, got 'inf'");
+  EXPECT_EQ(message("t a priority=1.5\n"), "line 1: priority must be an integer, got '1.5'");
+  EXPECT_EQ(message("#\nt a colour=red\n"),
+            "line 2: unknown field 'colour=red': expected weight=W or priority=P");
+  EXPECT_EQ(message("t a weight=2\nu a weight=3\n"),
+            "line 2: tenant 'a' already has another weight or priority (line 1)");
+  EXPECT_TRUE(ParseTokens("t a weight=2\nu a weight=2\n").ok());
 }
 
 TEST(TenantTest, BadFileFailsAtStart) {

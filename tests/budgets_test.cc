@@ -25,36 +25,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// A raw stub, so that tests choose the call's metadata.
-std::unique_ptr<v1::EnsembleSolver::Stub> Stub(const std::string& target) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  return v1::EnsembleSolver::NewStub(
-      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
-}
-
-void Authorize(grpc::ClientContext* ctx, const std::string& token) {
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-}
-
-// Runs a Solve to its end; the final status. `*accepted` (may be null) is notified at the
-// SolveAccepted message.
-grpc::Status SolveAs(const std::string& target, const std::string& token,
-                     const v1::SolveRequest& req, absl::Notification* accepted = nullptr) {
-  auto stub = Stub(target);
-  grpc::ClientContext ctx;
-  Authorize(&ctx, token);
-  auto reader = stub->Solve(&ctx, req);
-  v1::SolveResponse r;
-  while (reader->Read(&r)) {
-    if (r.has_accepted() && accepted != nullptr) accepted->Notify();
-  }
-  return reader->Finish();
-}
-
 grpc::Status CompileAs(const std::string& target, const std::string& token,
                        const std::string& source) {
-  auto stub = Stub(target);
+  auto stub = RawStub(target);
   grpc::ClientContext ctx;
   Authorize(&ctx, token);
   v1::CompileModelRequest req;
@@ -64,7 +37,7 @@ grpc::Status CompileAs(const std::string& target, const std::string& token,
 }
 
 grpc::Status InfoAs(const std::string& target, const std::string& token) {
-  auto stub = Stub(target);
+  auto stub = RawStub(target);
   grpc::ClientContext ctx;
   Authorize(&ctx, token);
   v1::GetServerInfoRequest req;
@@ -201,7 +174,7 @@ TEST(Budgets, TenantLimitsOnJobsTrajectoriesAndSteps) {
   std::thread holder([&] {
     v1::SolveRequest req = LorenzRequest(50000, 1000);
     req.set_batch_size(1000);
-    auto stub = Stub(target);
+    auto stub = RawStub(target);
     grpc::ClientContext ctx;
     Authorize(&ctx, "token-a");
     auto reader = stub->Solve(&ctx, req);

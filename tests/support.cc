@@ -63,6 +63,30 @@ v1::SolveRequest LorenzRequest(int64_t n, double t1, uint64_t seed) {
   return req;
 }
 
+std::unique_ptr<v1::EnsembleSolver::Stub> RawStub(const std::string& target) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return v1::EnsembleSolver::NewStub(
+      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+}
+
+void Authorize(grpc::ClientContext* ctx, const std::string& token) {
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+}
+
+grpc::Status SolveAs(const std::string& target, const std::string& token,
+                     const v1::SolveRequest& req, absl::Notification* accepted) {
+  auto stub = RawStub(target);
+  grpc::ClientContext ctx;
+  Authorize(&ctx, token);
+  auto reader = stub->Solve(&ctx, req);
+  v1::SolveResponse r;
+  while (reader->Read(&r)) {
+    if (r.has_accepted() && accepted != nullptr) accepted->Notify();
+  }
+  return reader->Finish();
+}
+
 std::string SlowModel(int seed, size_t bytes) {
   constexpr int kStates = 200, kParams = 50;
   std::string s = "state ";

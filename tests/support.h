@@ -12,12 +12,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "client/client.h"
 #include "engine/batch.h"
 #include "engine/solve_options.h"
 #include "engine/testing/lorenz.h"
+#include "ensolve/v1/solver.grpc.pb.h"
 #include "ensolve/v1/solver.pb.h"
+#include "grpcpp/client_context.h"
 #include "server/config.h"
 #include "server/server.h"
 
@@ -45,6 +48,15 @@ std::string WideModel(int params);
 // The 400,000-trajectory request of WideModel(1024), sampled inputs, one batch: a 22 KB
 // request whose batch would draw 3.3 GB of parameters.
 v1::SolveRequest WideRequest();
+
+// A raw stub (64 MiB messages), so that tests choose the call's metadata.
+std::unique_ptr<v1::EnsembleSolver::Stub> RawStub(const std::string& target);
+// Adds `authorization: Bearer <token>` (nothing for an empty token).
+void Authorize(grpc::ClientContext* ctx, const std::string& token);
+// Runs a Solve to its end as the tenant of `token`; the final status. `*accepted` (may be
+// null) is notified at the SolveAccepted message.
+grpc::Status SolveAs(const std::string& target, const std::string& token,
+                     const v1::SolveRequest& req, absl::Notification* accepted = nullptr);
 
 // Solves in-process with a fresh CPU backend, the reference for "through the service".
 // `u0`/`p` are row-major with u0_rows/p_rows rows.
