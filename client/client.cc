@@ -304,7 +304,7 @@ std::unique_ptr<Client> Client::Connect(const std::string& target, const Options
   args.SetMaxSendMessageSize(options.max_send_message_bytes);
   args.SetLoadBalancingPolicyName("round_robin");
   return std::make_unique<Client>(
-      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args),
+      grpc::CreateCustomChannel(target, ChannelCredentials(options.tls), args),
       options.bearer_token);
 }
 

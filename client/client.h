@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "client/credentials.h"
 #include "ensolve/v1/solver.grpc.pb.h"
 
 namespace grpc {
@@ -116,6 +117,8 @@ class Client {
     // Sent as `authorization: Bearer <token>` on every call when not empty (servers run
     // with --tokens_file need it).
     std::string bearer_token;
+    // TLS to the server (servers run with --tls_cert); plaintext when not enabled.
+    TlsOptions tls;
   };
   // Connects lazily to a gRPC target ("host:port", "dns:///ensolved.ns.svc:50051", ...),
   // with round-robin load balancing over the target's addresses.

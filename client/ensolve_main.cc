@@ -52,6 +52,11 @@ std::string DefaultServer() {
 ABSL_FLAG(std::string, server, DefaultServer(), "ensolved address (env ENSOLVE_SERVER)");
 ABSL_FLAG(std::string, token, std::getenv("ENSOLVE_TOKEN") ? std::getenv("ENSOLVE_TOKEN") : "",
           "Bearer token for servers run with --tokens_file (env ENSOLVE_TOKEN)");
+ABSL_FLAG(std::string, tls_ca, "",
+          "TLS: the CA certificate (PEM) that signed the server's; any --tls_* turns TLS on "
+          "(no CA: the system's roots)");
+ABSL_FLAG(std::string, tls_cert, "", "TLS: this client's certificate (PEM), for mutual TLS");
+ABSL_FLAG(std::string, tls_key, "", "TLS: this client's private key (PEM), with --tls_cert");
 ABSL_FLAG(std::string, params, "",
           "Parameters: .npy, .npz[:key] or .csv (a header names the columns), one row shared "
           "or one per trajectory");
@@ -336,6 +341,10 @@ int main(int argc, char** argv) {
   }
   ensolve::Client::Options client_options;
   client_options.bearer_token = absl::GetFlag(FLAGS_token);
+  absl::StatusOr<ensolve::TlsOptions> tls = ensolve::TlsFromFiles(
+      absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key));
+  if (!tls.ok()) return ensolve::Fail(tls.status());
+  client_options.tls = *std::move(tls);
   auto client = ensolve::Client::Connect(absl::GetFlag(FLAGS_server), client_options);
   if (command == "solve") {
     if (args.size() != 3) return ensolve::Usage("solve takes one model file");
@@ -344,9 +353,9 @@ int main(int argc, char** argv) {
   if (command == "health") {  // the serving status; exit 0 only when SERVING
     if (args.size() > 3) return ensolve::Usage("health takes at most a service name");
     const absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
-    absl::StatusOr<std::string> h =
-        ensolve::CheckHealth(absl::GetFlag(FLAGS_server), args.size() == 3 ? args[2] : "",
-                             timeout == absl::InfiniteDuration() ? absl::Seconds(5) : timeout);
+    absl::StatusOr<std::string> h = ensolve::CheckHealth(
+        absl::GetFlag(FLAGS_server), args.size() == 3 ? args[2] : "",
+        timeout == absl::InfiniteDuration() ? absl::Seconds(5) : timeout, client_options.tls);
     if (!h.ok()) return ensolve::Fail(h.status());
     std::printf("%s\n", h->c_str());
     return *h == "SERVING" ? 0 : 1;

@@ -10,9 +10,9 @@
 namespace ensolve {
 
 absl::StatusOr<std::string> CheckHealth(const std::string& target, const std::string& service,
-                                        absl::Duration timeout) {
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+                                        absl::Duration timeout, const TlsOptions& tls) {
+  auto stub =
+      grpc::health::v1::Health::NewStub(grpc::CreateChannel(target, ChannelCredentials(tls)));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
   grpc::health::v1::HealthCheckRequest req;

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "client/credentials.h"
 
 namespace ensolve {
 
@@ -14,7 +15,7 @@ namespace ensolve {
 // "ensolve.v1.EnsembleSolver") at `target`: "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN", or
 // the call's error (UNAVAILABLE when nothing listens, DEADLINE_EXCEEDED after `timeout`).
 absl::StatusOr<std::string> CheckHealth(const std::string& target, const std::string& service,
-                                        absl::Duration timeout);
+                                        absl::Duration timeout, const TlsOptions& tls = {});
 
 }  // namespace ensolve
 

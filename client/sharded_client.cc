@@ -422,7 +422,7 @@ v1::EnsembleSolver::Stub* ShardedClient::StubFor(const std::string& address) {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
     stub = v1::EnsembleSolver::NewStub(
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+        grpc::CreateCustomChannel(address, ChannelCredentials(options_.client.tls), args));
   }
   return stub.get();
 }

@@ -14,7 +14,9 @@ namespace ensolve::server {
 
 struct ServerConfig {
   // gRPC listening address, host:port; port 0 picks a free one (see EnsolveServer::port()).
-  std::string address = "0.0.0.0:50051";
+  // ensolved's --address defaults to loopback unless the server authenticates callers
+  // (DefaultAddress()).
+  std::string address = "127.0.0.1:50051";
   // Prometheus /metrics: host and port of the HTTP listener; port -1 disables it, 0 picks
   // a free one.
   std::string metrics_host = "0.0.0.0";
@@ -68,6 +70,17 @@ struct ServerConfig {
   int tenant_compile_queue = 8;
   // "token tenant" lines; empty: no authentication, every caller is tenant "default".
   std::string tokens_file;
+  // TLS: the server's certificate chain and key (PEM files; both or neither), and the CA
+  // whose client certificates it requires (mutual TLS; empty: none asked).
+  std::string tls_cert_file, tls_key_file, tls_client_ca_file;
+
+  // Whether callers must prove who they are (bearer tokens or client certificates).
+  bool authenticates() const { return !tokens_file.empty() || !tls_client_ca_file.empty(); }
+  // The address when none is given: every interface for a server that authenticates,
+  // loopback for one that does not.
+  std::string DefaultAddress() const {
+    return authenticates() ? "0.0.0.0:50051" : "127.0.0.1:50051";
+  }
 
   // Model text limits; ensolved sets max_compile_seconds from --max_compile_time (30 s).
   ModelLimits model_limits;

@@ -19,7 +19,9 @@
 #define ENSOLVE_BUILD_INFO "unknown build"
 #endif
 
-ABSL_FLAG(std::string, address, "0.0.0.0:50051", "gRPC listening address, host:port");
+ABSL_FLAG(std::string, address, "",
+          "gRPC listening address, host:port (default: 0.0.0.0:50051 when callers are "
+          "authenticated by --tokens_file or --tls_client_ca, else 127.0.0.1:50051)");
 ABSL_FLAG(int, port, -1,
           "If >= 0, replaces the port of --address (0 picks a free port; see --port_file)");
 ABSL_FLAG(std::string, port_file, "",
@@ -93,6 +95,11 @@ ABSL_FLAG(int, max_identifier_length, 128,
 ABSL_FLAG(std::string, tokens_file, "",
           "File of \"token tenant\" lines: calls must send 'authorization: Bearer <token>' "
           "(UNAUTHENTICATED otherwise); re-read on SIGHUP. Empty: everyone is tenant default");
+ABSL_FLAG(std::string, tls_cert, "",
+          "TLS: the server's certificate chain (PEM file); with --tls_key. Empty: plaintext");
+ABSL_FLAG(std::string, tls_key, "", "TLS: the server's private key (PEM file)");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "Mutual TLS: require client certificates signed by this CA (PEM file)");
 
 namespace ensolve::server {
 namespace {
@@ -136,7 +143,10 @@ constexpr const char* kFlagNames[] = {"address",
                                       "tenant_compile_queue",
                                       "max_compile_time",
                                       "max_identifier_length",
-                                      "tokens_file"};
+                                      "tokens_file",
+                                      "tls_cert",
+                                      "tls_key",
+                                      "tls_client_ca"};
 
 // Read by the engine and the client rather than by flags (docs/api.md lists them).
 constexpr const char* kOtherVariables[] = {
@@ -257,7 +267,18 @@ absl::Status ApplyEnvironmentToFlags() {
 
 absl::StatusOr<ServerConfig> ConfigFromFlags() {
   ServerConfig c;
+  c.tokens_file = absl::GetFlag(FLAGS_tokens_file);
+  c.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  c.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  c.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key: give both or neither");
+  }
+  if (!c.tls_client_ca_file.empty() && c.tls_cert_file.empty()) {
+    return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert and --tls_key");
+  }
   c.address = absl::GetFlag(FLAGS_address);
+  if (c.address.empty()) c.address = c.DefaultAddress();
   if (const int port = absl::GetFlag(FLAGS_port); port >= 0) {
     const size_t colon = c.address.rfind(':');
     c.address = absl::StrCat(colon == std::string::npos ? c.address : c.address.substr(0, colon),
@@ -309,7 +330,6 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
     return absl::InvalidArgumentError("--max_compile_time: must be >= 0");
   }
   c.model_limits.max_compile_seconds = absl::ToDoubleSeconds(compile_time);
-  c.tokens_file = absl::GetFlag(FLAGS_tokens_file);
 
   auto positive = [](const char* name, int64_t v) -> absl::Status {
     if (v > 0) return absl::OkStatus();

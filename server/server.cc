@@ -14,6 +14,7 @@
 #include "server/budget_metrics.h"
 #include "server/devices.h"
 #include "server/log.h"
+#include "server/tls.h"
 
 namespace ensolve::server {
 namespace {
@@ -68,7 +69,9 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
   // One server per port: without this, gRPC sets SO_REUSEPORT and a second ensolved on a
   // taken port would silently share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(c.address, grpc::InsecureServerCredentials(), &s->port_);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = ListenerCredentials(c);
+  if (!credentials.ok()) return credentials.status();
+  builder.AddListeningPort(c.address, *credentials, &s->port_);
   builder.RegisterService(s->service_.get());
   if (c.max_connection_age > absl::ZeroDuration()) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, ClampedMillis(c.max_connection_age));
@@ -105,7 +108,21 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
       .Kv("memory_budget", c.memory_budget)
       .Kv("memory_budget_from", budget_from)
       .Kv("max_request_memory", c.max_request_memory)
-      .Kv("authentication", s->context_->tenants().authenticates() ? "bearer tokens" : "none");
+      .Kv("authentication", s->context_->tenants().authenticates() ? "bearer tokens" : "none")
+      .Kv("tls", TlsMode(c));
+  const std::string host = c.address.substr(0, c.address.rfind(':'));
+  if (!c.authenticates() && host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
+    Log(LogLevel::kWarning, "unauthenticated_listener")
+        .Kv("address", c.address)
+        .Kv("message",
+            "anyone who reaches this address can solve on this server: give --tokens_file "
+            "or --tls_client_ca, or listen on loopback (the default without them)");
+  } else if (!c.authenticates()) {
+    Log(LogLevel::kInfo, "loopback_only")
+        .Kv("message",
+            "no --tokens_file or --tls_client_ca: listening on loopback only; pass "
+            "--address=0.0.0.0:50051 to listen on every interface");
+  }
   return s;
 }
 

@@ -1,5 +1,7 @@
 #include "server/service.h"
 
+#include <openssl/rand.h>
+
 #include <new>
 #include <utility>
 
@@ -16,11 +18,6 @@
 
 namespace ensolve::server {
 namespace {
-
-std::string RandomPrefix() {
-  absl::BitGen gen;
-  return absl::StrFormat("%06x", absl::Uniform<uint32_t>(gen, 0, 1u << 24));
-}
 
 MemoryBudget::Limits MemoryLimits(const ServerConfig& c) {
   MemoryBudget::Limits l;
@@ -57,8 +54,7 @@ ServiceContext::ServiceContext(ServerConfig config, ModelCache* models, BatchSch
       tenants_(std::move(tenants)),
       memory_(MemoryLimits(config_)),
       tenant_limits_(TenantLimitsOf(config_)),
-      compile_pool_(CompileOptions(config_)),
-      id_prefix_(RandomPrefix()) {}
+      compile_pool_(CompileOptions(config_)) {}
 
 void ServiceContext::StartDraining() {
   absl::MutexLock lock(&mu_);
@@ -96,7 +92,15 @@ bool ServiceContext::WaitForNoStreams(absl::Time deadline) {
 }
 
 std::string ServiceContext::NextJobId() {
-  return absl::StrFormat("%s-%d", id_prefix_, next_job_.fetch_add(1));
+  // 128 bits from OpenSSL's CSPRNG: ids say nothing about other jobs and cannot be guessed.
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    absl::BitGen gen;  // OpenSSL failed to seed (never seen): still unpredictable enough
+    for (unsigned char& b : bytes) b = absl::Uniform<unsigned char>(gen);
+  }
+  std::string id;
+  for (unsigned char b : bytes) absl::StrAppendFormat(&id, "%02x", b);
+  return id;
 }
 
 grpc::ServerWriteReactor<v1::SolveResponse>* EnsembleSolverService::Solve(

@@ -58,7 +58,7 @@ class ServiceContext {
   // Waits until no stream is active or `deadline` passes; true if none is active.
   bool WaitForNoStreams(absl::Time deadline);
 
-  // A job id unique within this process and unlikely to repeat across restarts.
+  // A job id: 32 hex digits of 128 random bits, unique and unguessable.
   std::string NextJobId();
 
  private:
@@ -71,8 +71,6 @@ class ServiceContext {
   TenantLimits tenant_limits_;
   CompilePool compile_pool_;
   StreamWatchdog watchdog_;
-  std::atomic<int64_t> next_job_{1};
-  const std::string id_prefix_;
   mutable absl::Mutex mu_;
   int64_t active_streams_ ABSL_GUARDED_BY(mu_) = 0;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;

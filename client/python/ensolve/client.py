@@ -131,17 +131,36 @@ class Client:
     """A connection to ensolved at `target` ("host:port", "dns:///svc.ns:50051", ...),
     made lazily, with round-robin load balancing over the target's addresses. Safe to
     share between threads; use as a context manager or call close(). `token` is sent as
-    `authorization: Bearer <token>` on every call (servers run with --tokens_file)."""
+    `authorization: Bearer <token>` on every call (servers run with --tokens_file). With
+    `tls_ca` (the CA that signed the server's certificate; `tls=True` alone: the system's
+    roots) the channel is TLS; `tls_cert`/`tls_key` add this client's certificate for
+    servers that require one (--tls_client_ca)."""
 
     def __init__(self, target: str, max_receive_message_bytes: int = 64 << 20,
-                 max_send_message_bytes: int = 256 << 20, token: Optional[str] = None):
+                 max_send_message_bytes: int = 256 << 20, token: Optional[str] = None,
+                 tls: bool = False, tls_ca: Optional[str] = None,
+                 tls_cert: Optional[str] = None, tls_key: Optional[str] = None):
         self.target = target
         self._metadata = (("authorization", f"Bearer {token}"),) if token else None
-        self._channel = grpc.insecure_channel(target, options=[
+        options = [
             ("grpc.max_receive_message_length", max_receive_message_bytes),
             ("grpc.max_send_message_length", max_send_message_bytes),
             ("grpc.lb_policy_name", "round_robin"),
-        ])
+        ]
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("tls_cert and tls_key: give both or neither")
+        if tls or tls_ca or tls_cert:
+            def read(path):
+                if path is None:
+                    return None
+                with open(path, "rb") as f:
+                    return f.read()
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=read(tls_ca), private_key=read(tls_key),
+                certificate_chain=read(tls_cert))
+            self._channel = grpc.secure_channel(target, credentials, options=options)
+        else:
+            self._channel = grpc.insecure_channel(target, options=options)
         self._stub = solver_pb2_grpc.EnsembleSolverStub(self._channel)
 
     def close(self) -> None:
