@@ -132,6 +132,10 @@ def server_flags(ensolved):
 
 
 def port_of(address):
+    # --address defaults to "" (ensolved then listens on 127.0.0.1 or 0.0.0.0, port 50051,
+    # as its help says).
+    if address == "":
+        return 50051
     return int(address.rsplit(":", 1)[1])
 
 
