@@ -167,8 +167,10 @@ absl::Status Metrics::StartHttp(const std::string& host, int port) {
   if (port < 0) return absl::OkStatus();
   const std::string address = absl::StrCat(host, ":", port);
   try {
-    // civetweb: a few threads are plenty for scrapes.
-    exposer_ = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/2);
+    // civetweb: enough threads that a few slow or half-open connections leave others
+    // free, and a short read/write timeout so each gives its thread back within 2 s.
+    exposer_ = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+        "listening_ports", address, "num_threads", "8", "request_timeout_ms", "2000"});
   } catch (const std::exception& e) {
     return absl::UnavailableError(
         absl::StrCat("metrics: cannot listen on ", address, ": ", e.what()));

@@ -2,8 +2,12 @@
 // count and time: the attack gets its documented status, the server stays up, and a
 // victim's small request answers within a generous bound. Latencies are printed so that
 // docs/reliability.md can quote them; the bounds are loose on purpose (shared CI machine).
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -309,6 +313,41 @@ TEST(Attacks, AllocationFailureFailsOnlyItsRequest) {
   std::printf("allocation failure: %s\n", s.error_message().c_str());
   EXPECT_EQ(::kill(c.process->pid(), 0), 0);
   EXPECT_TRUE(Solve(c.target, LorenzRequest(100, 1)).ok());
+}
+
+// Connections that send half a request and hold it: the two took both listener
+// threads for 30 s. Now 8 threads and a 2 s read timeout: a scrape behind 6 of them is
+// served at once, and behind 20 (more than the threads) within about the timeout.
+TEST(Attacks, HalfOpenMetricsConnectionsDoNotBlockScrapes) {
+  TestServer t = StartServer();
+  const int port = t.server->metrics_port();
+  auto hold = [port](int count) {
+    std::vector<int> fds;
+    for (int i = 0; i < count; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(static_cast<uint16_t>(port));
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+      const char half[] = "GET /metr";
+      EXPECT_EQ(::write(fd, half, sizeof(half) - 1), static_cast<ssize_t>(sizeof(half) - 1));
+      fds.push_back(fd);
+    }
+    return fds;
+  };
+  for (int count : {6, 20}) {
+    std::vector<int> fds = hold(count);
+    absl::SleepFor(absl::Milliseconds(100));  // the listener has taken them
+    const absl::Time start = absl::Now();
+    absl::StatusOr<std::string> m = HttpGet(port, "/metrics");
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    std::printf("a scrape behind %d half-open connections: %.3f s\n", count, seconds);
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_THAT(*m, HasSubstr("ensolve_jobs_active"));
+    EXPECT_LT(seconds, count < 8 ? 1.0 : 10.0);
+    for (int fd : fds) ::close(fd);
+  }
 }
 
 }  // namespace
