@@ -116,6 +116,7 @@ class CudaBackendImpl : public CudaBackend {
         !s.ok()) {
       return s;
     }
+    if (absl::Status s = CheckAlgorithmFitsModel(model, options.algorithm); !s.ok()) return s;
     CU_RETURN_IF_ERROR(*d_, cuCtxSetCurrent, ctx_);
     absl::StatusOr<std::vector<ir::NodeId>> selection = model.SelectionRoots(options.outputs);
     if (!selection.ok()) return selection.status();
@@ -423,6 +424,8 @@ class CudaBackendImpl : public CudaBackend {
     a.abstol = static_cast<T>(o.abstol);
     a.reltol = static_cast<T>(o.reltol);
     a.dtmin = static_cast<T>(o.dtmin);
+    a.seed = in.seed;
+    a.first = in.first;
     const bool adaptive = o.adaptive && IsAdaptiveCapable(o.algorithm);
     ENSOLVE_RETURN_IF_ERROR(cuda::LaunchEnsemble(
         *d_, pm.kernel->solve[adaptive ? 1 : 0][num_save > 0 ? 1 : 0], stream_, count, &a));
