@@ -171,6 +171,20 @@ TEST(Codegen, ConstantsAreExactAndDerivativesAreEmitted) {
             KernelKey(*model, Algorithm::kTsit5, Precision::kFloat64));
 }
 
+// An SDE method's kernel carries the noise matrix and the generator; an ODE method's none.
+TEST(Codegen, SdeKernelsHaveTheNoiseMatrix) {
+  std::unique_ptr<Model> model = Parse(kSdeMatrix);
+  ASSERT_NE(model, nullptr);
+  const std::string em = GenerateKernelSource(*model, Algorithm::kEM, Precision::kFloat64);
+  EXPECT_NE(em.find("#define ENSOLVE_STOCHASTIC 1"), std::string::npos);
+  EXPECT_NE(em.find("constexpr int kM = 3;"), std::string::npos);
+  EXPECT_NE(em.find("ModelNoise("), std::string::npos);
+  std::unique_ptr<Model> lorenz = Parse(testing::kLorenz);
+  const std::string ode = GenerateKernelSource(*lorenz, Algorithm::kTsit5, Precision::kFloat64);
+  EXPECT_NE(ode.find("#define ENSOLVE_STOCHASTIC 0"), std::string::npos);
+  EXPECT_EQ(ode.find("ModelNoise("), std::string::npos);
+}
+
 // A kernel whose save points hold a selection (a state and a named output) computes them
 // with ModelOutputs and stores kOut values per save point.
 TEST(Codegen, OutputSelectionCompiles) {
