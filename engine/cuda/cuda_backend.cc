@@ -117,6 +117,16 @@ class CudaBackendImpl : public CudaBackend {
       return s;
     }
     if (absl::Status s = CheckAlgorithmFitsModel(model, options.algorithm); !s.ok()) return s;
+    // An SDE method's thread keeps its noise matrices (n x m each) in registers.
+    constexpr int64_t kMaxNoiseEntries = 1024;
+    const int64_t noise_entries = int64_t{model.num_states()} * model.num_wiener();
+    if (GetAlgorithmInfo(options.algorithm).stochastic && noise_entries > kMaxNoiseEntries) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model: the noise matrix has ", model.num_states(), " x ", model.num_wiener(), " = ",
+          noise_entries, " entries, over the CUDA backend's limit of ", kMaxNoiseEntries,
+          " for SDE methods (a GPU thread keeps it in registers); use fewer states or Wiener "
+          "processes"));
+    }
     CU_RETURN_IF_ERROR(*d_, cuCtxSetCurrent, ctx_);
     absl::StatusOr<std::vector<ir::NodeId>> selection = model.SelectionRoots(options.outputs);
     if (!selection.ok()) return selection.status();
