@@ -89,6 +89,7 @@ ABSL_FLAG(bool, allow_failures, false,
           "Exit 0 even when some trajectories did not reach t1 (otherwise exit 3)");
 ABSL_FLAG(absl::Duration, timeout, absl::InfiniteDuration(), "Deadline of the call, e.g. 30s");
 ABSL_FLAG(std::string, request_id, "", "Free text shown in the server's logs");
+ABSL_FLAG(uint64_t, seed, 0, "SDE solves (em, siea): the seed of the Wiener increments");
 ABSL_FLAG(std::string, progress, "auto",
           "Progress bar on stderr: auto (if a terminal), always, never");
 
@@ -143,6 +144,7 @@ absl::StatusOr<v1::SolveRequest> BuildRequest(const ModelFile& model) {
   req.set_trajectories(absl::GetFlag(FLAGS_n));
   req.set_batch_size(absl::GetFlag(FLAGS_batch_size));
   req.set_request_id(absl::GetFlag(FLAGS_request_id));
+  req.set_seed(absl::GetFlag(FLAGS_seed));
   for (absl::string_view name :
        absl::StrSplit(absl::GetFlag(FLAGS_outputs), ',', absl::SkipWhitespace())) {
     req.add_outputs(std::string(absl::StripAsciiWhitespace(name)));

@@ -15,4 +15,36 @@ absl::Status CheckStiffModelSize(const Model& model, Algorithm algorithm, int ma
       " (it keeps an n x n matrix per trajectory); use an explicit method or fewer states"));
 }
 
+absl::Status CheckAlgorithmFitsModel(const Model& model, Algorithm algorithm) {
+  const AlgorithmInfo& info = GetAlgorithmInfo(algorithm);
+  if (info.stochastic && !model.has_noise()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "algorithm: ", info.name,
+        " is an SDE method, but the model has no noise (no line noise x = ...); use an ODE "
+        "method such as tsit5"));
+  }
+  if (!info.stochastic && model.has_noise()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "algorithm: ", info.name,
+        " is an ODE method, but the model has noise (an SDE); use an SDE method: em or siea"));
+  }
+  if (info.diagonal_noise && !model.noise_is_diagonal()) {
+    const int n = model.num_states(), m = model.num_wiener();
+    for (int i = 0; i < n; ++i) {
+      int terms = 0;
+      for (int j = 0; j < m; ++j) {
+        terms += !model.graph().IsConstantEqual(model.noise()[static_cast<size_t>(i) * m + j], 0);
+      }
+      if (terms > 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "algorithm: ", info.name,
+            " needs diagonal noise (each state driven by at most one Wiener process), but "
+            "state '",
+            model.state_names()[i], "' has terms in ", terms, " Wiener processes; use em"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace ensolve

@@ -56,6 +56,11 @@ std::unique_ptr<Backend> NewCpuBackend(int threads = 0);
 inline constexpr int kMaxStiffStatesCuda = 16;
 inline constexpr int kMaxStiffStatesCpu = 256;
 
+// INVALID_ARGUMENT ("algorithm: ...") when the method does not fit the model: an SDE
+// method (the table's `stochastic`) for a model without noise, an ODE method for one with
+// noise, a method for diagonal noise for a model whose noise is not.
+absl::Status CheckAlgorithmFitsModel(const Model& model, Algorithm algorithm);
+
 // INVALID_ARGUMENT naming the limit when `model` is too large for `algorithm` on a backend
 // whose limit is `max_states`.
 absl::Status CheckStiffModelSize(const Model& model, Algorithm algorithm, int max_states,

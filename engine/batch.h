@@ -42,6 +42,10 @@ struct BatchInputs {
   const Sampler* u0_sampler = nullptr;
   const Sampler* p_sampler = nullptr;
   int64_t first = 0;  // the ensemble index of trajectory 0 of the batch (for samplers)
+  // SDE solves: the seed of the generator (engine/algorithms/philox.h), which draws
+  // trajectory k's Wiener increments keyed by (seed, first + k, step): the same for any
+  // batching.
+  uint64_t seed = 0;
   // Per-trajectory spans (SolveOptions::span_per_trajectory), each null where the options'
   // value is shared: t0[k] and t1[k] for trajectory k, and its save times at
   // saveat[k * options.saveat_per_trajectory ...]. Already validated (ValidateSpan).

@@ -52,6 +52,7 @@ absl::StatusOr<ResolvedInputs> ResolveInputs(const Model& model, const BatchInpu
   ResolvedInputs r;
   r.count = in.count;
   r.first = in.first;
+  r.seed = in.seed;
   r.t0 = in.t0;
   r.t1 = in.t1;
   r.saveat = in.saveat;

@@ -29,6 +29,7 @@ struct ResolvedInputs {
   const Sampler* u0_sampler = nullptr;
   const Sampler* p_sampler = nullptr;
   int64_t first = 0;
+  uint64_t seed = 0;           // BatchInputs::seed
   const double* t0 = nullptr;  // per-trajectory spans, as BatchInputs has them
   const double* t1 = nullptr;
   const double* saveat = nullptr;

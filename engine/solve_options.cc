@@ -65,6 +65,15 @@ absl::Status ValidateOptions(const SolveOptions& o) {
       return s;
     }
   }
+  const bool stochastic = GetAlgorithmInfo(o.algorithm).stochastic;
+  if (stochastic && o.adaptive) {
+    return bad("adaptive: ", AlgorithmName(o.algorithm),
+               " is a fixed-step SDE method; set adaptive = false and dt > 0");
+  }
+  if (stochastic && !o.span_per_trajectory && o.t1 < o.t0) {
+    return bad("t1: SDE methods integrate forward only (t1 > t0), got t0 = ", o.t0,
+               ", t1 = ", o.t1);
+  }
   const bool adaptive = o.adaptive && IsAdaptiveCapable(o.algorithm);
   if (o.adaptive && !IsAdaptiveCapable(o.algorithm)) {
     return bad("adaptive: ", AlgorithmName(o.algorithm),

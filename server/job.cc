@@ -34,6 +34,7 @@ BatchInputs MakeBatchInputs(const JobSpec& spec, int64_t first, int64_t count) {
   BatchInputs in;
   in.count = count;
   in.first = spec.first_trajectory + first;  // samplers are keyed by the ensemble index
+  in.seed = spec.seed;
   SliceInput(spec.u0, spec.model->num_states(), first, count, &in.u0, &in.u0_rows, &in.u0_sampler);
   SliceInput(spec.params, spec.model->num_params(), first, count, &in.p, &in.p_rows, &in.p_sampler);
   if (!spec.t0.empty()) in.t0 = spec.t0.data() + first;

@@ -41,6 +41,7 @@ struct JobSpec {
   // The ensemble index of trajectory 0 (SolveRequest.first_trajectory): samplers draw
   // trajectory i's values at first_trajectory + i.
   int64_t first_trajectory = 0;
+  uint64_t seed = 0;  // SolveRequest.seed: the Wiener increments of SDE solves
   InputSource u0;
   InputSource params;
   std::string request_id;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/backend.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "Tensors are little-endian on the wire; this code assumes a little-endian host"
@@ -255,6 +256,9 @@ absl::Status ValidateSpans(const JobSpec& spec) {
     if (absl::Status s = ValidateSpan(t0, t1, saves, k); !s.ok()) {
       return Invalid("t0, t1, saveat: trajectory ", i, ": ", s.message());
     }
+    if (t1 < t0 && GetAlgorithmInfo(o.algorithm).stochastic) {
+      return Invalid("t0, t1: trajectory ", i, ": SDE methods integrate forward only (t1 > t0)");
+    }
   }
   return absl::OkStatus();
 }
@@ -330,6 +334,10 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
     return s;
   }
   if (absl::Status s = ValidateOptions(spec.options); !s.ok()) return Prefixed("options.", s);
+  if (absl::Status s = CheckAlgorithmFitsModel(model, spec.options.algorithm); !s.ok()) {
+    return Prefixed("options.", s);
+  }
+  spec.seed = req.seed();
 
   spec.options.outputs.assign(req.outputs().begin(), req.outputs().end());
   if (absl::StatusOr<std::vector<ir::NodeId>> roots = model.SelectionRoots(spec.options.outputs);

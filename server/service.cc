@@ -127,6 +127,7 @@ grpc::Status AnswerCompile(ServiceContext* ctx, grpc::CallbackServerContext* cal
     for (const auto& n : m.param_names()) response->add_param_names(n);
     for (double v : m.param_defaults()) response->add_param_defaults(v);
     for (const auto& n : m.output_names()) response->add_output_names(n);
+    for (const auto& n : m.wiener_names()) response->add_wiener_processes(n);
     response->set_cached(cached);
   }
   Log(LogLevel::kInfo, "compile_model")
@@ -238,6 +239,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::GetServerInfo(grpc::CallbackSer
     ai->set_stages(row.stages);
     ai->set_fsal(row.fsal);
     ai->set_jacobian(row.jacobian);
+    ai->set_stochastic(row.stochastic);
   }
   v1::ServerLimits* l = info->mutable_limits();
   l->set_default_batch_size(c.default_batch_size);

@@ -4,6 +4,7 @@
 #define ENSOLVE_ENGINE_ALGORITHMS_DISPATCH_H_
 
 #include "engine/algorithms/dp5.h"
+#include "engine/algorithms/em.h"
 #include "engine/algorithms/euler.h"
 #include "engine/algorithms/kvaerno3.h"
 #include "engine/algorithms/kvaerno5.h"
@@ -12,6 +13,7 @@
 #include "engine/algorithms/rodas5.h"
 #include "engine/algorithms/rodas5p.h"
 #include "engine/algorithms/rosenbrock23.h"
+#include "engine/algorithms/siea.h"
 #include "engine/algorithms/table.h"
 #include "engine/algorithms/trbdf2.h"
 #include "engine/algorithms/tsit5.h"
@@ -25,15 +27,27 @@ struct Tag {
   using type = Alg;
 };
 
-// f(Tag<Alg>{}) for the method `a`.
-template <class F>
-void Dispatch(Algorithm a, F&& f) {
-  switch (a) {
 #define ENSOLVE_ALGORITHM_CASE(e, name, type, header) \
   case Algorithm::e:                                  \
     return f(Tag<type>{});
-    ENSOLVE_ALGORITHMS(ENSOLVE_ALGORITHM_CASE)
-#undef ENSOLVE_ALGORITHM_CASE
+
+// f(Tag<Alg>{}) for the ODE method `a` (alg::Integrate's); nothing for an SDE method.
+template <class F>
+void Dispatch(Algorithm a, F&& f) {
+  switch (a) {
+    ENSOLVE_ODE_ALGORITHMS(ENSOLVE_ALGORITHM_CASE)
+    default:
+      return;
+  }
+}
+
+// f(Tag<Alg>{}) for the SDE method `a` (alg::IntegrateSde's); nothing for an ODE method.
+template <class F>
+void DispatchSde(Algorithm a, F&& f) {
+  switch (a) {
+    ENSOLVE_SDE_ALGORITHMS(ENSOLVE_ALGORITHM_CASE)
+    default:
+      return;
   }
 }
 

@@ -5,6 +5,20 @@
 namespace ensolve {
 namespace {
 
+// The SDE columns, false / 0 for a method that does not declare them (ODE methods).
+template <class Alg, class = void>
+struct SdeFacts {
+  static constexpr bool stochastic = false;
+  static constexpr int noise_matrices = 0;
+  static constexpr bool diagonal_noise = false;
+};
+template <class Alg>
+struct SdeFacts<Alg, decltype(void(Alg::kStochastic))> {
+  static constexpr bool stochastic = Alg::kStochastic;
+  static constexpr int noise_matrices = Alg::kNoiseMatrices;
+  static constexpr bool diagonal_noise = Alg::kDiagonalNoise;
+};
+
 template <class Alg>
 constexpr AlgorithmInfo Row(Algorithm a, const char* name, const char* type, const char* header) {
   return AlgorithmInfo{a,
@@ -21,7 +35,10 @@ constexpr AlgorithmInfo Row(Algorithm a, const char* name, const char* type, con
                        Alg::kVectors,
                        Alg::kMatrices,
                        Alg::kJacobian,
-                       Alg::kTimeDerivative};
+                       Alg::kTimeDerivative,
+                       SdeFacts<Alg>::stochastic,
+                       SdeFacts<Alg>::noise_matrices,
+                       SdeFacts<Alg>::diagonal_noise};
 }
 
 constexpr AlgorithmInfo kTable[] = {

@@ -16,7 +16,10 @@ namespace ensolve {
 
 // X(enumerator, wire name, C++ type in ensolve::alg, header): in the order GetServerInfo
 // lists them.
-#define ENSOLVE_ALGORITHMS(X)                                                        \
+#define ENSOLVE_ALGORITHMS(X) ENSOLVE_ODE_ALGORITHMS(X) ENSOLVE_SDE_ALGORITHMS(X)
+
+// The ODE rows (alg::Integrate's methods).
+#define ENSOLVE_ODE_ALGORITHMS(X)                                                    \
   X(kEuler, "euler", Euler, "engine/algorithms/euler.h")                             \
   X(kRK4, "rk4", RK4, "engine/algorithms/rk4.h")                                     \
   X(kTsit5, "tsit5", Tsit5, "engine/algorithms/tsit5.h")                             \
@@ -30,6 +33,12 @@ namespace ensolve {
   X(kKvaerno3, "kvaerno3", Kvaerno3, "engine/algorithms/kvaerno3.h")                 \
   X(kKvaerno5, "kvaerno5", Kvaerno5, "engine/algorithms/kvaerno5.h")                 \
   X(kTrbdf2, "trbdf2", Trbdf2, "engine/algorithms/trbdf2.h")
+
+// The stochastic rows (SDE methods, integrate_sde.h), kept apart so that code generic over
+// ODE methods (alg::Dispatch) need not instantiate them.
+#define ENSOLVE_SDE_ALGORITHMS(X)            \
+  X(kEM, "em", EM, "engine/algorithms/em.h") \
+  X(kSIEA, "siea", SIEA, "engine/algorithms/siea.h")
 
 enum class Algorithm : uint8_t {
 #define ENSOLVE_ALGORITHM_ENUM(e, name, type, header) e,
@@ -48,7 +57,7 @@ struct AlgorithmInfo {
   const char* name;      // on the wire: "tsit5"
   const char* type;      // "::ensolve::alg::Tsit5", for generated code
   const char* header;    // "engine/algorithms/tsit5.h"
-  int order;             // of the solution
+  int order;             // of the solution (stochastic methods: the weak order)
   int embedded_order;    // of the error estimate's companion; 0: none (fixed step only)
   bool adaptive;         // has an error estimate, may run with step control
   bool stiff;            // A-/L-stable, for stiff problems
@@ -59,6 +68,9 @@ struct AlgorithmInfo {
   int matrices;          // n x n matrices of per-trajectory storage
   bool jacobian;         // needs df/du
   bool time_derivative;  // needs df/dt
+  bool stochastic;       // an SDE method: needs the model's noise g and the solve's seed
+  int noise_matrices;    // n x m noise matrices of per-trajectory storage (SDE methods)
+  bool diagonal_noise;   // needs noise where each state has at most one Wiener process
 };
 
 const AlgorithmInfo& GetAlgorithmInfo(Algorithm a);

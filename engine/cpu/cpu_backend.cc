@@ -30,7 +30,7 @@ class CpuPreparedModel : public PreparedModel {
   const Model& model;
   const Algorithm algorithm;
   const ir::Tape tape;
-  std::optional<ir::Tape> jacobian, time_derivative, outputs;
+  std::optional<ir::Tape> jacobian, time_derivative, outputs, noise;
   std::vector<std::string> output_names;  // what `outputs` computes
 };
 
@@ -76,6 +76,7 @@ class CpuBackend : public Backend {
         !s.ok()) {
       return s;
     }
+    if (absl::Status s = CheckAlgorithmFitsModel(model, options.algorithm); !s.ok()) return s;
     const int n = model.num_states(), np = model.num_params();
     auto pm = std::make_unique<CpuPreparedModel>(
         model, options.algorithm, ir::CompileTape(model.graph(), model.rhs(), n, np));
@@ -92,6 +93,11 @@ class CpuBackend : public Backend {
       if (!t.ok()) return t.status();
       pm->outputs = *std::move(t);
       pm->output_names = options.outputs;
+    }
+    if (info.stochastic) {
+      absl::StatusOr<ir::Tape> t = ir::TryCompileTape(model.graph(), model.noise(), n, np);
+      if (!t.ok()) return t.status();
+      pm->noise = *std::move(t);
     }
     if (info.time_derivative) {
       absl::StatusOr<ir::Tape> t =
@@ -161,6 +167,10 @@ class CpuBackend : public Backend {
     job.jacobian = pm.jacobian ? &*pm.jacobian : nullptr;
     job.time_derivative = pm.time_derivative ? &*pm.time_derivative : nullptr;
     job.outputs = pm.outputs ? &*pm.outputs : nullptr;
+    job.noise = pm.noise ? &*pm.noise : nullptr;
+    job.m = pm.noise ? pm.model.num_wiener() : 0;
+    job.seed = in.seed;
+    job.first = in.first;
     job.out_width = result.num_states;
     job.n = pm.model.num_states();
     job.np = pm.model.num_params();

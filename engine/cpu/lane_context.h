@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/algorithms/integrate.h"
+#include "engine/algorithms/philox.h"
 #include "engine/batch.h"
 #include "engine/cpu/pack.h"
 #include "engine/cpu/tape_eval.h"
@@ -30,9 +31,15 @@ struct BatchJob {
   const ir::Tape* jacobian = nullptr;         // df/du row-major, for methods that need it
   const ir::Tape* time_derivative = nullptr;  // df/dt, likewise
   const ir::Tape* outputs = nullptr;          // the selection a save point holds; null: the states
-  int out_width = 0;                          // values per save point (n without a selection)
-  int n = 0;                                  // states
-  int np = 0;                                 // params
+  // SDE solves (integrate_sde.h): the noise matrix g (n x m row-major), and the generator's
+  // key: the seed, and the global index of trajectory 0 (BatchInputs::first).
+  const ir::Tape* noise = nullptr;
+  int m = 0;
+  uint64_t seed = 0;
+  int64_t first = 0;
+  int out_width = 0;  // values per save point (n without a selection)
+  int n = 0;          // states
+  int np = 0;         // params
   const double* u0 = nullptr;
   int64_t u0_rows = 1;
   const double* p = nullptr;
@@ -135,12 +142,15 @@ class LaneContext {
 
   // Storage for `vectors` n-vectors and `matrices` n x n matrices per lane (the method's
   // table row plus the driver's).
-  LaneContext(const BatchJob<T>& job, int vectors, int matrices)
+  LaneContext(const BatchJob<T>& job, int vectors, int matrices, int noise_matrices = 0)
       : job_(job),
         rhs_(job.tape),
         jac_(job.jacobian),
         tgrad_(job.time_derivative),
         outputs_(job.outputs),
+        noise_(job.noise),
+        noise_mats_(static_cast<size_t>(noise_matrices) * job.n * job.m, Real(T(0))),
+        increments_(job.m, Real(T(0))),
         out_buf_(job.outputs != nullptr ? job.out_width : 0),
         vecs_(static_cast<size_t>(vectors) * job.n, Real(T(0))),
         mats_(static_cast<size_t>(matrices) * job.n * job.n, Real(T(0))),
@@ -161,6 +171,27 @@ class LaneContext {
   void Rhs(const Real& t, const Real* u, Real* du) { rhs_.Run(t, u, job_.n, du); }
   void Jacobian(const Real& t, const Real* u, Real* J) { jac_.Run(t, u, job_.n, J); }
   void TimeDerivative(const Real& t, const Real* u, Real* dT) { tgrad_.Run(t, u, job_.n, dT); }
+
+  // SDE solves (integrate_sde.h).
+  int num_wiener() const { return job_.m; }
+  Real* noise_mat(int j) { return &noise_mats_[static_cast<size_t>(j) * job_.n * job_.m]; }
+  Real* increments() { return increments_.data(); }
+  void Noise(const Real& t, const Real* u, Real* G) { noise_.Run(t, u, job_.n, G); }
+  void Normals(const Index& step, Real* z) {
+    // Lane by lane, two Wiener processes per Philox block (philox.h); a lane without a
+    // trajectory draws for trajectory 0 and is never read.
+    for (int pair = 0; 2 * pair < job_.m; ++pair) {
+      double z0[W], z1[W];
+      for (int l = 0; l < W; ++l) {
+        const uint64_t traj = static_cast<uint64_t>(job_.first + (traj_[l] < 0 ? 0 : traj_[l]));
+        alg::NormalPair(job_.seed, traj, static_cast<uint32_t>(step.v[l]), pair, &z0[l], &z1[l]);
+      }
+      for (int l = 0; l < W; ++l) z[2 * pair].v[l] = static_cast<T>(z0[l]);
+      if (2 * pair + 1 < job_.m) {
+        for (int l = 0; l < W; ++l) z[2 * pair + 1].v[l] = static_cast<T>(z1[l]);
+      }
+    }
+  }
 
   int num_save() const { return job_.num_save; }
 
@@ -307,13 +338,15 @@ class LaneContext {
         outputs_.SetParam(j, l, pj);
         jac_.SetParam(j, l, pj);
         tgrad_.SetParam(j, l, pj);
+        noise_.SetParam(j, l, pj);
       }
     }
     return true;
   }
 
   const BatchJob<T>& job_;
-  TapeRunner<T, W> rhs_, jac_, tgrad_, outputs_;
+  TapeRunner<T, W> rhs_, jac_, tgrad_, outputs_, noise_;
+  std::vector<Real> noise_mats_, increments_;
   std::vector<Real> out_buf_;
   std::vector<Real> vecs_, mats_;
   std::vector<Index> piv_;

@@ -13,6 +13,7 @@
 
 #include "engine/algorithms/dispatch.h"
 #include "engine/algorithms/integrate.h"
+#include "engine/algorithms/integrate_sde.h"
 #include "engine/cpu/lane_context.h"
 
 namespace ensolve::cpu::ENSOLVE_CPU_ISA_NS {
@@ -43,6 +44,14 @@ void RunAlgorithm(ThreadPool& pool, const BatchJob<T>& job, const SolveOptions& 
     pool.Run([&](int) {
       LaneContext<T, kLanes<T>> ctx(job, alg::kDriverVectors + Alg::kVectors, Alg::kMatrices);
       alg::Integrate<Alg>(ctx, controls);
+    });
+  });
+  alg::DispatchSde(o.algorithm, [&](auto tag) {
+    using Alg = typename decltype(tag)::type;
+    pool.Run([&](int) {
+      LaneContext<T, kLanes<T>> ctx(job, alg::kDriverVectors + Alg::kVectors, 0,
+                                    Alg::kNoiseMatrices);
+      alg::IntegrateSde<Alg>(ctx, controls);
     });
   });
 }

@@ -198,10 +198,11 @@ class Emitter {
 }  // namespace
 
 std::string GenerateModelCode(const Model& model, Precision precision, bool jacobian,
-                              bool time_derivative) {
+                              bool time_derivative, bool noise) {
   Emitter e(model.graph(), precision == Precision::kFloat32);
   std::string out;
   absl::StrAppend(&out, e.Function("ModelRhs", model.rhs(), "du"));
+  if (noise) absl::StrAppend(&out, e.Function("ModelNoise", model.noise(), "G"));
   if (jacobian) absl::StrAppend(&out, e.Function("ModelJacobian", model.jacobian(), "J"));
   if (time_derivative) {
     absl::StrAppend(&out, e.Function("ModelTimeDerivative", model.time_derivative(), "dt"));
@@ -221,14 +222,17 @@ std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precis
   absl::StrAppend(&src, "#define ENSOLVE_NEEDS_TIME_DERIVATIVE ", info.time_derivative ? 1 : 0,
                   "\n");
   absl::StrAppend(&src, "#define ENSOLVE_BLOCK ", kBlockSize, "\n");
+  absl::StrAppend(&src, "#define ENSOLVE_STOCHASTIC ", info.stochastic ? 1 : 0, "\n");
   absl::StrAppend(&src, "namespace ensolve_gen {\n");
   absl::StrAppend(&src, "typedef ", f32 ? "float" : "double", " R;\n");
   absl::StrAppend(&src, "constexpr int kN = ", model.num_states(), ";\n");
   absl::StrAppend(&src, "constexpr int kP = ", model.num_params(), ";\n");
+  if (info.stochastic) absl::StrAppend(&src, "constexpr int kM = ", model.num_wiener(), ";\n");
   absl::StrAppend(&src,
                   "__device__ __forceinline__ R Infinity() { return "
                   "R(__longlong_as_double(0x7ff0000000000000LL)); }\n");
-  absl::StrAppend(&src, GenerateModelCode(model, precision, info.jacobian, info.time_derivative));
+  absl::StrAppend(&src, GenerateModelCode(model, precision, info.jacobian, info.time_derivative,
+                                          info.stochastic));
   absl::StrAppend(&src, "#define ENSOLVE_SELECTION ", selection.empty() ? 0 : 1, "\n");
   absl::StrAppend(&src, "constexpr int kOut = ",
                   selection.empty() ? model.num_states() : static_cast<int>(selection.size()),

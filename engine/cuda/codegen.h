@@ -17,7 +17,7 @@
 namespace ensolve::cuda {
 
 // Bumped whenever generated code changes meaning; part of every kernel cache key.
-inline constexpr int kCodegenVersion = 3;
+inline constexpr int kCodegenVersion = 4;
 
 // Threads per block of the ensemble kernels.
 inline constexpr int kBlockSize = 128;
@@ -27,10 +27,11 @@ inline constexpr int kBlockSize = 128;
 //   ModelRhs(t, u, p, du)            du[i] = rhs_i
 //   ModelJacobian(t, u, p, J)        J[i * n + j] = d rhs_i / d u_j      (if `jacobian`)
 //   ModelTimeDerivative(t, u, p, dt) dt[i] = d rhs_i / d t               (if `time_derivative`)
+//   ModelNoise(t, u, p, G)           G[i * m + j] = g_ij, the noise matrix  (if `noise`)
 // Every live node is one `const R` temporary, in ascending id order (a valid evaluation
 // order); constants are exact hexadecimal literals converted to R like the CPU backend's.
 std::string GenerateModelCode(const Model& model, Precision precision, bool jacobian,
-                              bool time_derivative);
+                              bool time_derivative, bool noise = false);
 
 // The kernel translation unit for `model` solved with `algorithm` in `precision`: defines
 // the kernels ensolve_fixed, ensolve_adaptive and ensolve_transpose (see

@@ -116,6 +116,17 @@ class CudaBackendImpl : public CudaBackend {
         !s.ok()) {
       return s;
     }
+    if (absl::Status s = CheckAlgorithmFitsModel(model, options.algorithm); !s.ok()) return s;
+    // An SDE method's thread keeps its noise matrices (n x m each) in registers.
+    constexpr int64_t kMaxNoiseEntries = 1024;
+    const int64_t noise_entries = int64_t{model.num_states()} * model.num_wiener();
+    if (GetAlgorithmInfo(options.algorithm).stochastic && noise_entries > kMaxNoiseEntries) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model: the noise matrix has ", model.num_states(), " x ", model.num_wiener(), " = ",
+          noise_entries, " entries, over the CUDA backend's limit of ", kMaxNoiseEntries,
+          " for SDE methods (a GPU thread keeps it in registers); use fewer states or Wiener "
+          "processes"));
+    }
     CU_RETURN_IF_ERROR(*d_, cuCtxSetCurrent, ctx_);
     absl::StatusOr<std::vector<ir::NodeId>> selection = model.SelectionRoots(options.outputs);
     if (!selection.ok()) return selection.status();
@@ -423,6 +434,8 @@ class CudaBackendImpl : public CudaBackend {
     a.abstol = static_cast<T>(o.abstol);
     a.reltol = static_cast<T>(o.reltol);
     a.dtmin = static_cast<T>(o.dtmin);
+    a.seed = in.seed;
+    a.first = in.first;
     const bool adaptive = o.adaptive && IsAdaptiveCapable(o.algorithm);
     ENSOLVE_RETURN_IF_ERROR(cuda::LaunchEnsemble(
         *d_, pm.kernel->solve[adaptive ? 1 : 0][num_save > 0 ? 1 : 0], stream_, count, &a));

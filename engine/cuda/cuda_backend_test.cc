@@ -117,6 +117,7 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
     // ones with a tolerance their order reaches in a few hundred steps.
     for (int a = 0; a < kNumAlgorithms; ++a) {
       const AlgorithmInfo& info = AlgorithmTable()[a];
+      if (info.stochastic) continue;  // SDE methods: CudaSde tests
       const double fixed_bound = info.stiff ? stiff_round : round;
       cases.push_back({Fixed(info.algorithm, 1, 1e-3, pr), fixed_bound});
       Case saved{Fixed(info.algorithm, 1, 0.01, pr), fixed_bound};
@@ -297,6 +298,7 @@ TEST_F(CudaTest, EveryMethodHasItsOrderOnTheGpu) {
   const double exact[3] = {std::exp(std::sin(2.0)), std::cos(2.0), std::sin(2.0)};
   for (int ai = 0; ai < kNumAlgorithms; ++ai) {
     const AlgorithmInfo& info = AlgorithmTable()[ai];
+    if (info.stochastic) continue;  // SDE methods: CudaSde tests
     const int p = info.order;
     const std::vector<double> dts = p <= 2   ? std::vector<double>{0.02, 0.01, 0.005, 0.0025}
                                     : p <= 4 ? std::vector<double>{0.05, 0.025, 0.0125, 0.00625}

@@ -32,9 +32,20 @@ int StackFrame(const std::string& log, const std::string& kernel) {
   return std::stoi(m[1]);
 }
 
+// SDE models: diagonal noise (each state its own Wiener process, one state without noise),
+// and a noise matrix over three named processes (an odd count: the last Philox block's
+// second normal is unused).
+constexpr char kSdeDiagonal[] =
+    "state x = 1, y = 2, z = 0\nparam k = 0.7\nx' = -k*x + y\ny' = sin(x) - y\nz' = x*y\n"
+    "noise x = 0.3*x\nnoise y = 0.2 + 0.1*cos(t)\n";
+constexpr char kSdeMatrix[] =
+    "state x = 1, y = 0\nparam a = 0.5\nwiener A, B, C\nx' = -x\ny' = x - y\n"
+    "noise x = a*x*dA + dB\nnoise y = -dB + y*dC\n";
+
 // Which rows of the algorithm table a model is compiled with (NVRTC takes ~0.5-2 s per
 // kernel, so CI compiles every method once, on Lorenz, and samples the rest).
-enum class Methods { kEvery, kStiff, kOnePerKind };
+// kEvery: every ODE method; kStochastic: the SDE methods (for models with noise).
+enum class Methods { kEvery, kStiff, kOnePerKind, kStochastic };
 
 struct Case {
   const char* name;
@@ -45,7 +56,9 @@ struct Case {
 bool Selected(Methods m, const AlgorithmInfo& info) {
   switch (m) {
     case Methods::kEvery:
-      return true;
+      return !info.stochastic;
+    case Methods::kStochastic:
+      return info.stochastic;
     case Methods::kStiff:
       return info.stiff;
     case Methods::kOnePerKind:  // tsit5 and the first stiff row
@@ -121,12 +134,14 @@ TEST_P(KernelCompileTest, CompilesForEveryAlgorithmAndPrecision) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, KernelCompileTest,
-                         ::testing::Values(Case{"Lorenz", testing::kLorenz, Methods::kEvery},
-                                           Case{"Robertson", testing::kRobertson, Methods::kStiff},
-                                           Case{"EveryFunction", testing::kEveryFunction,
-                                                Methods::kOnePerKind}),
-                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(
+    Models, KernelCompileTest,
+    ::testing::Values(Case{"Lorenz", testing::kLorenz, Methods::kEvery},
+                      Case{"Robertson", testing::kRobertson, Methods::kStiff},
+                      Case{"EveryFunction", testing::kEveryFunction, Methods::kOnePerKind},
+                      Case{"SdeDiagonal", kSdeDiagonal, Methods::kStochastic},
+                      Case{"SdeNoiseMatrix", kSdeMatrix, Methods::kStochastic}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Codegen, DeviceSamplerCompiles) {
   absl::StatusOr<const Nvrtc*> nvrtc = Nvrtc::Get();
@@ -154,6 +169,20 @@ TEST(Codegen, ConstantsAreExactAndDerivativesAreEmitted) {
   EXPECT_EQ(code.find("0x1.5555555555555p+1"), std::string::npos);
   EXPECT_NE(KernelKey(*model, Algorithm::kTsit5, Precision::kFloat32),
             KernelKey(*model, Algorithm::kTsit5, Precision::kFloat64));
+}
+
+// An SDE method's kernel carries the noise matrix and the generator; an ODE method's none.
+TEST(Codegen, SdeKernelsHaveTheNoiseMatrix) {
+  std::unique_ptr<Model> model = Parse(kSdeMatrix);
+  ASSERT_NE(model, nullptr);
+  const std::string em = GenerateKernelSource(*model, Algorithm::kEM, Precision::kFloat64);
+  EXPECT_NE(em.find("#define ENSOLVE_STOCHASTIC 1"), std::string::npos);
+  EXPECT_NE(em.find("constexpr int kM = 3;"), std::string::npos);
+  EXPECT_NE(em.find("ModelNoise("), std::string::npos);
+  std::unique_ptr<Model> lorenz = Parse(testing::kLorenz);
+  const std::string ode = GenerateKernelSource(*lorenz, Algorithm::kTsit5, Precision::kFloat64);
+  EXPECT_NE(ode.find("#define ENSOLVE_STOCHASTIC 0"), std::string::npos);
+  EXPECT_EQ(ode.find("ModelNoise("), std::string::npos);
 }
 
 // A kernel whose save points hold a selection (a state and a named output) computes them

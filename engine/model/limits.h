@@ -11,6 +11,8 @@ struct ModelLimits {
   int max_states = 256;
   int max_params = 1024;
   int max_outputs = 256;
+  // Wiener processes of an SDE model (declared ones and one per diagonal noise line).
+  int max_wieners = 256;
   // IR nodes, counted after CSE, including the derivative nodes.
   int max_nodes = 200000;
   // Parenthesis / call / operator nesting.

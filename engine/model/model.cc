@@ -85,6 +85,17 @@ class ModelBuilder {
     }
 
     for (int i = 0; i < n; ++i) m->state_nodes_.push_back(g.State(i));
+    // The noise matrix, dense n x m.
+    m->wiener_names_ = std::move(parsed.wiener_names);
+    const int nw = m->num_wiener();
+    if (nw > 0) {
+      m->noise_.assign(static_cast<size_t>(n) * nw, g.Constant(0));
+      std::vector<int> terms(n, 0);
+      for (const model_internal::ParsedModel::NoiseTerm& term : parsed.noise) {
+        m->noise_[static_cast<size_t>(term.state) * nw + term.wiener] = term.coefficient;
+        m->noise_diagonal_ &= ++terms[term.state] <= 1;
+      }
+    }
     if (absl::Status s = out_of_time(); !s.ok()) return s;
 
     // Every tape a backend builds from these roots needs at most as many registers as the
@@ -93,6 +104,7 @@ class ModelBuilder {
     all.insert(all.end(), m->outputs_.begin(), m->outputs_.end());
     all.insert(all.end(), m->jacobian_.begin(), m->jacobian_.end());
     all.insert(all.end(), m->time_derivative_.begin(), m->time_derivative_.end());
+    all.insert(all.end(), m->noise_.begin(), m->noise_.end());
     if (absl::StatusOr<ir::Tape> tape = ir::TryCompileTape(g, all, n, m->num_params());
         !tape.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(

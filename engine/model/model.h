@@ -57,6 +57,19 @@ class Model {
   // time_derivative()[i] = d rhs_i / d t.
   const std::vector<ir::NodeId>& time_derivative() const { return time_derivative_; }
 
+  // SDE noise (docs/model-language.md, "Noise"): du = f dt + g(t, u, p) dW, Itô, with m =
+  // num_wiener() independent Wiener processes, numbered in the order they appear in the
+  // source. noise()[i * m + j] = g_ij (row-major, n x m; constant 0 nodes where state i
+  // has no term in process j). Empty for an ODE model.
+  int num_wiener() const { return static_cast<int>(wiener_names_.size()); }
+  bool has_noise() const { return num_wiener() > 0; }
+  const std::vector<ir::NodeId>& noise() const { return noise_; }
+  // Declared names ("W1"), or "(x)" for the process of state x's diagonal noise line.
+  const std::vector<std::string>& wiener_names() const { return wiener_names_; }
+  // Whether every state is driven by at most one Wiener process (diagonal and scalar
+  // noise): what methods for diagonal noise (siea) need.
+  bool noise_is_diagonal() const { return noise_diagonal_; }
+
   // Content hash (hex) of the source text; the model's id.
   const std::string& hash() const { return hash_; }
   const std::string& source() const { return source_; }
@@ -73,6 +86,9 @@ class Model {
   bool init_depends_on_params_ = false;
   std::vector<ir::NodeId> rhs_, outputs_, jacobian_, time_derivative_;
   std::vector<ir::NodeId> state_nodes_;  // state i's leaf
+  std::vector<ir::NodeId> noise_;
+  std::vector<std::string> wiener_names_;
+  bool noise_diagonal_ = true;
   std::string hash_, source_;
 };
 

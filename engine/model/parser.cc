@@ -20,6 +20,10 @@ const char* KindName(Kind k) {
       return "let";
     case Kind::kOutput:
       return "output";
+    case Kind::kWiener:
+      return "Wiener process";
+    case Kind::kIncrement:
+      return "Wiener increment";
   }
   return "?";
 }
@@ -81,6 +85,8 @@ void Parser::Statement() {
   if (t.text == "param") return Declarations(Kind::kParam);
   if (t.text == "let") return Let(Kind::kLet);
   if (t.text == "output") return Let(Kind::kOutput);
+  if (t.text == "noise") return Noise();
+  if (t.text == "wiener") return Wiener();
   if (PeekAhead(1).kind == Tok::kPrime) return Equation();
   if (syms_.count(t.text) != 0 || t.text == "t") {
     Unexpected(PeekAhead(1), absl::StrCat("''' after '", Sv(t.text), "' (an equation is written ",

@@ -26,7 +26,22 @@ struct ParsedModel {
   std::vector<ir::NodeId> rhs;      // one per state, in declaration order
   std::vector<Pos> equation_pos;    // where each state's equation starts
   std::vector<ir::NodeId> outputs;  // one per output
+  // SDE noise (parser_noise.cc): Wiener processes in the order they appear (each name of
+  // a `wiener` statement, and one per noise line without increments), and the nonzero
+  // entries of the noise matrix g (n x num_wiener).
+  struct NoiseTerm {
+    int state;
+    int wiener;
+    ir::NodeId coefficient;
+  };
+  int num_wiener = 0;
+  std::vector<std::string> wiener_names;  // "W1", or "(x)" for the process of state x's line
+  std::vector<NoiseTerm> noise;
 };
+
+// Wiener increments are parameter leaves numbered from here in the graph while noise lines
+// are parsed; they never reach any root (the noise coefficients are derivatives by them).
+inline constexpr int kIncrementParamBase = 1 << 24;
 
 // Parses `source` (whose size the caller has already checked) into `out`. Errors are
 // INVALID_ARGUMENT, "line L, column C: ...".

@@ -197,6 +197,9 @@ NodeId Parser::Name(const Token& t) {
     case Kind::kLet:
     case Kind::kOutput:
       return sym.node;
+    case Kind::kWiener:
+    case Kind::kIncrement:
+      return IncrementName(t, sym);
   }
   return kNoNode;
 }

@@ -4,6 +4,7 @@
 #define ENSOLVE_ENGINE_MODEL_PARSER_INTERNAL_H_
 
 #include <algorithm>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,7 +24,8 @@ using ir::kNoNode;
 using ir::NodeId;
 using ir::Op;
 
-enum class Kind { kState, kParam, kLet, kOutput };
+// kWiener: a declared Wiener process W; kIncrement: its increment dW (noise lines only).
+enum class Kind { kState, kParam, kLet, kOutput, kWiener, kIncrement };
 
 // "state", "param", "let", "output".
 const char* KindName(Kind k);
@@ -80,6 +82,8 @@ class Parser {
   void Declarations(Kind kind);
   void Let(Kind kind);  // let or output
   void Equation();
+  void Noise();   // noise x = expr   (parser_noise.cc)
+  void Wiener();  // wiener W1, W2
   bool CheckNewName(const Token& name);
   void Declare(const Token& name, Symbol sym);
 
@@ -95,6 +99,7 @@ class Parser {
   NodeId Primary();
   NodeId Name(const Token& tok);
   NodeId Call(const Token& name);
+  NodeId IncrementName(const Token& tok, const Symbol& sym);  // a Wiener name in an expression
   // Constant expression for a default, built in m_.init_graph; kNoNode (with the error set)
   // on failure. With `params_free`, parameters stay symbolic (a state's default may depend
   // on each trajectory's parameters); otherwise they fold to their defaults.
@@ -125,6 +130,12 @@ class Parser {
   std::unordered_map<std::string_view, Symbol> syms_;
   std::vector<std::string_view> sym_order_;  // for suggestions, in declaration order
   std::vector<Pos> state_pos_;
+  // While a noise line's expression is parsed: increments are allowed, and where each was
+  // first used (for errors).
+  bool in_noise_ = false;
+  std::vector<Pos> increment_pos_;
+  std::vector<Pos> noise_pos_;               // each state's noise line; line 0: none yet
+  std::deque<std::string> increment_names_;  // "dW1" for Wiener process k (stable storage)
   absl::Status error_;
 };
 

@@ -259,6 +259,12 @@ class Client:
                                  "(one row per trajectory) instead")
             o.saveat.range.start, o.saveat.range.stop = o.t0, o.t1
             o.saveat.range.step = float(saveat)
+        seed = options.pop("seed", None)
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or \
+                    not 0 <= int(seed) < 2**64:
+                raise ValueError(f"seed: an integer in [0, 2**64), got {seed!r}")
+            req.seed = int(seed)
         for key, value in options.items():
             if key not in _OPTIONS:
                 raise TypeError(f"solve() got an unexpected keyword argument {key!r} (options: "
@@ -320,7 +326,9 @@ class Client:
           sampler draws them. Otherwise sol.p / sol.u0 are the arrays sent, as sent.
         progress: a tqdm progress bar; default: when tqdm is installed and stdout is a
           terminal.
-        options: adaptive, abstol, reltol, dt, dtmin, max_steps (ensolve.v1.SolveOptions).
+        options: adaptive, abstol, reltol, dt, dtmin, max_steps (ensolve.v1.SolveOptions),
+          and seed: the seed of an SDE solve's Wiener increments (algorithms "em", "siea";
+          default 0), so the same seed gives the same paths.
 
         Raises EnsolveError (with .code and .message) when the server refuses or fails.
         """

@@ -396,3 +396,22 @@ def test_bearer_token_for_a_server_with_tokens(tmp_path, lorenz_path):
         assert r.returncode != 0 and "unknown bearer token" in r.stderr
     finally:
         s.stop()
+
+
+GBM = "state x = 0.5\nparam mu = 1, sigma = 1\nx' = mu*x\nnoise x = sigma*x\n"
+
+
+@pytest.mark.parametrize("algorithm", ["em", "siea"])
+def test_sde_seed_reproduces_paths_for_any_batching(client, algorithm):
+    kwargs = dict(n=400, tspan=(0, 1), saveat=0.25, algorithm=algorithm, dt=1 / 64)
+    a = client.solve(GBM, seed=11, batch_size=400, **kwargs)
+    b = client.solve(GBM, seed=11, batch_size=37, **kwargs)
+    c = client.solve(GBM, seed=12, **kwargs)
+    assert a.u.shape == (400, 5, 1)
+    assert np.array_equal(a.u, b.u)  # bitwise, whatever the batching
+    assert not np.any(a.u[:, -1] == c.u[:, -1])
+    assert abs(a.u[:, -1, 0].mean() - 0.5 * np.e) < 0.3  # 400 paths: about 4 standard errors
+    with pytest.raises(ValueError, match="seed"):
+        client.solve(GBM, seed=-1, **kwargs)
+    expect(grpc.StatusCode.INVALID_ARGUMENT, "SDE method", client.solve, ensolve.LORENZ,
+           n=1, tspan=(0, 1), algorithm=algorithm, dt=0.1)

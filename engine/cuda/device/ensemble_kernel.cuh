@@ -7,7 +7,9 @@
 //   constexpr int kOut (values per save point) and, with ENSOLVE_SELECTION 1,
 //   ModelOutputs(t, u, p, out) computing the request's selection of states and outputs;
 // and the macros ENSOLVE_ALG (an engine/algorithms integrator), ENSOLVE_BLOCK,
-// ENSOLVE_NEEDS_JACOBIAN and ENSOLVE_NEEDS_TIME_DERIVATIVE (0 or 1, from the table).
+// ENSOLVE_NEEDS_JACOBIAN and ENSOLVE_NEEDS_TIME_DERIVATIVE (0 or 1, from the table);
+// for an SDE method (ENSOLVE_STOCHASTIC 1, integrate_sde.h) also constexpr int kM (Wiener
+// processes) and ModelNoise(t, u, p, G) computing the n x m noise matrix.
 //
 // One thread per trajectory: the integrator's vectors and the parameters live in
 // registers (every index is a compile-time constant once the loops over kN unroll).
@@ -17,6 +19,10 @@
 #define ENSOLVE_ENGINE_CUDA_DEVICE_ENSEMBLE_KERNEL_CUH_
 
 #include "engine/algorithms/integrate.h"
+#if ENSOLVE_STOCHASTIC
+#include "engine/algorithms/integrate_sde.h"
+#include "engine/algorithms/philox.h"
+#endif
 
 namespace ensolve_gen {
 
@@ -43,6 +49,8 @@ struct Args {
   int num_save;
   int max_steps;
   R t0, t1, dt, abstol, reltol, dtmin;
+  unsigned long long seed;  // SDE solves: the generator's seed (philox.h)
+  long long first;          // the global index of trajectory 0 (BatchInputs::first)
 };
 
 // The lane mask of one trajectory per thread. A struct rather than a plain bool so that
@@ -94,6 +102,25 @@ struct Context {
 #if ENSOLVE_NEEDS_TIME_DERIVATIVE
   __device__ __forceinline__ void TimeDerivative(R t, const R* u, R* dT) {
     ModelTimeDerivative(t, u, p, dT);
+  }
+#endif
+#if ENSOLVE_STOCHASTIC
+  // SDE solves (integrate_sde.h): the noise matrices and increments in registers.
+  R g[ENSOLVE_ALG::kNoiseMatrices][kN * kM];
+  R dw[kM];
+  __device__ __forceinline__ static constexpr int num_wiener() { return kM; }
+  __device__ __forceinline__ R* noise_mat(int j) { return g[j]; }
+  __device__ __forceinline__ R* increments() { return dw; }
+  __device__ __forceinline__ void Noise(R t, const R* u, R* G) { ModelNoise(t, u, p, G); }
+  __device__ __forceinline__ void Normals(int step, R* z) {
+#pragma unroll
+    for (int pair = 0; 2 * pair < kM; ++pair) {
+      double z0, z1;
+      alg::NormalPair(a.seed, static_cast<unsigned long long>(a.first + traj),
+                      static_cast<unsigned int>(step), static_cast<unsigned int>(pair), &z0, &z1);
+      z[2 * pair] = static_cast<R>(z0);
+      if (2 * pair + 1 < kM) z[2 * pair + 1] = static_cast<R>(z1);
+    }
   }
 #endif
   __device__ __forceinline__ int num_save() const { return kSaveAt ? a.num_save : 0; }
@@ -172,7 +199,11 @@ __device__ __forceinline__ void Solve(const Args& a) {
   o.max_steps = a.max_steps;
   o.adaptive = kAdaptive;  // a compile-time constant: the other mode's code is dropped
   Context<kSaveAt> c(a, i);
+#if ENSOLVE_STOCHASTIC
+  alg::IntegrateSde<ENSOLVE_ALG>(c, o);  // fixed steps: both kAdaptive kernels are the same
+#else
   alg::Integrate<ENSOLVE_ALG>(c, o);
+#endif
 }
 
 }  // namespace ensolve_gen
