@@ -60,7 +60,12 @@ absl::Status CheckSensitivitiesSupported(const Model& model) {
   //   if (model.stochastic()) return absl::InvalidArgumentError(
   //       "sensitivities: the model is stochastic (it has noise terms); forward "
   //       "sensitivities are for ODE models");
-  // The server also refuses a stochastic algorithm (request.cc, ValidateSensitivities).
+  // The server also refuses a stochastic algorithm (server/sensitivities.cc).
+  // Events (issue 9 item 1): refuse a model with events likewise until their jump
+  // conditions are generated (see BuildSensitivityModel and docs/sensitivities.md), e.g.
+  //   if (model.num_events() > 0) return absl::InvalidArgumentError(
+  //       "sensitivities: the model has events; sensitivities across events are not "
+  //       "supported yet");
   (void)model;
   return absl::OkStatus();
 }

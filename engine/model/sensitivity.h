@@ -42,8 +42,9 @@ std::string SensitivityName(std::string_view quantity, std::string_view param);
 absl::StatusOr<std::vector<int>> SensitivityParams(const Model& model,
                                                    const std::vector<std::string>& names);
 
-// Whether `model` may have sensitivities at all: INVALID_ARGUMENT for a stochastic model
-// (the hook for SDEs: forward sensitivities of an SDE path are not this system).
+// Whether `model` may have sensitivities at all: the hook that is to refuse
+// (INVALID_ARGUMENT) a stochastic model (an SDE path's sensitivities are not this system)
+// and a model with events (until their jump conditions are generated); OK today.
 absl::Status CheckSensitivitiesSupported(const Model& model);
 
 // The sensitivity model of `base` for the parameters `params` (indices, distinct, at least
