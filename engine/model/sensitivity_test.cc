@@ -5,9 +5,11 @@
 // (Lorenz with tsit5 and vern9, Robertson with rodas5p) at random parameters (seed logged).
 #include "engine/model/sensitivity.h"
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -380,6 +382,48 @@ TEST(Sensitivities, RobertsonMatchesCentralDifferencesWithAStiffMethod) {
       testing::kRobertson, {"k1", "k2", "k3"}, p, Algorithm::kRodas5P, 40, {0.4, 4, 40}, 1e-10,
       1e-4, 1e-4,
       absl::StrCat("Robertson rodas5p seed ", seed, " p = (", p[0], ", ", p[1], ", ", p[2], ")"));
+}
+
+// The block LU (engine/algorithms/linsolve.h) against a dense LU of the same iteration
+// matrices (ENSOLVE_CPU_DENSE_LU=1): the same solution to rounding (amplified a little by
+// the step-size controller), for every stiff method, on the augmented Robertson.
+TEST(Sensitivities, BlockLuEqualsDenseLu) {
+  auto base = Parse(testing::kRobertson);
+  auto s = Sens(*base, {"k1", "k2", "k3"});
+  ASSERT_NE(s, nullptr);
+  std::unique_ptr<Backend> blocks = NewCpuBackend(1);
+  setenv("ENSOLVE_CPU_DENSE_LU", "1", 1);
+  std::unique_ptr<Backend> dense = NewCpuBackend(1);
+  unsetenv("ENSOLVE_CPU_DENSE_LU");
+  for (int a = 0; a < kNumAlgorithms; ++a) {
+    const AlgorithmInfo& info = AlgorithmTable()[a];
+    if (info.matrices == 0) continue;
+    SCOPED_TRACE(info.name);
+    SolveOptions o = Options(info.algorithm, 100, 1e-8, {1, 10, 100});
+    o.abstol = 1e-12;
+    if (!info.adaptive) {
+      o.adaptive = false;
+      o.dt = 1e-3;
+    }
+    BatchResult r[2];
+    for (int k = 0; k < 2; ++k) {
+      Backend& b = k == 0 ? *blocks : *dense;
+      auto prepared = b.Prepare(*s, o);
+      ASSERT_TRUE(prepared.ok()) << prepared.status();
+      auto got = b.Solve(**prepared, o, BatchInputs{1});
+      ASSERT_TRUE(got.ok()) << got.status();
+      ASSERT_EQ(got->retcodes[0], RetCode::kSuccess);
+      r[k] = *std::move(got);
+    }
+    for (int q = 0; q < 12; ++q) {
+      double scale = 0;
+      for (int k = 0; k < 3; ++k) scale = std::max(scale, std::abs(r[1].state(0, k, q)));
+      for (int k = 0; k < 3; ++k) {
+        EXPECT_NEAR(r[0].state(0, k, q), r[1].state(0, k, q), 1e-6 * scale + 1e-300)
+            << "value " << q << " save " << k;
+      }
+    }
+  }
 }
 
 // state x = a: without u0 the sensitivities start at du0/dp (dx/da = 1), so x = a e^{-kt}
