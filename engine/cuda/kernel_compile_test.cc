@@ -2,6 +2,7 @@
 // Hopper (every method of the table on Lorenz), and the Lorenz kernels keep every vector in
 // registers (no stack frame). Skipped with a reason where libnvrtc cannot be found. Also: without a
 // driver or device, the backend reports UNAVAILABLE with a clear message instead of crashing.
+#include <chrono>
 #include <cstdio>
 #include <regex>
 #include <string>
@@ -179,10 +180,10 @@ TEST(Codegen, OutputSelectionCompiles) {
 }
 
 // Sensitivity models (engine/model/sensitivity.h) are ordinary models to the code
-// generator: an output selection with outputs' sensitivities compiles for sm_90, and the
-// augmented Robertson (12 states) is a 12-state stiff kernel (compiled on the GPU machine
-// by sensitivity_gpu_test: NVRTC took about 2 minutes for each of rodas5p and kvaerno5 on
-// a 2-core build machine, too long for here).
+// generator: the augmented Robertson (12 states, 4 blocks) for rodas5p and an output
+// selection with outputs' sensitivities for tsit5 compile for sm_90. With the block LU
+// (linsolve.h) the rodas5p kernel took 14.6 s on the 2-core build machine; with a dense
+// 12 x 12 LU it took about 2 minutes.
 TEST(Codegen, SensitivityModelsCompile) {
   absl::StatusOr<const Nvrtc*> nvrtc = Nvrtc::Get();
   if (!nvrtc.ok()) GTEST_SKIP() << "NVRTC unavailable: " << nvrtc.status();
@@ -193,6 +194,15 @@ TEST(Codegen, SensitivityModelsCompile) {
   const std::string stiff = GenerateKernelSource(**sens, Algorithm::kRodas5P, Precision::kFloat64);
   EXPECT_NE(stiff.find("constexpr int kN = 12;"), std::string::npos);
   EXPECT_NE(stiff.find("ModelJacobian("), std::string::npos);
+  EXPECT_NE(stiff.find("constexpr int kBlocks = 4;"), std::string::npos);
+  {
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<CompiledProgram> prog =
+        (*nvrtc)->Compile(stiff, "sensitivities.cu", KernelHeaders(), "sm_90");
+    ASSERT_TRUE(prog.ok()) << prog.status();
+    std::printf("rodas5p, augmented Robertson (12 states, 4 blocks): NVRTC %.1f s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
   std::unique_ptr<Model> osc =
       Parse("param w = 2\nstate x = 1, y = 0\nx' = w*y\ny' = -w*x\noutput energy = x^2 + y^2\n");
   ASSERT_NE(osc, nullptr);
