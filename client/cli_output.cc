@@ -38,13 +38,18 @@ std::string Npy(absl::string_view descr, const std::vector<int64_t>& shape, cons
   return out;
 }
 
-std::string StatesNpy(const SolveResult& r) {
-  const std::vector<int64_t> shape = {r.trajectories, r.num_save, r.num_states};
+// `values` of shape `shape`, in the dtype the server computed in.
+std::string ResultNpy(const SolveResult& r, const std::vector<int64_t>& shape,
+                      const std::vector<double>& values) {
   if (r.dtype == v1::DTYPE_FLOAT32) {
-    std::vector<float> narrow(r.states.begin(), r.states.end());  // exact: came as float32
+    std::vector<float> narrow(values.begin(), values.end());  // exact: came as float32
     return Npy("<f4", shape, narrow.data(), narrow.size());
   }
-  return Npy("<f8", shape, r.states.data(), r.states.size());
+  return Npy("<f8", shape, values.data(), values.size());
+}
+
+std::string StatesNpy(const SolveResult& r) {
+  return ResultNpy(r, {r.trajectories, r.num_save, r.num_states}, r.states);
 }
 
 // A NumPy array of fixed-width unicode strings ('<U<n>': UTF-32LE code units; the names of
@@ -209,6 +214,12 @@ absl::Status WriteResult(const std::string& path, const SolveResult& r,
   inputs("u0", r.u0_used, req != nullptr ? &req->u0() : nullptr);
   members.push_back({"state_names", NamesNpy(r.accepted.state_names())});
   members.push_back({"param_names", NamesNpy(context.param_names)});
+  if (r.num_sensitivities > 0) {
+    members.push_back(
+        {"sensitivities",
+         ResultNpy(r, {n, r.num_save, r.num_states, r.num_sensitivities}, r.sensitivities)});
+    members.push_back({"sensitivity_names", NamesNpy(r.accepted.sensitivities())});
+  }
   return WriteNpz(path, members);
 }
 

@@ -162,6 +162,11 @@ absl::Status ResultAssembler::Add(const v1::SolveResponse& r) {
       result_.rejected_steps.reserve(n);
       result_.rhs_evals.reserve(n);
       result_.t_final.reserve(n);
+      result_.num_sensitivities = a.sensitivities_size();
+      if (result_.num_sensitivities > 0) {
+        result_.sensitivities.resize(n * result_.num_save * result_.num_states *
+                                     result_.num_sensitivities);
+      }
       StartPrefault();
       return absl::OkStatus();
     }
@@ -198,6 +203,15 @@ absl::Status ResultAssembler::AddChunk(const v1::ResultChunk& c) {
       static_cast<int64_t>(c.rhs_evals().data().size()) != count * 4 ||
       static_cast<int64_t>(c.t_final().data().size()) != count * 8) {
     return Broken("chunk tensors have the wrong number of bytes");
+  }
+  const int m = result_.num_sensitivities;
+  if (m > 0) {
+    const v1::Tensor& se = c.sensitivities();
+    if (se.shape_size() != 4 || se.shape(0) != count || se.shape(1) != result_.num_save ||
+        se.shape(2) != result_.num_states || se.shape(3) != m || se.dtype() != result_.dtype ||
+        static_cast<int64_t>(se.data().size()) != count * per * m * elem) {
+      return Broken("chunk sensitivities tensor does not match the accepted shape");
+    }
   }
   if (count == 0) return absl::OkStatus();
   // Every trajectory once: the new range must not overlap any received one.
@@ -252,6 +266,15 @@ absl::Status ResultAssembler::AddChunk(const v1::ResultChunk& c) {
     std::copy(LittleEndian<double>(c.t_final().data().data()),
               LittleEndian<double>(c.t_final().data().data()) + count,
               result_.t_final.begin() + first);
+  }
+  if (m > 0) {
+    double* dst = result_.sensitivities.data() + first * per * m;
+    const char* src = c.sensitivities().data().data();
+    if (elem == 8) {
+      std::copy(LittleEndian<double>(src), LittleEndian<double>(src) + count * per * m, dst);
+    } else {
+      std::copy(LittleEndian<float>(src), LittleEndian<float>(src) + count * per * m, dst);
+    }
   }
   // The inputs used, when the request asked for them, and per-trajectory save times:
   // [trajectories][dims] row-major.

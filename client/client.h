@@ -56,9 +56,20 @@ struct SolveResult {
   // When trajectories have save times of their own (accepted.save_times is then empty):
   // [trajectory][save point]; empty otherwise.
   std::vector<double> save_times;
+  // With SolveRequest.sensitivities (accepted.sensitivities() names the parameters):
+  // d state / d parameter, [trajectory][save point][state][parameter] row-major; empty
+  // otherwise.
+  int num_sensitivities = 0;
+  std::vector<double> sensitivities;
 
   double state(int64_t traj, int save, int s) const {
     return states[(static_cast<size_t>(traj) * num_save + save) * num_states + s];
+  }
+  // d state(traj, save, s) / d (parameter accepted.sensitivities(j)).
+  double sensitivity(int64_t traj, int save, int s, int j) const {
+    return sensitivities[((static_cast<size_t>(traj) * num_save + save) * num_states + s) *
+                             num_sensitivities +
+                         j];
   }
   // The time of trajectory traj's save point `save`, shared or its own.
   double save_time(int64_t traj, int save) const {

@@ -85,6 +85,10 @@ ABSL_FLAG(std::string, o, "",
 ABSL_FLAG(std::string, outputs, "",
           "Save only these states and named outputs of the model, comma-separated, e.g. "
           "x,energy (empty: every state)");
+ABSL_FLAG(std::string, sensitivities, "",
+          "Also compute d(saved quantity)/d(parameter) for these parameters, comma-separated, "
+          "e.g. rho,beta (the .npz gets `sensitivities` [trajectories, save points, states, "
+          "params] and `sensitivity_names`)");
 ABSL_FLAG(bool, allow_failures, false,
           "Exit 0 even when some trajectories did not reach t1 (otherwise exit 3)");
 ABSL_FLAG(absl::Duration, timeout, absl::InfiniteDuration(), "Deadline of the call, e.g. 30s");
@@ -148,6 +152,10 @@ absl::StatusOr<v1::SolveRequest> BuildRequest(const ModelFile& model) {
   for (absl::string_view name :
        absl::StrSplit(absl::GetFlag(FLAGS_outputs), ',', absl::SkipWhitespace())) {
     req.add_outputs(std::string(absl::StripAsciiWhitespace(name)));
+  }
+  for (absl::string_view name :
+       absl::StrSplit(absl::GetFlag(FLAGS_sensitivities), ',', absl::SkipWhitespace())) {
+    req.add_sensitivities(std::string(absl::StripAsciiWhitespace(name)));
   }
   // A .npz holds the inputs each trajectory used, sampled ones included.
   req.set_return_inputs(absl::EndsWith(absl::GetFlag(FLAGS_o), ".npz"));

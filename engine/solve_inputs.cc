@@ -1,5 +1,8 @@
 #include "engine/solve_inputs.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "engine/sampler.h"
 
@@ -74,9 +77,34 @@ absl::StatusOr<ResolvedInputs> ResolveInputs(const Model& model, const BatchInpu
     r.u0 = r.u0_scratch.data();
     return r;
   }
-  s = ResolveOne("u0", model.num_states(), false, model.state_defaults().data(), in.u0, in.u0_rows,
-                 in.u0_sampler, in, draw_samples, &r.u0, &r.u0_rows, &r.u0_sampler, &r.u0_scratch);
+  const int n_in = model.num_input_states();
+  if (n_in == model.num_states()) {
+    s = ResolveOne("u0", model.num_states(), false, model.state_defaults().data(), in.u0,
+                   in.u0_rows, in.u0_sampler, in, draw_samples, &r.u0, &r.u0_rows, &r.u0_sampler,
+                   &r.u0_scratch);
+    return s.ok() ? absl::StatusOr<ResolvedInputs>(std::move(r)) : s;
+  }
+  // A sensitivity model (engine/model/sensitivity.h): the input gives the base states, the
+  // sensitivity states start at 0 (or at du0/dp when the model's defaults apply).
+  if (in.u0 == nullptr && in.u0_sampler == nullptr) {
+    r.u0 = model.state_defaults().data();
+    r.u0_rows = 1;
+    return r;
+  }
+  const double* base = nullptr;
+  int64_t base_rows = 1;
+  const Sampler* unused = nullptr;
+  std::vector<double> drawn;
+  s = ResolveOne("u0", n_in, false, model.state_defaults().data(), in.u0, in.u0_rows, in.u0_sampler,
+                 in, /*draw_samples=*/true, &base, &base_rows, &unused, &drawn);
   if (!s.ok()) return s;
+  const int n = model.num_states();
+  r.u0_rows = base_rows;
+  r.u0_scratch.assign(static_cast<size_t>(base_rows) * n, 0.0);
+  for (int64_t k = 0; k < base_rows; ++k) {
+    std::copy(base + k * n_in, base + (k + 1) * n_in, r.u0_scratch.data() + k * n);
+  }
+  r.u0 = r.u0_scratch.data();
   return r;
 }
 

@@ -39,7 +39,10 @@ struct ResolvedInputs {
 
 // INVALID_ARGUMENT when a row count is neither 1 nor count, count < 0, first < 0, or a
 // sampler's dimensions are not the model's. Sampled inputs are drawn on the host unless
-// `draw_samples` is false.
+// `draw_samples` is false. For a sensitivity model (Model::num_input_states() below
+// num_states()) u0 inputs give the base states, and the resolved u0 is always a dense
+// table of every state: the given rows with zero sensitivities (u0 then does not depend on
+// the parameters), or the model's InitialState() when u0 is left to the defaults.
 absl::StatusOr<ResolvedInputs> ResolveInputs(const Model& model, const BatchInputs& in,
                                              bool draw_samples = true);
 

@@ -152,7 +152,7 @@ constexpr const char* kFlagNames[] = {"address",
 constexpr const char* kOtherVariables[] = {
     "ENSOLVE_SERVER",      "ENSOLVE_CLIENT_PREFAULT", "ENSOLVE_CUDA_DEVICE_SAMPLING",
     "ENSOLVE_CUDA_PINNED", "ENSOLVE_NVRTC",           "ENSOLVE_NVML",
-    "ENSOLVE_TOKEN",       "ENSOLVE_CPU_ISA"};
+    "ENSOLVE_TOKEN",       "ENSOLVE_CPU_ISA",         "ENSOLVE_CPU_DENSE_LU"};
 
 // Abseil's own flags, which it handles itself.
 constexpr const char* kAbseilFlags[] = {"help",     "helpfull",  "helpshort",  "helppackage",

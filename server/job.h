@@ -56,13 +56,32 @@ struct JobSpec {
   // options.saveat_per_trajectory save times, per trajectory; empty where the options'
   // value is shared.
   std::vector<double> t0, t1, saveat;
+  // Forward sensitivities (SolveRequest.sensitivities; server/sensitivities.h): the
+  // parameters' names, and the sensitivity model and options the devices solve instead of
+  // `model` and `options` (the same options, the output selection expanded). Null: none.
+  std::vector<std::string> sensitivities;
+  std::shared_ptr<const Model> sensitivity_model;
+  SolveOptions sensitivity_options;
+
+  // What the devices solve: the sensitivity model and options, or `model` and `options`.
+  const std::shared_ptr<const Model>& solved_model() const {
+    return sensitivity_model != nullptr ? sensitivity_model : model;
+  }
+  const SolveOptions& solved_options() const {
+    return sensitivity_model != nullptr ? sensitivity_options : options;
+  }
 
   int num_save() const { return NumSavePoints(options); }
-  // Values per save point: the output selection's, or every state.
+  // Quantities per save point: the output selection's, or every state.
   int num_states() const { return NumSaved(options, model->num_states()); }
+  int num_sensitivities() const { return static_cast<int>(sensitivities.size()); }
+  // Values per save point of a batch result: the quantities and their sensitivities.
+  int values_per_save() const { return num_states() * (1 + num_sensitivities()); }
   int64_t num_batches() const { return (trajectories + batch_size - 1) / batch_size; }
   int elem_bytes() const { return options.precision == Precision::kFloat32 ? 4 : 8; }
-  int64_t bytes_per_trajectory() const { return int64_t{num_save()} * num_states() * elem_bytes(); }
+  int64_t bytes_per_trajectory() const {
+    return int64_t{num_save()} * values_per_save() * elem_bytes();
+  }
   // Whether trajectories have save times of their own: per-trajectory saveat, or a
   // per-trajectory t1 with only the final state saved.
   bool per_trajectory_save_times() const {

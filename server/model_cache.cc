@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/model/sensitivity.h"
 #include "server/client_text.h"
 #include "server/metrics.h"
 
@@ -71,6 +72,64 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelCache::Find(absl::string_view 
   return e.model;
 }
 
+std::string ModelCache::SensitivityKey(absl::string_view id,
+                                       const std::vector<std::string>& names) {
+  std::string key(id);
+  for (const std::string& name : names) absl::StrAppend(&key, "/", name.size(), ":", name);
+  return key;
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrBuildSensitivityModel(
+    const std::shared_ptr<const Model>& base, const std::vector<int>& params, bool* cached) {
+  std::vector<std::string> names;
+  for (int p : params) names.push_back(base->param_names().at(p));
+  const std::string key = SensitivityKey(base->hash(), names);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = sensitivity_.find(key);
+    if (it != sensitivity_.end()) {
+      it->second.last_use = ++clock_;
+      if (metrics_ != nullptr) metrics_->model_cache_hits().Increment();
+      if (cached != nullptr) *cached = true;
+      return it->second.model;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<Model>> built = BuildSensitivityModel(*base, params, limits_);
+  if (metrics_ != nullptr) metrics_->model_compiles().Increment();
+  if (!built.ok()) return built.status();
+  std::shared_ptr<const Model> model = std::move(*built);
+  if (cached != nullptr) *cached = false;
+
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = sensitivity_.try_emplace(key);
+  if (inserted) {
+    it->second.bytes =
+        ModelBytes(base->source().size()) * (1 + static_cast<int64_t>(params.size()));
+    it->second.model = model;
+    bytes_ += it->second.bytes;
+    it->second.last_use = ++clock_;
+    EvictIfFull();
+    it = sensitivity_.find(key);
+    if (it == sensitivity_.end()) return model;  // larger than the whole cache: not kept
+  }
+  it->second.last_use = ++clock_;
+  return it->second.model;
+}
+
+bool ModelCache::ContainsSensitivityModel(absl::string_view source_or_id, bool by_id,
+                                          const std::vector<std::string>& names) const {
+  absl::MutexLock lock(&mu_);
+  std::string id;
+  if (by_id) {
+    id = std::string(source_or_id);
+  } else {
+    auto it = by_source_.find(source_or_id);
+    if (it == by_source_.end() || it->second.model == nullptr) return false;
+    id = it->second.model->hash();
+  }
+  return sensitivity_.contains(SensitivityKey(id, names));
+}
+
 int ModelCache::size() const {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(by_source_.size());
@@ -82,14 +141,29 @@ int64_t ModelCache::bytes() const {
 }
 
 void ModelCache::EvictIfFull() {
-  // The just-inserted entry has last_use 0 and no model yet: skip it.
-  while (static_cast<int>(by_source_.size()) > capacity_ || bytes_ > max_bytes_) {
+  // The just-inserted model entry has last_use 0 and no model yet: skip it. Sensitivity
+  // models count against the same bounds (capacity: each kind on its own).
+  while (static_cast<int>(by_source_.size()) > capacity_ ||
+         static_cast<int>(sensitivity_.size()) > capacity_ || bytes_ > max_bytes_) {
     auto victim = by_source_.end();
     for (auto it = by_source_.begin(); it != by_source_.end(); ++it) {
       if (it->second.model == nullptr) continue;
       if (victim == by_source_.end() || it->second.last_use < victim->second.last_use) {
         victim = it;
       }
+    }
+    auto sens = sensitivity_.end();
+    for (auto it = sensitivity_.begin(); it != sensitivity_.end(); ++it) {
+      if (sens == sensitivity_.end() || it->second.last_use < sens->second.last_use) sens = it;
+    }
+    const bool models_full = static_cast<int>(by_source_.size()) > capacity_;
+    const bool sens_full = static_cast<int>(sensitivity_.size()) > capacity_;
+    if (sens != sensitivity_.end() &&
+        (sens_full || (!models_full && (victim == by_source_.end() ||
+                                        sens->second.last_use < victim->second.last_use)))) {
+      bytes_ -= sens->second.bytes;
+      sensitivity_.erase(sens);
+      continue;
     }
     if (victim == by_source_.end()) return;
     source_by_id_.erase(victim->second.model->hash());

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -41,6 +42,18 @@ class ModelCache {
   // The cached model with this id, or NOT_FOUND.
   absl::StatusOr<std::shared_ptr<const Model>> Find(absl::string_view id);
 
+  // The forward sensitivity model of `base` for the parameters `params` (indices; see
+  // engine/model/sensitivity.h), cached by (base id, parameter list) beside the models,
+  // counted as (1 + parameters) x ModelBytes of the base text; built on a miss
+  // (BuildSensitivityModel's errors passed through).
+  absl::StatusOr<std::shared_ptr<const Model>> GetOrBuildSensitivityModel(
+      const std::shared_ptr<const Model>& base, const std::vector<int>& params,
+      bool* cached = nullptr);
+  // Whether the sensitivity model for the model with this text (or, with `by_id`, this id)
+  // and these parameter names is cached now.
+  bool ContainsSensitivityModel(absl::string_view source_or_id, bool by_id,
+                                const std::vector<std::string>& names) const;
+
   int size() const;
   int64_t bytes() const;
 
@@ -52,6 +65,13 @@ class ModelCache {
   void Touch(Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { e.last_use = ++clock_; }
   void EvictIfFull() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  struct SensitivityEntry {
+    std::shared_ptr<const Model> model;
+    int64_t bytes = 0;
+    uint64_t last_use = 0;
+  };
+  static std::string SensitivityKey(absl::string_view id, const std::vector<std::string>& names);
+
   const int capacity_;
   const int64_t max_bytes_;
   const ModelLimits limits_;
@@ -61,6 +81,8 @@ class ModelCache {
   absl::flat_hash_map<std::string, Entry> by_source_ ABSL_GUARDED_BY(mu_);
   // id -> key in by_source_.
   absl::flat_hash_map<std::string, std::string> source_by_id_ ABSL_GUARDED_BY(mu_);
+  // SensitivityKey -> sensitivity model; evicted with the models, least recently used first.
+  absl::flat_hash_map<std::string, SensitivityEntry> sensitivity_ ABSL_GUARDED_BY(mu_);
   uint64_t clock_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };

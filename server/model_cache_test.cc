@@ -33,5 +33,37 @@ TEST(ModelCacheTest, BoundedByBytesLeastRecentlyUsedFirst) {
   EXPECT_EQ(cache.bytes(), 2 * ModelCache::ModelBytes(a.size()));
 }
 
+// Sensitivity models: cached by (model id, parameter list), counted as (1 + parameters)
+// times the model's bytes, evicted with the models least recently used first, and still
+// usable by a holder after eviction.
+TEST(ModelCacheTest, SensitivityModelsAreCachedAndBounded) {
+  const std::string src = "state x = 1\nparam a = 1, b = 2\nx' = -a*x + b\n";
+  const int64_t one = ModelCache::ModelBytes(src.size());
+  ModelCache cache(100, 4 * one, {}, nullptr);  // the model and one 2-parameter model
+  auto base = cache.GetOrParse(src);
+  ASSERT_TRUE(base.ok());
+  bool cached = true;
+  auto ab = cache.GetOrBuildSensitivityModel(*base, {0, 1}, &cached);
+  ASSERT_TRUE(ab.ok()) << ab.status();
+  EXPECT_FALSE(cached);
+  EXPECT_EQ((*ab)->num_states(), 3);
+  EXPECT_EQ(cache.bytes(), 4 * one);
+  auto again = cache.GetOrBuildSensitivityModel(*base, {0, 1}, &cached);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(cached);
+  EXPECT_EQ(again->get(), ab->get());
+  EXPECT_TRUE(cache.ContainsSensitivityModel(src, false, {"a", "b"}));
+  EXPECT_TRUE(cache.ContainsSensitivityModel((*base)->hash(), true, {"a", "b"}));
+  EXPECT_FALSE(cache.ContainsSensitivityModel(src, false, {"b", "a"}));
+  // A second one (b alone, 2 x the model) does not fit beside the first: the least
+  // recently used entry goes.
+  auto b = cache.GetOrBuildSensitivityModel(*base, {1}, &cached);
+  ASSERT_TRUE(b.ok());
+  EXPECT_LE(cache.bytes(), 4 * one);
+  EXPECT_FALSE(cache.ContainsSensitivityModel(src, false, {"a", "b"}) &&
+               cache.ContainsSensitivityModel(src, false, {"b"}));
+  EXPECT_EQ((*ab)->num_states(), 3);  // still alive for its holder
+}
+
 }  // namespace
 }  // namespace ensolve::server

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/backend.h"
+#include "server/sensitivities.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "Tensors are little-endian on the wire; this code assumes a little-endian host"
@@ -344,6 +345,12 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
       !roots.ok()) {
     return roots.status();
   }
+  if (absl::Status s = AddSensitivities(
+          std::vector<std::string>(req.sensitivities().begin(), req.sensitivities().end()), models,
+          &spec);
+      !s.ok()) {
+    return s;
+  }
   spec.return_inputs = req.return_inputs();
 
   if (absl::Status s = DecodeInputs(req.u0(), "u0", "states", model.state_names(), &spec.u0);
@@ -414,8 +421,10 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
   if (per_traj > config.max_chunk_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "options.saveat: one trajectory's output (", spec.num_save(), " save points x ",
-        spec.num_states(), " states = ", per_traj, " bytes) exceeds the chunk limit of ",
-        config.max_chunk_bytes, " bytes (--max_chunk_bytes); save fewer points"));
+        spec.values_per_save(),
+        spec.num_sensitivities() > 0 ? " values (states and their sensitivities)" : " states",
+        " = ", per_traj, " bytes) exceeds the chunk limit of ", config.max_chunk_bytes,
+        " bytes (--max_chunk_bytes); save fewer points"));
   }
   if (per_traj > 0 && n > config.max_output_bytes / per_traj) {
     return absl::ResourceExhaustedError(absl::StrCat(

@@ -65,7 +65,7 @@ JobCost EstimateJobCost(const JobSpec& spec, const ServerConfig& config, int num
   // and fills its result arrays; results already counted above once finished, so the
   // arrays being filled count here.
   const int64_t drawn =
-      Mul(batch, int64_t{spec.model->num_params() + spec.model->num_states()} * 8);
+      Mul(batch, int64_t{spec.model->num_params() + spec.solved_model()->num_states()} * 8);
   const int64_t running = std::min<int64_t>(batches, std::max(1, num_devices));
   c.work_bytes = Mul(running, drawn + batch_result);
   const int64_t rows_per_chunk =

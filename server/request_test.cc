@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -259,6 +260,83 @@ TEST_F(RequestTest, RequestIdIsBounded) {
   v1::SolveRequest r = Decay(1);
   r.set_request_id(std::string(200, 'x'));
   EXPECT_THAT(Build(r).status().message(), HasSubstr("request_id"));
+}
+
+// SolveRequest.sensitivities: the sensitivity model from the cache, the selection expanded,
+// the output counted with its sensitivities, and every bad list named.
+TEST_F(RequestTest, Sensitivities) {
+  v1::SolveRequest r;
+  r.set_model_source(
+      "state x = 2, y = 1\nparam k = 0.5, c = 1\noutput e = x*y\nx' = -k*x\n"
+      "y' = c*x - y\n");
+  r.set_trajectories(3);
+  r.mutable_options()->set_t1(1);
+  r.add_sensitivities("c");
+  r.add_sensitivities("k");
+  absl::StatusOr<JobSpec> s = Build(r);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_THAT(s->sensitivities, ElementsAre("c", "k"));
+  EXPECT_EQ(s->sensitivity_model->num_states(), 6);
+  EXPECT_EQ(s->solved_model()->num_states(), 6);
+  EXPECT_EQ(s->num_states(), 2);
+  EXPECT_EQ(s->values_per_save(), 6);
+  EXPECT_EQ(s->bytes_per_trajectory(), 6 * 8);
+  EXPECT_TRUE(s->sensitivity_options.outputs.empty());
+  // Cached by (model, parameter list): a second request shares the model.
+  absl::StatusOr<JobSpec> again = Build(r);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->sensitivity_model.get(), s->sensitivity_model.get());
+  EXPECT_TRUE(cache_.ContainsSensitivityModel(r.model_source(), false, {"c", "k"}));
+  EXPECT_FALSE(cache_.ContainsSensitivityModel(r.model_source(), false, {"k", "c"}));
+  EXPECT_TRUE(cache_.ContainsSensitivityModel(s->model->hash(), true, {"c", "k"}));
+
+  r.add_outputs("e");
+  r.add_outputs("x");
+  s = Build(r);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_THAT(s->options.outputs, ElementsAre("e", "x"));
+  EXPECT_THAT(s->sensitivity_options.outputs,
+              ElementsAre("e", "x", "d(e)/d(c)", "d(x)/d(c)", "d(e)/d(k)", "d(x)/d(k)"));
+  EXPECT_EQ(s->values_per_save(), 6);
+
+  auto fails = [&](const v1::SolveRequest& bad, const std::string& message) {
+    absl::StatusOr<JobSpec> b = Build(bad);
+    ASSERT_FALSE(b.ok()) << message;
+    EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(b.status().message(), message);
+  };
+  v1::SolveRequest bad = r;
+  bad.add_sensitivities("kk");
+  fails(bad,
+        "sensitivities[2]: 'kk' is not a parameter of the model (did you mean 'k'?); expected "
+        "one of k, c");
+  bad = r;
+  bad.add_sensitivities("c");
+  fails(bad, "sensitivities[2]: 'c' is already sensitivities[0]");
+  bad = r;
+  bad.add_sensitivities("x");
+  fails(bad, "sensitivities[2]: 'x' is not a parameter of the model; expected one of k, c");
+
+  // 16 states x (1 + 16 parameters) = 272 states, over max_model_states = 256.
+  std::string wide;
+  for (int i = 0; i < 16; ++i) absl::StrAppend(&wide, "param p", i, " = 1\n");
+  for (int i = 0; i < 16; ++i) absl::StrAppend(&wide, "state u", i, " = 1\n");
+  for (int i = 0; i < 16; ++i) absl::StrAppend(&wide, "u", i, "' = -p", i, "*u", i, "\n");
+  v1::SolveRequest big;
+  big.set_model_source(wide);
+  big.set_trajectories(1);
+  big.mutable_options()->set_t1(1);
+  for (int i = 0; i < 16; ++i) big.add_sensitivities(absl::StrCat("p", i));
+  fails(big,
+        "sensitivities: 16 parameters make the augmented system 16 x (1 + 16) = 272 states, over "
+        "the limit max_model_states = 256; ask for fewer parameters");
+
+  // The chunk limit counts the sensitivities.
+  config_.max_chunk_bytes = 8;
+  v1::SolveRequest chunky = Decay(1);
+  chunky.add_sensitivities("k");
+  EXPECT_THAT(Build(chunky).status().message(),
+              HasSubstr("1 save points x 2 values (states and their sensitivities) = 16 bytes"));
 }
 
 }  // namespace

@@ -37,17 +37,17 @@ struct BatchScheduler::Worker {
   static constexpr size_t kMaxPrepared = 64;
 
   absl::StatusOr<const PreparedModel*> GetPrepared(const JobSpec& spec) {
-    std::string key =
-        absl::StrCat(spec.model->hash(), "/", AlgorithmName(spec.options.algorithm), "/",
-                     PrecisionName(spec.options.precision), "/", spec.options.outputs.size());
-    for (const std::string& name : spec.options.outputs) {
+    const Model& model = *spec.solved_model();
+    const SolveOptions& options = spec.solved_options();
+    std::string key = absl::StrCat(model.hash(), "/", AlgorithmName(options.algorithm), "/",
+                                   PrecisionName(options.precision), "/", options.outputs.size());
+    for (const std::string& name : options.outputs) {
       absl::StrAppend(&key, "/", name.size(), ":", name);
     }
     auto it = prepared.find(key);
     if (it == prepared.end()) {
       const absl::Time start = absl::Now();
-      absl::StatusOr<std::unique_ptr<PreparedModel>> p =
-          device.backend->Prepare(*spec.model, spec.options);
+      absl::StatusOr<std::unique_ptr<PreparedModel>> p = device.backend->Prepare(model, options);
       if (!p.ok()) return p.status();
       metrics.prepares->Increment();
       metrics.prepare_seconds->Increment(absl::ToDoubleSeconds(absl::Now() - start));
@@ -57,7 +57,7 @@ struct BatchScheduler::Worker {
         });
         prepared.erase(victim);
       }
-      it = prepared.emplace(key, Prepared{spec.model, std::move(*p), 0}).first;
+      it = prepared.emplace(key, Prepared{spec.solved_model(), std::move(*p), 0}).first;
     }
     it->second.last_use = ++clock;
     return it->second.prepared.get();
@@ -325,7 +325,8 @@ std::optional<double> BatchScheduler::SolveBatch(Worker* w, Task& task) {
         BatchInputs in = MakeBatchInputs(spec, first, count);
         in.slice_seconds = absl::ToDoubleSeconds(options_.batch_slice);
         if (task.continuation.has_value()) in.resume = &task.continuation->partial;
-        result = w->device.backend->Solve(**prepared, spec.options, in, &job.cancel_flag());
+        result =
+            w->device.backend->Solve(**prepared, spec.solved_options(), in, &job.cancel_flag());
       } else {
         result = prepared.status();
       }
@@ -337,12 +338,12 @@ std::optional<double> BatchScheduler::SolveBatch(Worker* w, Task& task) {
   if (result.ok()) {
     // A backend that returns the wrong shape is a bug; catch it before the stream copies.
     const BatchResult& r = *result;
-    const size_t states = static_cast<size_t>(count) * spec.num_save() * spec.num_states();
+    const size_t states = static_cast<size_t>(count) * spec.num_save() * spec.values_per_save();
     const size_t got =
         r.precision == Precision::kFloat32 ? r.states_f32.size() : r.states_f64.size();
-    if (r.count != count || r.num_save != spec.num_save() || r.num_states != spec.num_states() ||
-        r.precision != spec.options.precision || got != states ||
-        r.retcodes.size() != static_cast<size_t>(count) ||
+    if (r.count != count || r.num_save != spec.num_save() ||
+        r.num_states != spec.values_per_save() || r.precision != spec.options.precision ||
+        got != states || r.retcodes.size() != static_cast<size_t>(count) ||
         r.stats.size() != static_cast<size_t>(count)) {
       result = absl::InternalError(absl::StrCat("backend returned a result of the wrong shape (",
                                                 r.count, " trajectories, ", got, " values)"));

@@ -13,6 +13,7 @@
 #include "server/log.h"
 #include "server/request.h"
 #include "server/request_cost.h"
+#include "server/sensitivities.h"
 #include "server/status_adapter.h"
 
 namespace ensolve::server {
@@ -45,12 +46,31 @@ SolveStream::SolveStream(ServiceContext* ctx, grpc::CallbackServerContext* call,
     Reject(s);
     return;
   }
-  if (request_->model_case() != v1::SolveRequest::kModelSource ||
-      ctx_->models().Contains(request_->model_source())) {
+  // Sensitivities (server/sensitivities.h) compile a model of their own, cached apart.
+  const std::vector<std::string> sensitivities(request_->sensitivities().begin(),
+                                               request_->sensitivities().end());
+  const bool by_id = request_->model_case() == v1::SolveRequest::kModelId;
+  const bool sensitivities_cached =
+      sensitivities.empty() ||
+      ctx_->models().ContainsSensitivityModel(
+          by_id ? request_->model_id() : request_->model_source(), by_id, sensitivities);
+  if ((request_->model_case() != v1::SolveRequest::kModelSource ||
+       ctx_->models().Contains(request_->model_source())) &&
+      sensitivities_cached) {
     Admit();  // nothing to compile: cheap enough for this thread
     return;
   }
-  const int64_t source_bytes = static_cast<int64_t>(request_->model_source().size());
+  int64_t source_bytes = static_cast<int64_t>(request_->model_source().size());
+  if (by_id) {
+    absl::StatusOr<std::shared_ptr<const Model>> m = ctx_->models().Find(request_->model_id());
+    if (!m.ok()) {
+      Reject(m.status());
+      return;
+    }
+    source_bytes = static_cast<int64_t>((*m)->source().size());
+  }
+  // The sensitivity model is about (1 + parameters) times the model.
+  source_bytes *= 1 + static_cast<int64_t>(sensitivities.size());
   compile_bytes_ = CompileBytesEstimate(source_bytes);
   if (absl::Status s = memory_->Reserve(compile_bytes_, "compiling the model"); !s.ok()) {
     Reject(s);
@@ -131,6 +151,7 @@ void SolveStream::Admit() {
     } else {
       for (const auto& n : s.options.outputs) a->add_state_names(n);
     }
+    for (const auto& n : s.sensitivities) a->add_sensitivities(n);
     for (double t : s.save_times) a->add_save_times(t);
     a->set_save_points(s.num_save());
     a->set_dtype(s.options.precision == Precision::kFloat32 ? v1::DTYPE_FLOAT32
@@ -359,10 +380,22 @@ bool SolveStream::NextChunkLocked() {
   v1::ResultChunk* c = resp_.mutable_chunk();
   c->set_first(current_->first + cursor_);
   c->set_count(rows);
-  const void* states = f32 ? static_cast<const void*>(r.states_f32.data() + cursor_ * elems)
-                           : static_cast<const void*>(r.states_f64.data() + cursor_ * elems);
-  SetTensor(c->mutable_states(), f32 ? v1::DTYPE_FLOAT32 : v1::DTYPE_FLOAT64,
-            {rows, r.num_save, r.num_states}, states, static_cast<size_t>(rows * traj_bytes));
+  const v1::DType dtype = f32 ? v1::DTYPE_FLOAT32 : v1::DTYPE_FLOAT64;
+  if (job_->spec().num_sensitivities() > 0) {
+    // Each saved row holds the quantities and their sensitivities (server/sensitivities.h).
+    const JobSpec& spec = job_->spec();
+    const int q = spec.num_states();
+    SetTensor(c->mutable_states(), dtype, {rows, r.num_save, q}, "", 0);
+    SetTensor(c->mutable_sensitivities(), dtype, {rows, r.num_save, q, spec.num_sensitivities()},
+              "", 0);
+    SplitSensitivities(spec, r, cursor_, rows, c->mutable_states()->mutable_data(),
+                       c->mutable_sensitivities()->mutable_data());
+  } else {
+    const void* states = f32 ? static_cast<const void*>(r.states_f32.data() + cursor_ * elems)
+                             : static_cast<const void*>(r.states_f64.data() + cursor_ * elems);
+    SetTensor(c->mutable_states(), dtype, {rows, r.num_save, r.num_states}, states,
+              static_cast<size_t>(rows * traj_bytes));
+  }
   static_assert(sizeof(RetCode) == 1, "retcodes travel as one byte each");
   SetTensor(c->mutable_retcodes(), v1::DTYPE_UINT8, {rows}, r.retcodes.data() + cursor_,
             static_cast<size_t>(rows));

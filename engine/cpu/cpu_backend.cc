@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <limits>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -174,6 +176,9 @@ class CpuBackend : public Backend {
     job.out_width = result.num_states;
     job.n = pm.model.num_states();
     job.np = pm.model.num_params();
+    // A sensitivity model's Jacobian is block lower triangular (engine/model/sensitivity.h).
+    // ENSOLVE_CPU_DENSE_LU=1 factors it densely instead (to measure the difference).
+    job.blocks = dense_lu_ ? 1 : 1 + static_cast<int>(pm.model.sensitivity_params().size());
     job.u0 = in.u0;
     job.u0_rows = in.u0_rows;
     job.p = in.p;
@@ -209,6 +214,10 @@ class CpuBackend : public Backend {
 
   cpu::ThreadPool pool_;
   const absl::StatusOr<CpuIsa> isa_;
+  const bool dense_lu_ = [] {
+    const char* v = std::getenv("ENSOLVE_CPU_DENSE_LU");
+    return v != nullptr && std::string_view(v) == "1";
+  }();
 };
 
 }  // namespace

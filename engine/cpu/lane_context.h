@@ -40,6 +40,7 @@ struct BatchJob {
   int out_width = 0;  // values per save point (n without a selection)
   int n = 0;          // states
   int np = 0;         // params
+  int blocks = 1;  // block structure of the iteration matrices (engine/algorithms/linsolve.h)
   const double* u0 = nullptr;
   int64_t u0_rows = 1;
   const double* p = nullptr;
@@ -164,6 +165,7 @@ class LaneContext {
   }
 
   int n() const { return job_.n; }
+  int blocks() const { return job_.blocks; }
   Real* vec(int j) { return &vecs_[static_cast<size_t>(j) * job_.n]; }
   Real* mat(int j) { return &mats_[static_cast<size_t>(j) * job_.n * job_.n]; }
   Index* pivots() { return piv_.data(); }

@@ -228,6 +228,8 @@ std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precis
   absl::StrAppend(&src, "constexpr int kN = ", model.num_states(), ";\n");
   absl::StrAppend(&src, "constexpr int kP = ", model.num_params(), ";\n");
   if (info.stochastic) absl::StrAppend(&src, "constexpr int kM = ", model.num_wiener(), ";\n");
+  // A sensitivity model's Jacobian is block lower triangular (engine/model/sensitivity.h).
+  absl::StrAppend(&src, "constexpr int kBlocks = ", 1 + model.sensitivity_params().size(), ";\n");
   absl::StrAppend(&src,
                   "__device__ __forceinline__ R Infinity() { return "
                   "R(__longlong_as_double(0x7ff0000000000000LL)); }\n");

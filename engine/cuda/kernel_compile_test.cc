@@ -2,6 +2,7 @@
 // Hopper (every method of the table on Lorenz), and the Lorenz kernels keep every vector in
 // registers (no stack frame). Skipped with a reason where libnvrtc cannot be found. Also: without a
 // driver or device, the backend reports UNAVAILABLE with a clear message instead of crashing.
+#include <chrono>
 #include <cstdio>
 #include <regex>
 #include <string>
@@ -12,6 +13,7 @@
 #include "engine/cuda/internal/nvrtc.h"
 #include "engine/cuda/test_models.h"
 #include "engine/model/model.h"
+#include "engine/model/sensitivity.h"
 #include "gtest/gtest.h"
 
 namespace ensolve::cuda {
@@ -204,6 +206,45 @@ TEST(Codegen, OutputSelectionCompiles) {
   ASSERT_TRUE(prog.ok()) << prog.status();
   EXPECT_NE(KernelKey(*model, Algorithm::kTsit5, Precision::kFloat64, {"energy", "y"}),
             KernelKey(*model, Algorithm::kTsit5, Precision::kFloat64, {"y", "energy"}));
+}
+
+// Sensitivity models (engine/model/sensitivity.h) are ordinary models to the code
+// generator: the augmented Robertson (12 states, 4 blocks) for rodas5p and an output
+// selection with outputs' sensitivities for tsit5 compile for sm_90. With the block LU
+// (linsolve.h) the rodas5p kernel took 14.6 s on the 2-core build machine; with a dense
+// 12 x 12 LU it took about 2 minutes.
+TEST(Codegen, SensitivityModelsCompile) {
+  absl::StatusOr<const Nvrtc*> nvrtc = Nvrtc::Get();
+  if (!nvrtc.ok()) GTEST_SKIP() << "NVRTC unavailable: " << nvrtc.status();
+  std::unique_ptr<Model> base = Parse(testing::kRobertson);
+  ASSERT_NE(base, nullptr);
+  auto sens = BuildSensitivityModel(*base, {0, 1, 2});
+  ASSERT_TRUE(sens.ok()) << sens.status();
+  const std::string stiff = GenerateKernelSource(**sens, Algorithm::kRodas5P, Precision::kFloat64);
+  EXPECT_NE(stiff.find("constexpr int kN = 12;"), std::string::npos);
+  EXPECT_NE(stiff.find("ModelJacobian("), std::string::npos);
+  EXPECT_NE(stiff.find("constexpr int kBlocks = 4;"), std::string::npos);
+  {
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<CompiledProgram> prog =
+        (*nvrtc)->Compile(stiff, "sensitivities.cu", KernelHeaders(), "sm_90");
+    ASSERT_TRUE(prog.ok()) << prog.status();
+    std::printf("rodas5p, augmented Robertson (12 states, 4 blocks): NVRTC %.1f s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::unique_ptr<Model> osc =
+      Parse("param w = 2\nstate x = 1, y = 0\nx' = w*y\ny' = -w*x\noutput energy = x^2 + y^2\n");
+  ASSERT_NE(osc, nullptr);
+  auto s2 = BuildSensitivityModel(*osc, {0});
+  ASSERT_TRUE(s2.ok()) << s2.status();
+  auto roots = (*s2)->SelectionRoots(SensitivitySelection({"energy", "y"}, {"w"}));
+  ASSERT_TRUE(roots.ok()) << roots.status();
+  const std::string src =
+      GenerateKernelSource(**s2, Algorithm::kTsit5, Precision::kFloat64, *roots);
+  EXPECT_NE(src.find("constexpr int kOut = 4;"), std::string::npos);
+  absl::StatusOr<CompiledProgram> prog =
+      (*nvrtc)->Compile(src, "sensitivity_outputs.cu", KernelHeaders(), "sm_90");
+  ASSERT_TRUE(prog.ok()) << prog.status();
 }
 
 // Where a stiff method's per-trajectory n x n matrix leaves registers: a chain of n coupled

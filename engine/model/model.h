@@ -74,8 +74,16 @@ class Model {
   const std::string& hash() const { return hash_; }
   const std::string& source() const { return source_; }
 
+  // Forward sensitivity models (engine/model/sensitivity.h): the parameters differentiated
+  // by (empty for a model parsed from text), and the states an initial-state input gives
+  // (num_states() for a parsed model; the base model's states for a sensitivity model,
+  // whose sensitivity states start at du0/dp, see ResolveInputs()).
+  const std::vector<int>& sensitivity_params() const { return sensitivity_params_; }
+  int num_input_states() const { return input_states_ < 0 ? num_states() : input_states_; }
+
  private:
   friend class ModelBuilder;
+  friend class SensitivityModelBuilder;
   Model() = default;
 
   std::vector<std::string> state_names_, param_names_, output_names_;
@@ -90,6 +98,8 @@ class Model {
   std::vector<std::string> wiener_names_;
   bool noise_diagonal_ = true;
   std::string hash_, source_;
+  std::vector<int> sensitivity_params_;
+  int input_states_ = -1;
 };
 
 }  // namespace ensolve

@@ -93,7 +93,8 @@ class SolveStream:
             if kind == "chunk":
                 try:
                     return Chunk.from_proto(m.chunk, _num_save(self.accepted),
-                                            len(self.accepted.state_names), self._dtype)
+                                            len(self.accepted.state_names), self._dtype,
+                                            _num_sensitivities(self.accepted))
                 except ValueError as e:
                     self.cancel()
                     raise EnsolveError(grpc.StatusCode.DATA_LOSS, str(e)) from None
@@ -199,18 +200,22 @@ class Client:
     def request(self, model, p=None, u0=None, tspan=None, saveat=None, algorithm="tsit5",
                 n: Optional[int] = None, precision="float64", batch_size: int = 0,
                 request_id: str = "", outputs: Optional[Sequence[str]] = None,
-                return_inputs: Optional[bool] = None, **options) -> pb.SolveRequest:
+                return_inputs: Optional[bool] = None,
+                sensitivities: Optional[Sequence[str]] = None, **options) -> pb.SolveRequest:
         """The SolveRequest that solve() sends (see solve() for the arguments)."""
         return self._request(model, p, u0, tspan, saveat, algorithm, n, precision, batch_size,
-                             request_id, outputs, return_inputs, options)[0]
+                             request_id, outputs, return_inputs, options, sensitivities)[0]
 
     def _request(self, model, p, u0, tspan, saveat, algorithm, n, precision, batch_size,
-                 request_id, outputs, return_inputs, options):
+                 request_id, outputs, return_inputs, options, sensitivities=None):
         """The SolveRequest, and the model's names when they were needed (else None)."""
         req = pb.SolveRequest(batch_size=int(batch_size), request_id=request_id)
         if isinstance(outputs, str):
             outputs = [outputs]
         req.outputs.extend(list(outputs or []))
+        if isinstance(sensitivities, str):
+            sensitivities = [sensitivities]
+        req.sensitivities.extend(list(sensitivities or []))
         # By default the server returns the inputs used when it draws them (samplers).
         if return_inputs is None:
             return_inputs = isinstance(p, Sampler) or isinstance(u0, Sampler)
@@ -303,7 +308,7 @@ class Client:
               n: Optional[int] = None, precision="float64", timeout: Optional[float] = None,
               progress: Optional[bool] = None, batch_size: int = 0, request_id: str = "",
               outputs: Optional[Sequence[str]] = None, return_inputs: Optional[bool] = None,
-              **options) -> Solution:
+              sensitivities: Optional[Sequence[str]] = None, **options) -> Solution:
         """Solves an ensemble and returns the whole Solution.
 
         model: model text, a path to a *.ode file, or an ensolve.Model from compile().
@@ -324,6 +329,9 @@ class Client:
         return_inputs: have the server send the parameters and initial states each
           trajectory used (sol.p, sol.u0 of shape (trajectories, n)); default: when a
           sampler draws them. Otherwise sol.p / sol.u0 are the arrays sent, as sent.
+        sensitivities: parameter names: also return sol.sensitivities, d(saved quantity)/d
+          (parameter) of shape (trajectories, save points, states, len(sensitivities)),
+          from the forward sensitivity equations (docs/sensitivities.md).
         progress: a tqdm progress bar; default: when tqdm is installed and stdout is a
           terminal.
         options: adaptive, abstol, reltol, dt, dtmin, max_steps (ensolve.v1.SolveOptions),
@@ -333,10 +341,18 @@ class Client:
         Raises EnsolveError (with .code and .message) when the server refuses or fails.
         """
         req, names = self._request(model, p, u0, tspan, saveat, algorithm, n, precision,
-                                   batch_size, request_id, outputs, return_inputs, options)
+                                   batch_size, request_id, outputs, return_inputs, options,
+                                   sensitivities)
         stream = self.send(req, timeout=timeout)
         return _assemble(stream, req, _progress_bar(stream.trajectories, progress),
                          names.param_names if names is not None else None)
+
+
+def _num_sensitivities(accepted) -> int:
+    """The parameters of the stream's sensitivities (0 from servers without them)."""
+    if "sensitivities" not in accepted.DESCRIPTOR.fields_by_name:
+        return 0
+    return len(accepted.sensitivities)
 
 
 def _by_name(values: dict, model: Model, what: str) -> np.ndarray:
@@ -375,6 +391,8 @@ def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
     t = np.array(a.save_times, dtype=np.float64) if len(a.save_times) == num_save else \
         np.full((n, num_save), np.nan)
     u = np.empty((n, num_save, num_states), dtype=stream._dtype.newbyteorder("="))
+    num_sens = _num_sensitivities(a)
+    sens = np.empty((n, num_save, num_states, num_sens), dtype=u.dtype) if num_sens else None
     retcode = np.empty(n, dtype=np.uint8)
     accepted = np.empty(n, dtype=np.int32)
     rejected = np.empty(n, dtype=np.int32)
@@ -391,6 +409,8 @@ def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
                                    f"outside [0, {n}) or arrived twice")
             seen[c.first:end] = True
             u[c.first:end] = c.u
+            if sens is not None:
+                sens[c.first:end] = c.sensitivities
             retcode[c.first:end] = c.retcode
             accepted[c.first:end] = c.accepted_steps
             rejected[c.first:end] = c.rejected_steps
@@ -434,5 +454,7 @@ def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
                     rhs_evals=rhs_evals, state_names=list(a.state_names),
                     p=used["p"] if "p" in used else sent(req.params),
                     u0=used["u0"] if "u0" in used else sent(req.u0),
-                    param_names=param_names, job_id=a.job_id,
+                    param_names=param_names, sensitivities=sens,
+                    sensitivity_names=list(a.sensitivities) if num_sens else None,
+                    job_id=a.job_id,
                     model_id=a.model_id, summary=summary)

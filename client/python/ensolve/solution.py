@@ -39,13 +39,24 @@ class Chunk:
     p: Optional[np.ndarray] = None  # (count, params) float64, with return_inputs
     u0: Optional[np.ndarray] = None  # (count, states) float64, with return_inputs
     t: Optional[np.ndarray] = None  # (count, save points): per-trajectory save times
+    # (count, save points, states, params): d u / d p, with SolveRequest.sensitivities
+    sensitivities: Optional[np.ndarray] = None
 
     @classmethod
-    def from_proto(cls, c, num_save: int, num_states: int, dtype: np.dtype) -> "Chunk":
+    def from_proto(cls, c, num_save: int, num_states: int, dtype: np.dtype,
+                   num_sensitivities: int = 0) -> "Chunk":
         u = _tensor.to_numpy(c.states)
         if u.dtype != dtype or u.shape != (c.count, num_save, num_states):
             raise ValueError(f"chunk at {c.first}: states {u.dtype}{list(u.shape)}, expected "
                              f"{dtype}{[c.count, num_save, num_states]}")
+        sens = None
+        if num_sensitivities:
+            want = (c.count, num_save, num_states, num_sensitivities)
+            sens = _tensor.to_numpy(c.sensitivities) if c.HasField("sensitivities") else None
+            if sens is None or sens.dtype != dtype or sens.shape != want:
+                got = "none" if sens is None else f"{sens.dtype}{list(sens.shape)}"
+                raise ValueError(f"chunk at {c.first}: sensitivities {got}, expected "
+                                 f"{dtype}{list(want)}")
         per = {}
         for name in ("retcodes", "accepted_steps", "rejected_steps"):
             a = _optional(c, name, c.count)
@@ -57,7 +68,7 @@ class Chunk:
                    t_final=_optional(c, "t_final", c.count),
                    rhs_evals=_optional(c, "rhs_evals", c.count),
                    p=_optional(c, "params", c.count), u0=_optional(c, "u0", c.count),
-                   t=_optional(c, "save_times", c.count))
+                   t=_optional(c, "save_times", c.count), sensitivities=sens)
 
 
 @dataclass
@@ -82,6 +93,10 @@ class Solution:
     p: Optional[np.ndarray] = None
     u0: Optional[np.ndarray] = None
     param_names: Optional[List[str]] = None
+    # With solve(..., sensitivities=[names]): sensitivities[i, j, k, l] is d u[i, j, k] /
+    # d (parameter sensitivity_names[l]); None otherwise.
+    sensitivities: Optional[np.ndarray] = None
+    sensitivity_names: Optional[List[str]] = None
     job_id: str = ""
     model_id: str = ""
     summary: Dict = field(default_factory=dict)  # retcode_counts, wall_seconds, devices ...
@@ -109,11 +124,15 @@ class Solution:
     def save(self, path) -> None:
         """Writes the solution as the ensolve CLI's .npz does (np.load(path)["u"], ...):
         u, t, retcode, accepted_steps, rejected_steps, t_final and rhs_evals (when known),
-        p and u0 (when known), state_names, param_names."""
+        p and u0 (when known), state_names, param_names, and sensitivities with
+        sensitivity_names (when asked for)."""
         arrays = {"u": self.u, "t": self.t, "retcode": self.retcode,
                   "accepted_steps": self.accepted_steps, "rejected_steps": self.rejected_steps,
                   "state_names": np.array(self.state_names, dtype=str),
                   "param_names": np.array(self.param_names or [], dtype=str)}
+        if self.sensitivities is not None:
+            arrays["sensitivities"] = self.sensitivities
+            arrays["sensitivity_names"] = np.array(self.sensitivity_names or [], dtype=str)
         for name in ("t_final", "rhs_evals", "p", "u0"):
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)
@@ -126,16 +145,21 @@ class Solution:
             def get(name):
                 return z[name] if name in z.files else None
             names = get("param_names")
+            sens_names = get("sensitivity_names")
             return cls(t=z["t"], u=z["u"], retcode=z["retcode"], t_final=get("t_final"),
                        accepted_steps=z["accepted_steps"], rejected_steps=z["rejected_steps"],
                        rhs_evals=get("rhs_evals"), state_names=[str(n) for n in z["state_names"]],
                        p=get("p"), u0=get("u0"),
                        param_names=[str(n) for n in names] if names is not None and names.size
-                       else None)
+                       else None,
+                       sensitivities=get("sensitivities"),
+                       sensitivity_names=[str(n) for n in sens_names]
+                       if sens_names is not None else None)
 
     def to_xarray(self):
         """An xarray.Dataset: u over (trajectory, time, state), the per-trajectory
-        outcomes, and the inputs used. Needs xarray (Debian: python3-xarray)."""
+        outcomes, the inputs used, and sensitivities over (trajectory, time, state,
+        sensitivity) when asked for. Needs xarray (Debian: python3-xarray)."""
         try:
             import xarray as xr
         except ImportError as e:
@@ -162,6 +186,9 @@ class Solution:
             data["p"] = (("trajectory", "param"), p)
             if self.param_names is not None and len(self.param_names) == p.shape[1]:
                 coords["param"] = list(self.param_names)
+        if self.sensitivities is not None:
+            coords["sensitivity"] = list(self.sensitivity_names or [])
+            data["sensitivities"] = (data["u"][0] + ("sensitivity",), self.sensitivities)
         if self.u0 is not None:
             u0 = np.broadcast_to(np.atleast_2d(self.u0), (n, np.atleast_2d(self.u0).shape[1]))
             data["u0"] = (("trajectory", "u0_state"), u0)

@@ -2,6 +2,7 @@
 // code (engine/cuda/codegen.cc) and the shared algorithm templates (engine/algorithms).
 // The generated prelude defines, in namespace ensolve_gen:
 //   typedef float|double R;  constexpr int kN (states), kP (parameters);
+//   constexpr int kBlocks (the iteration matrices' block structure, engine/algorithms/linsolve.h);
 //   void ModelRhs(R t, const R* u, const R* p, R* du);  R Infinity();
 //   ModelJacobian / ModelTimeDerivative (same signature) when the method needs them;
 //   constexpr int kOut (values per save point) and, with ENSOLVE_SELECTION 1,
@@ -92,6 +93,7 @@ struct Context {
       : a(args), traj(i), countdown(256) {}
 
   __device__ __forceinline__ static constexpr int n() { return kN; }
+  __device__ __forceinline__ static constexpr int blocks() { return kBlocks; }
   __device__ __forceinline__ R* vec(int j) { return v[j]; }
   __device__ __forceinline__ R* mat(int j) { return m[j]; }
   __device__ __forceinline__ int* pivots() { return piv; }
