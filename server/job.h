@@ -19,6 +19,7 @@
 #include "engine/model/model.h"
 #include "engine/sampler.h"
 #include "engine/solve_options.h"
+#include "server/reduction_request.h"
 
 namespace ensolve::server {
 
@@ -51,8 +52,12 @@ struct JobSpec {
   // options.saveat_per_trajectory save times, per trajectory; empty where the options'
   // value is shared.
   std::vector<double> t0, t1, saveat;
+  // SolveRequest.reductions, when asked for.
+  std::optional<ReductionRequest> reduction;
 
   int num_save() const { return NumSavePoints(options); }
+  // Whether ResultChunks are sent (not when reductions replace them).
+  bool streams_states() const { return !reduction.has_value() || reduction->spec.keep_states; }
   // Values per save point: the output selection's, or every state.
   int num_states() const { return NumSaved(options, model->num_states()); }
   int64_t num_batches() const { return (trajectories + batch_size - 1) / batch_size; }

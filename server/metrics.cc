@@ -194,6 +194,12 @@ void Metrics::CountRetCodes(const RetCode* codes, int64_t count) {
   }
 }
 
+void Metrics::CountRetCodes(const int64_t* counts, int num_codes) {
+  for (int i = 0; i < num_codes && i < kNumRetCodes; ++i) {
+    if (counts[i] > 0) retcodes_[i]->Increment(static_cast<double>(counts[i]));
+  }
+}
+
 DeviceMetrics Metrics::ForDevice(const std::string& device) {
   DeviceMetrics m;
   m.trajectories_solved = &trajectories_->Add({{"device", device}});

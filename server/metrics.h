@@ -68,6 +68,8 @@ class Metrics {
   void RecordRequest(const std::string& method, const std::string& code, double seconds);
   // The return codes of a finished batch's trajectories.
   void CountRetCodes(const RetCode* codes, int64_t count);
+  // The same from per-code counts (counts[i]: trajectories with RetCode i).
+  void CountRetCodes(const int64_t* counts, int num_codes);
   DeviceMetrics ForDevice(const std::string& device);
 
   prometheus::Registry& registry() { return *registry_; }
