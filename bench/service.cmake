@@ -5,3 +5,9 @@ if(TARGET ensolve_server AND TARGET ensolve_client)
   add_executable(ensolve-service-bench ${CMAKE_CURRENT_LIST_DIR}/service_bench.cc)
   target_link_libraries(ensolve-service-bench PRIVATE ensolve_server ensolve_client)
 endif()
+
+# Reductions: a Monte Carlo ensemble's statistics vs its full states through ensolved.
+if(TARGET ensolve_server AND TARGET ensolve_client)
+  add_executable(ensolve-reduce-bench ${CMAKE_CURRENT_LIST_DIR}/reduce_bench.cc)
+  target_link_libraries(ensolve-reduce-bench PRIVATE ensolve_server ensolve_client)
+endif()

@@ -153,6 +153,7 @@ absl::Status ResultAssembler::Add(const v1::SolveResponse& r) {
       result_.num_save = a.save_points() > 0 ? a.save_points() : a.save_times_size();
       result_.num_states = a.state_names_size();
       result_.dtype = a.dtype();
+      if (!states_streamed()) return absl::OkStatus();  // statistics only: nothing to hold
       const size_t n = static_cast<size_t>(a.trajectories());
       // Room for everything, filled as chunks arrive (no zero-fill first), and backed with
       // memory in the background meanwhile.
@@ -172,7 +173,18 @@ absl::Status ResultAssembler::Add(const v1::SolveResponse& r) {
     }
     case v1::SolveResponse::kChunk:
       if (!accepted_) return Broken("a chunk before SolveAccepted");
+      if (!states_streamed()) return Broken("a chunk although states are not streamed");
       return AddChunk(r.chunk());
+    case v1::SolveResponse::kReduction: {
+      if (!accepted_ || !result_.accepted.has_reductions()) {
+        return Broken("a ReductionResult the request did not ask for");
+      }
+      absl::StatusOr<EnsembleStatistics> s =
+          DecodeStatistics(result_.accepted.reductions(), r.reduction());
+      if (!s.ok()) return Broken(std::string(s.status().message()));
+      if (s->final) result_.statistics = *std::move(s);
+      return absl::OkStatus();
+    }
     case v1::SolveResponse::kSummary:
       if (!accepted_) return Broken("a summary before SolveAccepted");
       summarized_ = true;
@@ -311,6 +323,13 @@ void ResultAssembler::Grow(int64_t trajectories) {
 absl::StatusOr<SolveResult> ResultAssembler::Take() {
   if (!accepted_ || !summarized_) {
     return absl::FailedPreconditionError("Solve stream ended before its summary");
+  }
+  if (result_.accepted.has_reductions() && !result_.statistics.has_value()) {
+    return absl::DataLossError("Solve stream: no final ReductionResult");
+  }
+  if (!states_streamed()) {
+    JoinPrefault();
+    return std::move(result_);
   }
   if (received_ != result_.trajectories) {
     return absl::DataLossError(absl::StrCat("Solve stream: ", received_, " of ",

@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "client/credentials.h"
+#include "client/statistics.h"
 #include "ensolve/v1/solver.grpc.pb.h"
 
 namespace grpc {
@@ -61,6 +63,9 @@ struct SolveResult {
   // otherwise.
   int num_sensitivities = 0;
   std::vector<double> sensitivities;
+  // With SolveRequest.reductions: the final statistics. The per-trajectory arrays above are
+  // then empty unless reductions.keep_states asked for them too.
+  std::optional<EnsembleStatistics> statistics;
 
   double state(int64_t traj, int save, int s) const {
     return states[(static_cast<size_t>(traj) * num_save + save) * num_states + s];
@@ -101,6 +106,10 @@ class ResultAssembler {
 
  private:
   absl::Status AddChunk(const v1::ResultChunk& chunk);
+  // Whether ResultChunks come (not with reductions that replace them).
+  bool states_streamed() const {
+    return !result_.accepted.has_reductions() || result_.accepted.reductions().states_streamed();
+  }
   // Sizes the result's arrays for at least `trajectories` rows.
   void Grow(int64_t trajectories);
   void StartPrefault();

@@ -429,6 +429,13 @@ v1::EnsembleSolver::Stub* ShardedClient::StubFor(const std::string& address) {
 
 absl::StatusOr<SolveResult> ShardedClient::Solve(const v1::SolveRequest& request,
                                                  const CallOptions& options, ShardStats* stats) {
+  if (request.has_reductions()) {
+    // Each shard's statistics would need merging here (Chan et al.'s update over the
+    // shards' counts, means and variances); until then, say so rather than drop them.
+    return absl::UnimplementedError(
+        "reductions: the sharded client does not merge statistics across servers yet; send "
+        "the request to one server with Client");
+  }
   const absl::Time start = absl::Now();
   const absl::Time deadline = options.timeout == absl::InfiniteDuration() ? absl::InfiniteFuture()
                                                                           : start + options.timeout;

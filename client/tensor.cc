@@ -29,6 +29,8 @@ int DTypeSize(v1::DType dtype) {
       return 1;
     case v1::DTYPE_INT32:
       return 4;
+    case v1::DTYPE_INT64:
+      return 8;
     default:
       return 0;
   }
@@ -72,6 +74,12 @@ absl::StatusOr<std::vector<double>> ToDoubles(const v1::Tensor& t) {
         int32_t v;
         std::memcpy(&v, p + 4 * i, 4);
         out[i] = v;
+        break;
+      }
+      case v1::DTYPE_INT64: {
+        int64_t v;
+        std::memcpy(&v, p + 8 * i, 8);
+        out[i] = static_cast<double>(v);
         break;
       }
       default:

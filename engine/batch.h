@@ -4,8 +4,10 @@
 #define ENSOLVE_ENGINE_BATCH_H_
 
 #include <cstdint>
+#include <optional>
 
 #include "engine/host_array.h"
+#include "engine/reduction.h"
 #include "engine/solve_options.h"
 
 namespace ensolve {
@@ -23,6 +25,7 @@ enum class RetCode : uint8_t {
   kSingular = 5,    // a fixed-step implicit method met a singular iteration matrix
 };
 inline constexpr int kNumRetCodes = 6;
+static_assert(kNumRetCodes <= kReductionRetCodes, "a Reduction counts every return code");
 const char* RetCodeName(RetCode r);
 
 // Inputs of `count` trajectories, row-major float64. Each of u0 and p holds either one row
@@ -58,6 +61,10 @@ struct BatchInputs {
   // at that result takes it over and continues them, bitwise as if never stopped.
   double slice_seconds = 0;
   BatchResult* resume = nullptr;
+  // Statistics across the batch's trajectories (engine/reduction.h), computed where the
+  // batch runs, into BatchResult::reduction; null: none. Without spec->keep_states the
+  // result carries the reduction alone.
+  const ReductionSpec* reduction = nullptr;
 };
 
 struct TrajectoryStats {
@@ -105,6 +112,9 @@ struct BatchResult {
   HostArray<double> t_final;  // the time each trajectory reached (t1 on success)
   HostArray<TrajectoryStats> stats;
   ResumeState resume;  // for sliced batches
+  // With BatchInputs::reduction, once every trajectory is finished. When the states are
+  // not kept, count and the shape fields are set and the per-trajectory arrays are empty.
+  std::optional<Reduction> reduction;
 
   double state(int64_t traj, int save, int s) const {
     const int64_t i = (traj * num_save + save) * num_states + s;

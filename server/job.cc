@@ -40,6 +40,7 @@ BatchInputs MakeBatchInputs(const JobSpec& spec, int64_t first, int64_t count) {
   if (!spec.t0.empty()) in.t0 = spec.t0.data() + first;
   if (!spec.t1.empty()) in.t1 = spec.t1.data() + first;
   if (!spec.saveat.empty()) in.saveat = spec.saveat.data() + first * spec.num_save();
+  if (spec.reduction.has_value()) in.reduction = &spec.reduction->spec;
   return in;
 }
 

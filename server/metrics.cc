@@ -211,6 +211,12 @@ void Metrics::AddTenantWork(const std::string& tenant, double steps, double devi
   tenant_seconds_->Add({{"tenant", tenant}}).Increment(device_seconds);
 }
 
+void Metrics::CountRetCodes(const int64_t* counts, int num_codes) {
+  for (int i = 0; i < num_codes && i < kNumRetCodes; ++i) {
+    if (counts[i] > 0) retcodes_[i]->Increment(static_cast<double>(counts[i]));
+  }
+}
+
 DeviceMetrics Metrics::ForDevice(const std::string& device) {
   DeviceMetrics m;
   m.trajectories_solved = &trajectories_->Add({{"device", device}});

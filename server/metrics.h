@@ -70,6 +70,8 @@ class Metrics {
   void RecordRequest(const std::string& method, const std::string& code, double seconds);
   // The return codes of a finished batch's trajectories.
   void CountRetCodes(const RetCode* codes, int64_t count);
+  // The same from per-code counts (counts[i]: trajectories with RetCode i).
+  void CountRetCodes(const int64_t* counts, int num_codes);
   DeviceMetrics ForDevice(const std::string& device);
   // A task (batch or slice) of `tenant` ran `steps` steps in `device_seconds`. Tenants are
   // named by the operator's tokens file, so the series are bounded.

@@ -411,14 +411,26 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
         spec.options.saveat.empty() ? std::vector<double>{spec.options.t1} : spec.options.saveat;
   }
 
-  // Size limits.
+  if (req.has_reductions()) {
+    const std::vector<std::string>& quantities =
+        spec.options.outputs.empty() ? model.state_names() : spec.options.outputs;
+    ReductionRequest reduction;
+    if (absl::Status s = DecodeReductions(req, spec.num_save(), quantities, &reduction); !s.ok()) {
+      return s;
+    }
+    spec.reduction = std::move(reduction);
+  }
+
+  // Size limits (on what is streamed: states that stay on the server are bounded by the
+  // batch size below and by the memory budget).
   if (n > config.max_trajectories) {
     return absl::ResourceExhaustedError(
         absl::StrCat("trajectories: ", n, " exceed the server's limit of ", config.max_trajectories,
                      " (--max_trajectories)"));
   }
   const int64_t per_traj = spec.bytes_per_trajectory();
-  if (per_traj > config.max_chunk_bytes) {
+  const bool streamed = spec.streams_states();
+  if (streamed && per_traj > config.max_chunk_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "options.saveat: one trajectory's output (", spec.num_save(), " save points x ",
         spec.values_per_save(),
@@ -426,7 +438,7 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
         " = ", per_traj, " bytes) exceeds the chunk limit of ", config.max_chunk_bytes,
         " bytes (--max_chunk_bytes); save fewer points"));
   }
-  if (per_traj > 0 && n > config.max_output_bytes / per_traj) {
+  if (streamed && per_traj > 0 && n > config.max_output_bytes / per_traj) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "trajectories x saveat: the output would be ", n, " x ", per_traj,
         " bytes, over the server's limit of ", config.max_output_bytes,

@@ -9,6 +9,9 @@
 //   batch work       per batch on a device at once: the inputs drawn for the batch (sampled
 //                    or following the parameters) and its result arrays being filled
 //   chunk            the message being written and gRPC's serialized copy of it
+//   reductions       per batch its statistics (instead of its states when those are not
+//                    streamed), the job's merged statistics, batches waiting to merge in
+//                    order (the window) and the ReductionResult being written
 // Compile work: CompileBytesEstimate() per model source byte (measured, docs/reliability.md).
 // Compute: trajectories x max_steps, the most steps the job can take.
 #ifndef ENSOLVE_SERVER_REQUEST_COST_H_

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "engine/batch_reduction.h"
 #include "server/log.h"
 
 namespace ensolve::server {
@@ -335,7 +336,29 @@ std::optional<double> BatchScheduler::SolveBatch(Worker* w, Task& task) {
           "out of memory; retry later or ask for smaller batches (batch_size)");
     }
   }
-  if (result.ok()) {
+  if (result.ok() && spec.reduction.has_value() && result->resume.Unfinished() == 0 &&
+      !result->reduction.has_value()) {
+    // A backend without reductions of its own: reduced here, on this worker's thread.
+    if (absl::Status s = ReduceBatchOnHost(spec.reduction->spec, &*result, nullptr); !s.ok()) {
+      result = s;
+    }
+  }
+  if (result.ok() && spec.reduction.has_value() && result->resume.Unfinished() == 0) {
+    // Checked here so the stream can rely on it.
+    const BatchResult& r = *result;
+    if (!r.reduction.has_value() || r.reduction->trajectories != count ||
+        r.reduction->num_save != spec.num_save() || r.reduction->width != spec.num_states() ||
+        r.reduction->bins != spec.reduction->spec.bins ||
+        r.reduction->moments.size() != static_cast<size_t>(spec.reduction->spec.cells())) {
+      result = absl::InternalError("backend returned a reduction of the wrong shape");
+    }
+  }
+  if (result.ok() && !spec.streams_states() && result->resume.Unfinished() == 0) {
+    if (result->count != count) {
+      result = absl::InternalError(
+          absl::StrCat("backend returned a reduction of ", result->count, " trajectories"));
+    }
+  } else if (result.ok()) {
     // A backend that returns the wrong shape is a bug; catch it before the stream copies.
     const BatchResult& r = *result;
     const size_t states = static_cast<size_t>(count) * spec.num_save() * spec.values_per_save();
@@ -418,7 +441,11 @@ std::optional<double> BatchScheduler::SolveBatch(Worker* w, Task& task) {
       seconds + (task.continuation.has_value() ? task.continuation->solve_seconds : 0.0);
   w->metrics.batches_completed->Increment();
   w->metrics.trajectories_solved->Increment(static_cast<double>(count));
-  metrics_->CountRetCodes(result->retcodes.data(), count);
+  if (result->retcodes.size() == static_cast<size_t>(count)) {
+    metrics_->CountRetCodes(result->retcodes.data(), count);
+  } else {
+    metrics_->CountRetCodes(result->reduction->retcodes, kNumRetCodes);
+  }
   ++w->batches_solved;
   BatchOutput out;
   out.index = index;

@@ -153,6 +153,11 @@ void SolveStream::Admit() {
     }
     for (const auto& n : s.sensitivities) a->add_sensitivities(n);
     for (double t : s.save_times) a->add_save_times(t);
+    if (s.reduction.has_value()) {
+      reduce_ = std::make_unique<ReductionStream>(*s.reduction, start_);
+      reduce_->Describe({a->state_names().begin(), a->state_names().end()},
+                        a->mutable_reductions());
+    }
     a->set_save_points(s.num_save());
     a->set_dtype(s.options.precision == Precision::kFloat32 ? v1::DTYPE_FLOAT32
                                                             : v1::DTYPE_FLOAT64);
@@ -321,7 +326,11 @@ void SolveStream::Pump() {
     } else if (*chunk) {
       write = true;
     } else if (all_delivered) {
-      if (!summary_sent_) {
+      if (reduce_ != nullptr && !reduction_sent_) {
+        reduce_->Fill(/*final=*/true, absl::Now(), resp_.mutable_reduction());
+        reduction_sent_ = true;
+        write = true;
+      } else if (!summary_sent_) {
         FillSummaryLocked();
         summary_sent_ = true;
         write = true;
@@ -355,12 +364,17 @@ absl::StatusOr<bool> SolveStream::NextChunkOrOutOfMemoryLocked() {
 
 bool SolveStream::NextChunkLocked() {
   if (current_.has_value() && cursor_ >= current_->result.count) {
+    // With reductions a batch is released once merged too (reduction_stream.h).
+    ReleaseBatchesLocked(reduce_ != nullptr ? reduce_->Streamed(current_->index) : 1);
     current_.reset();
-    ctx_->scheduler().Consumed(job_.get());
   }
-  if (!current_.has_value()) {
+  while (!current_.has_value()) {
     current_ = job_->PopResult();
-    if (!current_.has_value()) return false;
+    if (!current_.has_value()) {
+      if (reduce_ == nullptr || !reduce_->PartialDue(absl::Now())) return false;
+      reduce_->Fill(/*final=*/false, absl::Now(), resp_.mutable_reduction());
+      return true;
+    }
     cursor_ = 0;
     ++batches_streamed_;
     queue_seconds_ += current_->queue_seconds;
@@ -368,6 +382,20 @@ bool SolveStream::NextChunkLocked() {
     devices_.insert(current_->device);
     if (first_batch_seconds_ < 0)
       first_batch_seconds_ = absl::ToDoubleSeconds(absl::Now() - start_);
+    if (reduce_ != nullptr) {
+      // The scheduler checked that a reduction came back (scheduler.cc).
+      Reduction& red = *current_->result.reduction;
+      const bool states = job_->spec().streams_states();
+      if (!states) {
+        for (int i = 0; i < kNumRetCodes; ++i) retcode_counts_[i] += red.retcodes[i];
+      }
+      int released = reduce_->Add(current_->index, std::move(red));
+      if (!states) {
+        released += reduce_->Streamed(current_->index);
+        current_.reset();  // nothing of it is sent
+      }
+      ReleaseBatchesLocked(released);
+    }
   }
   const BatchResult& r = current_->result;
   const bool f32 = r.precision == Precision::kFloat32;
@@ -426,6 +454,10 @@ bool SolveStream::NextChunkLocked() {
   bytes_streamed_ += rows * traj_bytes;
   ctx_->metrics().stream_bytes().Increment(static_cast<double>(rows * traj_bytes));
   return true;
+}
+
+void SolveStream::ReleaseBatchesLocked(int n) {
+  for (int i = 0; i < n; ++i) ctx_->scheduler().Consumed(job_.get());
 }
 
 void SolveStream::AddInputsLocked(v1::ResultChunk* c, int64_t first, int64_t rows) {

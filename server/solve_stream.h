@@ -32,6 +32,7 @@
 #include "ensolve/v1/solver.grpc.pb.h"
 #include "server/job.h"
 #include "server/memory_budget.h"
+#include "server/reduction_stream.h"
 #include "server/service.h"
 #include "server/stream_watchdog.h"
 #include "server/tenant_limits.h"
@@ -66,6 +67,8 @@ class SolveStream final : public grpc::ServerWriteReactor<v1::SolveResponse>,
   // The parameters and initial states of trajectories [first, first + rows) into c.
   void AddInputsLocked(v1::ResultChunk* c, int64_t first, int64_t rows)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Tells the scheduler that n more of the job's batches are sent (its window moves on).
+  void ReleaseBatchesLocked(int n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Finishes with `status` without a job (validation or admission failed).
   void Reject(const absl::Status& status);
   void RecordEnd(const grpc::Status& status);
@@ -95,6 +98,9 @@ class SolveStream final : public grpc::ServerWriteReactor<v1::SolveResponse>,
   bool summary_sent_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<BatchOutput> current_ ABSL_GUARDED_BY(mu_);  // the batch being chunked
   int64_t cursor_ ABSL_GUARDED_BY(mu_) = 0;                  // next row of current_
+  // Set at admission when the request asks for reductions.
+  std::unique_ptr<ReductionStream> reduce_ ABSL_GUARDED_BY(mu_);
+  bool reduction_sent_ ABSL_GUARDED_BY(mu_) = false;  // the final ReductionResult
 
   // Summary accumulators.
   int64_t retcode_counts_[kNumRetCodes] ABSL_GUARDED_BY(mu_) = {};

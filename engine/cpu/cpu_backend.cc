@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/algorithms/table.h"
 #include "engine/backend.h"
+#include "engine/batch_reduction.h"
 #include "engine/cpu/isa.h"
 #include "engine/cpu/lane_context.h"
 #include "engine/cpu/solve_isa.h"
@@ -147,7 +148,14 @@ class CpuBackend : public Backend {
         result.resume.Reset(inputs.count, pool_.size() * lanes, vectors * pm.model.num_states());
       }
     }
-    if (inputs.count == 0) return result;
+    if (inputs.count == 0) {
+      if (inputs.reduction != nullptr) {
+        if (absl::Status s = ReduceBatchOnHost(*inputs.reduction, &result, &pool_); !s.ok()) {
+          return s;
+        }
+      }
+      return result;
+    }
     if (options.precision == Precision::kFloat32) {
       Run<float>(pm, options, *resolved, inputs.slice_seconds, cancel, result.states_f32.data(),
                  result);
@@ -156,6 +164,11 @@ class CpuBackend : public Backend {
                   result);
     }
     if (cancel && cancel->load()) return absl::CancelledError("batch cancelled");
+    // Reductions right after the batch, over its states while they are in cache-sized
+    // pieces of memory this backend just wrote (docs/performance.md, "Reductions").
+    if (inputs.reduction != nullptr && result.resume.Unfinished() == 0) {
+      if (absl::Status s = ReduceBatchOnHost(*inputs.reduction, &result, &pool_); !s.ok()) return s;
+    }
     return result;
   }
 

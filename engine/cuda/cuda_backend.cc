@@ -19,6 +19,7 @@
 #include "engine/cuda/internal/driver.h"
 #include "engine/cuda/internal/launch.h"
 #include "engine/cuda/internal/pinned_pool.h"
+#include "engine/cuda/internal/reduce_launch.h"
 #include "engine/sampler.h"
 #include "engine/solve_inputs.h"
 
@@ -68,8 +69,9 @@ class CudaBackendImpl : public CudaBackend {
     if (stream_ != nullptr) d_->cuStreamSynchronize(stream_);
     for (auto& [key, k] : kernels_) d_->cuModuleUnload(k->module);
     if (sampler_module_ != nullptr) d_->cuModuleUnload(sampler_module_);
+    if (reduce_.module != nullptr) d_->cuModuleUnload(reduce_.module);
     for (DeviceBuffer* b : {&u0_, &p_, &saveat_, &soa_, &rowmajor_, &retcodes_, &stats_, &tfinal_,
-                            &flag_, &sampler_spec_, &t0s_, &t1s_}) {
+                            &flag_, &sampler_spec_, &t0s_, &t1s_, &reduce_out_, &edges_}) {
       b->Release();
     }
     for (CUevent& e : events_) {
@@ -184,7 +186,14 @@ class CudaBackendImpl : public CudaBackend {
     const int num_save = NumSavePoints(options);
     const int width = NumSaved(options, pm.model.num_states());
     bool pinned_result = false;
-    if (inputs.count > 0 && pinned_ != nullptr) {
+    // Reductions without states: only the statistics come back (reduce_launch.h).
+    const bool keep_states = inputs.reduction == nullptr || inputs.reduction->keep_states;
+    if (!keep_states) {
+      result.count = inputs.count;
+      result.num_save = num_save;
+      result.num_states = width;
+      result.precision = options.precision;
+    } else if (inputs.count > 0 && pinned_ != nullptr) {
       pinned_result = LendResult(inputs.count, num_save, width, options.precision, &result);
     } else {
       result.Resize(inputs.count, num_save, width, options.precision);
@@ -196,15 +205,19 @@ class CudaBackendImpl : public CudaBackend {
       std::vector<std::shared_ptr<void>> staging;  // host memory that copies read from
       const absl::Status s =
           options.precision == Precision::kFloat32
-              ? Run<float>(pm, options, *resolved, cancel, result.states_f32.data(), result,
-                           pinned_result, &staging, &t)
-              : Run<double>(pm, options, *resolved, cancel, result.states_f64.data(), result,
-                            pinned_result, &staging, &t);
+              ? Run<float>(pm, options, *resolved, inputs.reduction, cancel,
+                           result.states_f32.data(), result, pinned_result, &staging, &t)
+              : Run<double>(pm, options, *resolved, inputs.reduction, cancel,
+                            result.states_f64.data(), result, pinned_result, &staging, &t);
       if (!s.ok()) {
         // Copies may still be in flight from the staging or into the result's memory.
         d_->cuStreamSynchronize(stream_);
         return s;
       }
+    }
+    if (inputs.count == 0 && inputs.reduction != nullptr) {
+      result.reduction.emplace();
+      result.reduction->Reset(*inputs.reduction);
     }
     t.total_ms = Ms(start, Clock::now());
     absl::MutexLock lock(&mu_);
@@ -332,7 +345,8 @@ class CudaBackendImpl : public CudaBackend {
 
   template <class T>
   absl::Status Run(const CudaPreparedModel& pm, const SolveOptions& o, const ResolvedInputs& in,
-                   const CancelFlag* cancel, T* out, BatchResult& result, bool pinned_result,
+                   const ReductionSpec* reduction, const CancelFlag* cancel, T* out,
+                   BatchResult& result, bool pinned_result,
                    std::vector<std::shared_ptr<void>>* staging, CudaSolveTimings* t) {
     const int n = pm.model.num_states(), np = pm.model.num_params();
     const int num_save = NumSaveTimes(o);
@@ -360,8 +374,9 @@ class CudaBackendImpl : public CudaBackend {
     ENSOLVE_ASSIGN_OR_RETURN(p, p_.Reserve(d_, p_bytes, "parameters"));
     ENSOLVE_ASSIGN_OR_RETURN(save, saveat_.Reserve(d_, saveat.size() * sizeof(T), "saveat"));
     ENSOLVE_ASSIGN_OR_RETURN(soa, soa_.Reserve(d_, out_bytes, "states"));
+    const bool keep_states = reduction == nullptr || reduction->keep_states;
     CUdeviceptr rowmajor = soa;
-    if (rows > 1) {
+    if (rows > 1 && keep_states) {
       ENSOLVE_ASSIGN_OR_RETURN(rm, rowmajor_.Reserve(d_, out_bytes, "states (row-major)"));
       rowmajor = rm;
     }
@@ -440,7 +455,13 @@ class CudaBackendImpl : public CudaBackend {
     ENSOLVE_RETURN_IF_ERROR(cuda::LaunchEnsemble(
         *d_, pm.kernel->solve[adaptive ? 1 : 0][num_save > 0 ? 1 : 0], stream_, count, &a));
     CU_RETURN_IF_ERROR(*d_, cuEventRecord, events_[2], stream_);
-    if (rows > 1) {
+    std::shared_ptr<void> reduced;  // the statistics' host copy
+    if (reduction != nullptr) {
+      ENSOLVE_ASSIGN_OR_RETURN(got,
+                               QueueReduction(*reduction, o.precision, soa, codes, count, staging));
+      reduced = std::move(got);
+    }
+    if (rows > 1 && keep_states) {
       ENSOLVE_RETURN_IF_ERROR(
           cuda::LaunchTranspose(*d_, pm.kernel->transpose, stream_, soa, rowmajor, rows, count));
     }
@@ -460,11 +481,17 @@ class CudaBackendImpl : public CudaBackend {
     // A copy into pageable memory would block this thread until the kernel is done, so
     // those wait until Wait() has forwarded any cancellation.
     if (pinned_result) ENSOLVE_RETURN_IF_ERROR(download());
+    if (!keep_states) CU_RETURN_IF_ERROR(*d_, cuEventRecord, events_[5], stream_);
     ENSOLVE_RETURN_IF_ERROR(Wait(cancel, flag));
     if (cancel != nullptr && cancel->load()) return absl::CancelledError("batch cancelled");
-    if (!pinned_result) {
+    if (!pinned_result && keep_states) {
       ENSOLVE_RETURN_IF_ERROR(download());
       CU_RETURN_IF_ERROR(*d_, cuStreamSynchronize, stream_);
+    }
+    if (reduction != nullptr) {
+      ENSOLVE_RETURN_IF_ERROR(DownloadReduction(*reduction, reduced.get()));
+      result.reduction.emplace();
+      cuda::UnpackReduction(*reduction, reduced.get(), count, &*result.reduction);
     }
 
     float ms = 0;
@@ -476,6 +503,46 @@ class CudaBackendImpl : public CudaBackend {
     t->kernel_ms = ms;
     CU_RETURN_IF_ERROR(*d_, cuEventElapsedTime, &ms, events_[2], events_[3]);
     t->transpose_ms = ms;
+    return absl::OkStatus();
+  }
+
+  // Queues the batch's reduction over the SoA output `soa` and its download into a host
+  // block, returned (valid once the stream is synchronized). Pinned host memory is copied
+  // into asynchronously; pageable memory only after the stream is done (cuMemcpyDtoHAsync
+  // into it would block this thread before Wait() could forward a cancellation): that case
+  // downloads in DownloadReduction().
+  absl::StatusOr<std::shared_ptr<void>> QueueReduction(
+      const ReductionSpec& spec, Precision precision, CUdeviceptr soa, CUdeviceptr codes,
+      int64_t count, std::vector<std::shared_ptr<void>>* staging) {
+    ENSOLVE_RETURN_IF_ERROR(cuda::LoadReduceKernels(*d_, arch_, &reduce_));
+    const cuda::ReduceLayout layout = cuda::ReduceLayout::For(spec);
+    ENSOLVE_ASSIGN_OR_RETURN(out, reduce_out_.Reserve(d_, layout.bytes, "reduction"));
+    CUdeviceptr edges = 0;
+    if (spec.bins > 0) {
+      const size_t bytes = spec.edges.size() * sizeof(double);
+      ENSOLVE_ASSIGN_OR_RETURN(e, edges_.Reserve(d_, bytes, "histogram edges"));
+      std::shared_ptr<void> host = HostBlock(bytes);
+      std::memcpy(host.get(), spec.edges.data(), bytes);
+      CU_RETURN_IF_ERROR(*d_, cuMemcpyHtoDAsync, e, host.get(), bytes, stream_);
+      staging->push_back(std::move(host));
+      edges = e;
+    }
+    ENSOLVE_RETURN_IF_ERROR(
+        cuda::LaunchReduce(*d_, reduce_, stream_, precision, spec, soa, codes, count, edges, out));
+    std::shared_ptr<void> host = HostBlock(layout.bytes);
+    if (pinned_ != nullptr) {
+      CU_RETURN_IF_ERROR(*d_, cuMemcpyDtoHAsync, host.get(), out, layout.bytes, stream_);
+    }
+    return host;
+  }
+
+  // The pageable case of QueueReduction: the download, after Wait().
+  absl::Status DownloadReduction(const ReductionSpec& spec, void* host) {
+    if (pinned_ != nullptr) return absl::OkStatus();
+    const cuda::ReduceLayout layout = cuda::ReduceLayout::For(spec);
+    ENSOLVE_ASSIGN_OR_RETURN(out, reduce_out_.Reserve(d_, layout.bytes, "reduction"));
+    CU_RETURN_IF_ERROR(*d_, cuMemcpyDtoHAsync, host, out, layout.bytes, stream_);
+    CU_RETURN_IF_ERROR(*d_, cuStreamSynchronize, stream_);
     return absl::OkStatus();
   }
 
@@ -517,7 +584,8 @@ class CudaBackendImpl : public CudaBackend {
   CUevent events_[6] = {};
   absl::flat_hash_map<std::string, std::unique_ptr<cuda::LoadedKernel>> kernels_;
   DeviceBuffer u0_, p_, saveat_, soa_, rowmajor_, retcodes_, stats_, tfinal_, flag_, sampler_spec_,
-      t0s_, t1s_;
+      t0s_, t1s_, reduce_out_, edges_;
+  cuda::ReduceKernels reduce_;                // loaded on the first batch that reduces
   std::shared_ptr<cuda::PinnedPool> pinned_;  // null without options_.pinned_host_memory
   CUmodule sampler_module_ = nullptr;         // loaded on the first sampled batch
   CUfunction sample_uniform_ = nullptr, sample_grid_ = nullptr;

@@ -19,6 +19,7 @@ __path__ = extend_path(__path__, __name__)
 from ensolve.errors import EnsolveError  # noqa: E402
 from ensolve.samplers import Sampler, grid, normal, uniform  # noqa: E402
 from ensolve.solution import Chunk, Solution, RETCODES  # noqa: E402
+from ensolve.statistics import Statistics  # noqa: E402
 from ensolve.client import Client, Model  # noqa: E402
 
 load = Solution.load
@@ -35,5 +36,5 @@ z' = x*y - beta*z
 output energy = 0.5*(x^2 + y^2 + z^2)
 """
 
-__all__ = ["Client", "Model", "Solution", "Chunk", "EnsolveError", "Sampler", "uniform",
+__all__ = ["Client", "Model", "Solution", "Statistics", "Chunk", "EnsolveError", "Sampler", "uniform",
            "normal", "grid", "RETCODES", "LORENZ", "load"]

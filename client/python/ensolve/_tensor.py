@@ -9,6 +9,7 @@ _DTYPES = {
     tpb.DTYPE_FLOAT64: np.dtype("<f8"),
     tpb.DTYPE_UINT8: np.dtype("u1"),
     tpb.DTYPE_INT32: np.dtype("<i4"),
+    tpb.DTYPE_INT64: np.dtype("<i8"),
 }
 
 

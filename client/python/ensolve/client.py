@@ -12,6 +12,7 @@ from ensolve import _tensor
 from ensolve.errors import EnsolveError
 from ensolve.samplers import Sampler
 from ensolve.solution import Chunk, Solution
+from ensolve.statistics import Statistics, reductions_message
 from ensolve.v1 import solver_pb2 as pb
 from ensolve.v1 import solver_pb2_grpc
 from ensolve.v1 import tensor_pb2 as tpb
@@ -61,6 +62,9 @@ class SolveStream:
         self._call = call
         self.accepted: Optional[pb.SolveAccepted] = None
         self.summary: Optional[pb.SolveSummary] = None
+        # With reductions: the latest ReductionResult (partial ones while batches finish,
+        # then the final one).
+        self.reduction: Optional[pb.ReductionResult] = None
         self._dtype = None
         self._first = self._next_message()
         if self._first is None or self._first.WhichOneof("message") != "accepted":
@@ -98,6 +102,8 @@ class SolveStream:
                 except ValueError as e:
                     self.cancel()
                     raise EnsolveError(grpc.StatusCode.DATA_LOSS, str(e)) from None
+            if kind == "reduction":
+                self.reduction = m.reduction
             if kind == "summary":
                 self.summary = m.summary
 
@@ -201,10 +207,14 @@ class Client:
                 n: Optional[int] = None, precision="float64", batch_size: int = 0,
                 request_id: str = "", outputs: Optional[Sequence[str]] = None,
                 return_inputs: Optional[bool] = None,
-                sensitivities: Optional[Sequence[str]] = None, **options) -> pb.SolveRequest:
+                sensitivities: Optional[Sequence[str]] = None, reduce=None, hist=None,
+                keep_states: bool = False, partial_seconds: float = 0.0,
+                **options) -> pb.SolveRequest:
         """The SolveRequest that solve() sends (see solve() for the arguments)."""
-        return self._request(model, p, u0, tspan, saveat, algorithm, n, precision, batch_size,
-                             request_id, outputs, return_inputs, options, sensitivities)[0]
+        req = self._request(model, p, u0, tspan, saveat, algorithm, n, precision, batch_size,
+                            request_id, outputs, return_inputs, options, sensitivities)[0]
+        _set_reductions(req, reduce, hist, keep_states, partial_seconds)
+        return req
 
     def _request(self, model, p, u0, tspan, saveat, algorithm, n, precision, batch_size,
                  request_id, outputs, return_inputs, options, sensitivities=None):
@@ -308,7 +318,9 @@ class Client:
               n: Optional[int] = None, precision="float64", timeout: Optional[float] = None,
               progress: Optional[bool] = None, batch_size: int = 0, request_id: str = "",
               outputs: Optional[Sequence[str]] = None, return_inputs: Optional[bool] = None,
-              sensitivities: Optional[Sequence[str]] = None, **options) -> Solution:
+              sensitivities: Optional[Sequence[str]] = None,
+              reduce: Optional[Sequence[str]] = None, hist=None, keep_states: bool = False,
+              **options):
         """Solves an ensemble and returns the whole Solution.
 
         model: model text, a path to a *.ode file, or an ensolve.Model from compile().
@@ -337,15 +349,66 @@ class Client:
         options: adaptive, abstol, reltol, dt, dtmin, max_steps (ensolve.v1.SolveOptions),
           and seed: the seed of an SDE solve's Wiener increments (algorithms "em", "siea";
           default 0), so the same seed gives the same paths.
+        reduce: statistics across the trajectories computed on the server at every save
+          point, of the saved quantities (outputs): any of "mean", "var" (unbiased), "min",
+          "max", "hist". hist: histogram bin edges, bins + 1 increasing values or one row
+          per quantity (implies "hist"). keep_states: also return the per-trajectory states.
+          With reduce (or hist) solve() returns an ensolve.Statistics (arrays of shape
+          (save points, quantities)) when keep_states is False (no state is sent: a
+          10^8-trajectory ensemble returns kilobytes), else a Solution whose .stats holds it.
 
         Raises EnsolveError (with .code and .message) when the server refuses or fails.
         """
         req, names = self._request(model, p, u0, tspan, saveat, algorithm, n, precision,
                                    batch_size, request_id, outputs, return_inputs, options,
                                    sensitivities)
+        _set_reductions(req, reduce, hist, keep_states, 0.0)
         stream = self.send(req, timeout=timeout)
-        return _assemble(stream, req, _progress_bar(stream.trajectories, progress),
-                         names.param_names if names is not None else None)
+        if req.HasField("reductions") and not keep_states:
+            return _statistics(stream, hist)
+        sol = _assemble(stream, req, _progress_bar(stream.trajectories, progress),
+                        names.param_names if names is not None else None)
+        if req.HasField("reductions"):
+            sol.stats = _decode_statistics(stream, hist, sol.summary)
+        return sol
+
+
+def _set_reductions(req: pb.SolveRequest, reduce, hist, keep_states: bool,
+                    partial_seconds: float) -> None:
+    if reduce is None and hist is None:
+        return
+    req.reductions.CopyFrom(reductions_message(reduce, hist, keep_states, partial_seconds))
+
+
+def _summary(s: pb.SolveSummary) -> dict:
+    return {"trajectories": s.trajectories, "retcode_counts": dict(s.retcode_counts),
+            "wall_seconds": s.wall_seconds, "queue_seconds": s.queue_seconds,
+            "solve_seconds": s.solve_seconds, "first_batch_seconds": s.first_batch_seconds,
+            "batches": s.batches, "devices": list(s.devices),
+            "bytes_streamed": s.bytes_streamed}
+
+
+def _decode_statistics(stream: SolveStream, hist, summary: dict) -> Statistics:
+    r = stream.reduction
+    if r is None or not r.final:
+        raise EnsolveError(grpc.StatusCode.DATA_LOSS, "the stream ended without its final "
+                           "ReductionResult")
+    a = stream.accepted
+    try:
+        s = Statistics.from_proto(a.reductions, r, a.save_times, hist)
+    except ValueError as e:
+        raise EnsolveError(grpc.StatusCode.DATA_LOSS, str(e)) from None
+    s.summary = summary
+    return s
+
+
+def _statistics(stream: SolveStream, hist) -> Statistics:
+    """Reads a stream that carries statistics only."""
+    for _ in stream:
+        stream.cancel()
+        raise EnsolveError(grpc.StatusCode.DATA_LOSS, "a ResultChunk although states are "
+                           "not streamed")
+    return _decode_statistics(stream, hist, _summary(stream.summary))
 
 
 def _num_sensitivities(accepted) -> int:
@@ -438,11 +501,7 @@ def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
         raise EnsolveError(grpc.StatusCode.DATA_LOSS,
                            f"{int(np.count_nonzero(~seen))} trajectories never arrived")
     s = stream.summary
-    summary = {"trajectories": s.trajectories, "retcode_counts": dict(s.retcode_counts),
-               "wall_seconds": s.wall_seconds, "queue_seconds": s.queue_seconds,
-               "solve_seconds": s.solve_seconds, "first_batch_seconds": s.first_batch_seconds,
-               "batches": s.batches, "devices": list(s.devices),
-               "bytes_streamed": s.bytes_streamed}
+    summary = _summary(s)
 
     def sent(inputs: pb.Inputs):
         if inputs.WhichOneof("source") == "values":

@@ -100,6 +100,8 @@ class Solution:
     job_id: str = ""
     model_id: str = ""
     summary: Dict = field(default_factory=dict)  # retcode_counts, wall_seconds, devices ...
+    # With solve(reduce=..., keep_states=True): the server's ensolve.Statistics.
+    stats: Optional[object] = None
 
     def __len__(self) -> int:
         return self.u.shape[0]
