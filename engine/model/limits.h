@@ -11,6 +11,9 @@ struct ModelLimits {
   int max_states = 256;
   int max_params = 1024;
   int max_outputs = 256;
+  // Events (`when` and `at` statements), and the times of all `at` statements together.
+  int max_events = 64;
+  int max_event_times = 1024;
   // IR nodes, counted after CSE, including the derivative nodes.
   int max_nodes = 200000;
   // Parenthesis / call / operator nesting.

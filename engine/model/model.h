@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/ir/graph.h"
+#include "engine/model/event.h"
 #include "engine/model/limits.h"
 
 namespace ensolve {
@@ -57,6 +58,18 @@ class Model {
   // time_derivative()[i] = d rhs_i / d t.
   const std::vector<ir::NodeId>& time_derivative() const { return time_derivative_; }
 
+  // The events (`when` and `at` statements), in declaration order: their conditions and
+  // assigned values are nodes of graph().
+  const std::vector<ModelEvent>& events() const { return events_; }
+  int num_events() const { return static_cast<int>(events_.size()); }
+  // Whether some event assigns a parameter (then each trajectory's parameters change as it
+  // runs, and a backend keeps a copy of them per trajectory).
+  bool events_assign_params() const { return events_assign_params_; }
+  // The conditions of all events (a constant 0 for `at` events), one root per event.
+  std::vector<ir::NodeId> EventConditions() const;
+  // The values event e assigns, one root per assignment.
+  std::vector<ir::NodeId> EventValues(int e) const;
+
   // Content hash (hex) of the source text; the model's id.
   const std::string& hash() const { return hash_; }
   const std::string& source() const { return source_; }
@@ -73,6 +86,8 @@ class Model {
   bool init_depends_on_params_ = false;
   std::vector<ir::NodeId> rhs_, outputs_, jacobian_, time_derivative_;
   std::vector<ir::NodeId> state_nodes_;  // state i's leaf
+  std::vector<ModelEvent> events_;
+  bool events_assign_params_ = false;
   std::string hash_, source_;
 };
 

@@ -81,6 +81,12 @@ void Parser::Statement() {
   if (t.text == "param") return Declarations(Kind::kParam);
   if (t.text == "let") return Let(Kind::kLet);
   if (t.text == "output") return Let(Kind::kOutput);
+  if (t.text == "when") return When();
+  if (t.text == "at") return At();
+  if (t.text == "terminate") {
+    Fail(t.pos, "'terminate' is an event's action: write it after 'when ...:' or 'at t = ...:'");
+    return;
+  }
   if (PeekAhead(1).kind == Tok::kPrime) return Equation();
   if (syms_.count(t.text) != 0 || t.text == "t") {
     Unexpected(PeekAhead(1), absl::StrCat("''' after '", Sv(t.text), "' (an equation is written ",

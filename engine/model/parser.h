@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "engine/ir/graph.h"
+#include "engine/model/event.h"
 #include "engine/model/lexer.h"
 #include "engine/model/limits.h"
 
@@ -26,6 +27,7 @@ struct ParsedModel {
   std::vector<ir::NodeId> rhs;      // one per state, in declaration order
   std::vector<Pos> equation_pos;    // where each state's equation starts
   std::vector<ir::NodeId> outputs;  // one per output
+  std::vector<ModelEvent> events;   // in declaration order
 };
 
 // Parses `source` (whose size the caller has already checked) into `out`. Errors are
