@@ -17,7 +17,7 @@
 namespace ensolve::cuda {
 
 // Bumped whenever generated code changes meaning; part of every kernel cache key.
-inline constexpr int kCodegenVersion = 3;
+inline constexpr int kCodegenVersion = 4;  // 4: events (Args.events_fired)
 
 // Threads per block of the ensemble kernels.
 inline constexpr int kBlockSize = 128;

@@ -16,13 +16,13 @@ namespace ensolve::cuda {
 
 template <class T>
 struct KernelArgs {
-  CUdeviceptr u0, p, saveat, out, retcodes, stats, t_final, cancel, t0s, t1s;
+  CUdeviceptr u0, p, saveat, out, retcodes, stats, t_final, cancel, t0s, t1s, events_fired;
   long long count, u0_stride, p_stride, save_step, save_stride;
   int num_save, max_steps;
   T t0, t1, dt, abstol, reltol, dtmin;
 };
-static_assert(sizeof(KernelArgs<float>) == 152, "must match ensolve_gen::Args");
-static_assert(sizeof(KernelArgs<double>) == 176, "must match ensolve_gen::Args");
+static_assert(sizeof(KernelArgs<float>) == 160, "must match ensolve_gen::Args");
+static_assert(sizeof(KernelArgs<double>) == 184, "must match ensolve_gen::Args");
 
 struct LoadedKernel {
   Algorithm algorithm = Algorithm::kTsit5;
