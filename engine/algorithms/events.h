@@ -55,6 +55,15 @@ struct HasEvents<Ctx, decltype(void(DeclVal<Ctx&>().num_events()))> {
   static constexpr bool value = true;
 };
 
+// Whether the step's dense output is needed: save points, or events to locate on it.
+template <class Ctx>
+ENSOLVE_HD bool NeedsDenseOutput(Ctx& c) {
+  if constexpr (HasEvents<Ctx>::value) {
+    if (c.num_events() > 0) return true;
+  }
+  return c.num_save() > 0;
+}
+
 // (m & a) | (!m & b) for masks.
 template <class M>
 ENSOLVE_HD M SelectMask(M m, M a, M b) {
