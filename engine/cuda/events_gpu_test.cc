@@ -26,7 +26,7 @@ constexpr char kBall[] = R"(state h = 45, v = 0
 param g = 10, e = 1
 h' = v
 v' = -g
-when h crosses 0 down: v = -e*v, e = 0.9*e
+when h crosses 0 down: v = -e*v, e = (1 + e)/2
 at t = 7, 11.5: v = v + 1
 when h - 60 crosses 0 up: terminate
 )";
