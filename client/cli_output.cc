@@ -198,6 +198,10 @@ absl::Status WriteResult(const std::string& path, const SolveResult& r,
   if (static_cast<int64_t>(r.rhs_evals.size()) == n) {
     members.push_back({"rhs_evals", Npy("<i4", {n}, r.rhs_evals.data(), r.rhs_evals.size())});
   }
+  if (static_cast<int64_t>(r.events_fired.size()) == n) {  // models with events
+    members.push_back(
+        {"events_fired", Npy("<i4", {n}, r.events_fired.data(), r.events_fired.size())});
+  }
   // The inputs used: what the server returned (every row, sampled ones included), else the
   // tables sent.
   auto inputs = [&](const char* key, const std::vector<double>& used, const v1::Inputs* sent) {

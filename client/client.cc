@@ -303,6 +303,13 @@ absl::Status ResultAssembler::AddChunk(const v1::ResultChunk& c) {
               LittleEndian<double>(tensor->data().data()) + count * dims,
               dst->begin() + first * dims);
   }
+  if (c.has_events_fired()) {
+    if (static_cast<int64_t>(c.events_fired().data().size()) != count * 4) {
+      return Broken("chunk events_fired tensor has the wrong number of bytes");
+    }
+    result_.events_fired.resize(static_cast<size_t>(result_.trajectories));
+    std::memcpy(result_.events_fired.data() + first, c.events_fired().data().data(), count * 4);
+  }
   received_ += count;
   return absl::OkStatus();
 }

@@ -52,6 +52,8 @@ struct SolveResult {
   std::vector<int32_t> rejected_steps;
   std::vector<int32_t> rhs_evals;
   std::vector<double> t_final;  // the time each trajectory reached
+  // The events each trajectory fired, for a model with events; empty otherwise.
+  std::vector<int32_t> events_fired;
   // With SolveRequest.return_inputs: the parameters and initial states each trajectory
   // used, row-major [trajectory][dimension]; empty otherwise.
   std::vector<double> params, u0_used;

@@ -31,6 +31,8 @@ void BatchResult::Resize(int64_t n, int saves, int states, Precision p) {
   retcodes = HostArray<RetCode>(static_cast<size_t>(n));
   t_final = HostArray<double>(static_cast<size_t>(n));
   stats = HostArray<TrajectoryStats>(static_cast<size_t>(n));
+  events_fired = HostArray<int32_t>(static_cast<size_t>(n));
+  events_fired.Fill(0);
 }
 
 void ResumeState::Reset(int64_t count, int slots, int values) {
@@ -42,7 +44,7 @@ void ResumeState::Reset(int64_t count, int slots, int values) {
   slot = HostArray<int32_t>(static_cast<size_t>(count));
   for (int k = 0; k < 2; ++k) {
     scalars[k] = HostArray<double>(static_cast<size_t>(slots) * 4);
-    counters[k] = HostArray<int32_t>(static_cast<size_t>(slots) * 4);
+    counters[k] = HostArray<int32_t>(static_cast<size_t>(slots) * kCounters);
     this->values[k] = HostArray<double>(static_cast<size_t>(slots) * values);
   }
 }

@@ -21,7 +21,7 @@ enum class RetCode : uint8_t {
   kMaxSteps = 1,    // max_steps exhausted before t1
   kDtBelowMin = 2,  // adaptive step fell below dtmin
   kUnstable = 3,    // a state became NaN or Inf
-  kTerminated = 4,  // an event terminated the solve (events come later)
+  kTerminated = 4,  // an event terminated the trajectory (t_final: the event time)
   kSingular = 5,    // a fixed-step implicit method met a singular iteration matrix
 };
 inline constexpr int kNumRetCodes = 6;
@@ -87,8 +87,11 @@ struct ResumeState {
   HostArray<uint8_t> status;       // [count]
   HostArray<int32_t> slot;         // [count]: a suspended trajectory's slot
   HostArray<double> scalars[2];    // [capacity][4]: t, h, log(qold), fixed steps taken
-  HostArray<int32_t> counters[2];  // [capacity][4]: accepted, rejected, rhs_evals, next save
-  HostArray<double> values[2];     // [capacity][values_per_trajectory]: the vectors
+  HostArray<int32_t> counters[2];  // [capacity][kCounters]: accepted, rejected, rhs_evals,
+                                   // next save, events fired, restart (integrate.h)
+  HostArray<double> values[2];     // [capacity][values_per_trajectory]: the vectors, then
+                                   // the parameters when the model's events assign them
+  static constexpr int kCounters = 6;
 
   // Every trajectory not started; `capacity` slots of `values` doubles.
   void Reset(int64_t count, int capacity, int values);
@@ -115,13 +118,15 @@ struct BatchResult {
   // With BatchInputs::reduction, once every trajectory is finished. When the states are
   // not kept, count and the shape fields are set and the per-trajectory arrays are empty.
   std::optional<Reduction> reduction;
+  HostArray<int32_t> events_fired;  // [count]: the events each trajectory fired (0 without)
+  ResumeState resume;               // for sliced batches
 
   double state(int64_t traj, int save, int s) const {
     const int64_t i = (traj * num_save + save) * num_states + s;
     return precision == Precision::kFloat32 ? states_f32[i] : states_f64[i];
   }
   // Allocates every array for `count` trajectories on the heap, uninitialized (the
-  // backend writes every element).
+  // backend writes every element) except events_fired, which starts at 0.
   void Resize(int64_t count, int num_save, int num_states, Precision precision);
 };
 

@@ -128,6 +128,18 @@ grpc::Status AnswerCompile(ServiceContext* ctx, grpc::CallbackServerContext* cal
     for (double v : m.param_defaults()) response->add_param_defaults(v);
     for (const auto& n : m.output_names()) response->add_output_names(n);
     for (const auto& n : m.wiener_names()) response->add_wiener_processes(n);
+    for (const ModelEvent& ev : m.events()) {
+      v1::EventInfo* e = response->add_events();
+      const bool at = ev.kind == ModelEvent::Kind::kTimes;
+      e->set_kind(at ? "at" : "when");
+      if (!at) e->set_direction(ev.direction > 0 ? "up" : ev.direction < 0 ? "down" : "both");
+      for (double t : ev.times) e->add_times(t);
+      for (const ModelEvent::Assignment& a : ev.assignments) {
+        e->add_assigns(a.param ? m.param_names()[a.index] : m.state_names()[a.index]);
+      }
+      e->set_terminate(ev.terminate);
+      e->set_line(ev.line);
+    }
     response->set_cached(cached);
   }
   Log(LogLevel::kInfo, "compile_model")

@@ -437,6 +437,12 @@ bool SolveStream::NextChunkLocked() {
   SetTensor(c->mutable_rhs_evals(), v1::DTYPE_INT32, {rows}, steps.data(), rows * 4);
   SetTensor(c->mutable_t_final(), v1::DTYPE_FLOAT64, {rows}, r.t_final.data() + cursor_,
             static_cast<size_t>(rows * 8));
+  if (job_->spec().model->num_events() > 0) {
+    SetTensor(c->mutable_events_fired(), v1::DTYPE_INT32, {rows}, r.events_fired.data() + cursor_,
+              static_cast<size_t>(rows * 4));
+  } else {
+    c->clear_events_fired();
+  }
 
   if (job_->spec().return_inputs) AddInputsLocked(c, current_->first + cursor_, rows);
   if (job_->spec().per_trajectory_save_times()) {

@@ -65,6 +65,16 @@
 // step to step in its k[] vectors is not yet there: a lane of a pack may just have been
 // refilled with a new trajectory).
 //
+// and, for models with events, the interface of events.h (num_events() and the rest): after
+// each accepted step the driver finds the earliest event in it (events.h), saves the save
+// points before it, moves the lane to the event time with the interpolated state, applies
+// the event's assignments (or retires the lane, kRetTerminated, at the event time), and
+// restarts the method there: f(t, u) recomputed for FSAL methods, the step controller's
+// memory reset and StepControls::steps = 0 for the next step. `at` times are step stops:
+// an adaptive step is shortened to end on one; a fixed step too, after which the run
+// continues on its grid t0 + i dt (the step after the stop ends on the next grid point).
+// A context without num_events() (or with 0 events) runs none of this.
+//
 // Backward integration (t1 < t0) runs with negative steps; save times must then be
 // descending. Every comparison with t is made along the direction of integration, which
 // is per lane (each trajectory may have its own span).
@@ -72,6 +82,7 @@
 #define ENSOLVE_ENGINE_ALGORITHMS_INTEGRATE_H_
 
 #include "engine/algorithms/controller.h"
+#include "engine/algorithms/events.h"
 #include "engine/algorithms/hd.h"
 
 namespace ensolve::alg {
@@ -93,6 +104,8 @@ template <class R, class I>
 struct LaneState {
   R t, h, log_qold, nfixed;
   I accepted, rejected, rhs_evals, save;
+  I events;   // events fired so far
+  I restart;  // 1: the next step is the first after an event (StepControls::steps = 0)
 };
 
 // Whether save time ts (infinite past the last one) lies at or before tend along dir.
@@ -107,7 +120,8 @@ struct StepControls {
   S abstol, reltol;
   bool adaptive;  // false: a fixed step; the tolerances are then no accuracy target
   I extra_evals;  // per lane: right-hand side evaluations this step made beyond kStages
-  I steps;        // per lane: steps (accepted and rejected) the trajectory made before this one
+  I steps;        // per lane: steps (accepted and rejected) the trajectory made before this one;
+                  // 0 also for the first step after an event
 };
 
 namespace internal {
@@ -233,6 +247,8 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
   st.rejected = Select(m, I(0), st.rejected);
   st.rhs_evals = Select(m, I(0), st.rhs_evals);
   st.save = Select(m, I(0), st.save);
+  st.events = Select(m, I(0), st.events);
+  st.restart = Select(m, I(0), st.restart);
   const R dir = span.dir;
   SaveReached<S>(c, m, st.save, st.t, u, dir);
   if (!Alg::kFsal && !(adaptive && o.dt <= S(0))) {
@@ -283,6 +299,25 @@ ENSOLVE_HD void LoadLanes(Ctx& c, const Controls<S>& o, bool adaptive, M fresh, 
   const M resumed = RestoreLanes(0, c, fresh, st, u, k);
   const M start = fresh & !resumed;
   if (Any(start)) StartLanes<Alg>(c, o, adaptive, start, st, u, unew, err, k);
+  if constexpr (HasEvents<Ctx>::value) {
+    // The conditions where the lanes stand (a resumed lane's too: they are a function of
+    // its t, u and parameters, so a sliced run continues bitwise).
+    const int ne = c.num_events();
+    if (ne > 0) {
+      R* g = c.event_values();
+      R* gs = g + 3 * ne;
+      c.EventConditions(st.t, u, gs);
+      for (int e = 0; e < ne; ++e) g[e] = Select(fresh, gs[e], g[e]);
+    }
+  }
+}
+
+// The events of a context with them, before its lanes m retire.
+template <class Ctx, class M, class I>
+ENSOLVE_HD void RecordEvents(Ctx& c, M m, I events) {
+  if constexpr (HasEvents<Ctx>::value) {
+    if (c.num_events() > 0) c.EventsFired(m, events);
+  }
 }
 
 }  // namespace internal
@@ -303,8 +338,12 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
   R* k[Alg::kVectors];
   for (int j = 0; j < Alg::kVectors; ++j) k[j] = c.vec(kDriverVectors + j);
   const S eps = Epsilon<S>::value;
+  // Events: compiled only for a context that has them, run only for a model that has them.
+  constexpr bool kEventCode = internal::HasEvents<Ctx>::value;
+  int ne = 0;
+  if constexpr (kEventCode) ne = c.num_events();
 
-  LaneState<R, I> st{R(S(0)), R(S(0)), R(S(0)), R(S(0)), I(0), I(0), I(0), I(0)};
+  LaneState<R, I> st{R(S(0)), R(S(0)), R(S(0)), R(S(0)), I(0), I(0), I(0), I(0), I(0), I(0)};
   M active = c.Begin(u);
   internal::LoadLanes<Alg>(c, o, adaptive, active, st, u, unew, err, k);
 
@@ -314,24 +353,52 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
       internal::SuspendLanes(0, c, active, st, u, k);
       return;
     }
-    // This step's size; the last one lands exactly on t1 (backward: negative steps).
+    // This step's size; the last one lands exactly on t1 (backward: negative steps), a step
+    // that reaches an `at` time (`stop`) exactly on it.
     const internal::Span<R> span = internal::LaneSpan<R>(c, o);
     const R t1 = span.t1;
     const R dir = span.dir;
     R h;
     M last;
+    M stop = M(false);  // this step ends on tstop
+    M grid = M(true);   // a fixed step that ends on its grid point
+    R tstop = t1;
+    if constexpr (kEventCode) {
+      if (ne > 0) tstop = c.NextStop(st.t, dir);
+    }
     if (adaptive) {
-      last = (st.t + st.h * S(1.01) - t1) * dir >= S(0);
-      h = Select(last, t1 - st.t, st.h);
+      if (kEventCode && ne > 0) {
+        const R tlim = Select((tstop - t1) * dir < S(0), tstop, t1);
+        const M reach = (st.t + st.h * S(1.01) - tlim) * dir >= S(0);
+        h = Select(reach, tlim - st.t, st.h);
+        last = reach & (tlim == t1);
+        stop = reach & (tstop == tlim);
+      } else {
+        last = (st.t + st.h * S(1.01) - t1) * dir >= S(0);
+        h = Select(last, t1 - st.t, st.h);
+      }
     } else {
       const R tnext = span.t0 + (st.nfixed + S(1)) * (dir * o.dt);
       last = (tnext - t1) * dir >= -S(8) * eps * Abs(t1);
       h = Select(last, t1 - st.t, tnext - st.t);
+      if (kEventCode && ne > 0) {
+        // A stop before the grid point cuts the step there (the grid goes on after it); one
+        // on the grid point (to 8 ulps) is landed on exactly.
+        const R tgrid = st.t + h;
+        const R slack = S(8) * eps * Abs(tgrid);
+        const M cut = (tstop - tgrid) * dir < -slack;
+        stop = cut | ((tstop - tgrid) * dir <= slack);
+        h = Select(stop, tstop - st.t, h);
+        last = last & !cut;
+        grid = !cut;
+      }
     }
     M fail = M(false);
     StepControls<S, I> sc{o.abstol, o.reltol, adaptive, I(0), st.accepted + st.rejected};
+    if (kEventCode && ne > 0) sc.steps = Select(st.restart == 1, I(0), sc.steps);
     internal::CallStep<Alg>(0, c, st.t, h, u, unew, err, k, fail, sc);
     st.rhs_evals = Select(active, st.rhs_evals + Alg::kStages + sc.extra_evals, st.rhs_evals);
+    if (kEventCode && ne > 0) st.restart = Select(active, I(0), st.restart);
 
     // A step that could not be computed is rejected (a smaller step may succeed) when the
     // step size is free; at a fixed step it ends the trajectory.
@@ -342,22 +409,85 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
       accept = accept & IsFinite(q) & (q <= S(1));
     }
 
+    const R tend = st.t + h;
+    // Where an accepted step lands: t1, the stop, or t + h.
+    R tland = Select(last, t1, tend);
+    if (kEventCode && ne > 0) tland = Select(last, t1, Select(stop, tstop, tend));
+    bool first =
+        true;  // Interpolate's: lanes only leave ms, so the first call covers every later one
+    M charged = M(false);  // lanes charged for the step's lazy stages
+    R tsave = tend;        // the step's save points are those up to here
+
+    // Events: the earliest in the step (events.h), its time te and the state there.
+    M evented = M(false);  // lanes where events fire at te
+    R te = tend, thbest = R(S(2)), tol = R(S(0));
+    if constexpr (kEventCode) {
+      if (ne > 0) {
+        R* g = c.event_values();  // [0, ne): the conditions at st.t
+        R* gn = g + ne;           // at the step's end
+        R* th = g + 2 * ne;       // each event's θ in the step (2: none)
+        R* gs = g + 3 * ne;       // scratch
+        c.EventConditions(tend, unew, gn);
+        tol = S(kRootTolUlps) * eps * Max(Abs(st.t), Abs(tend)) / Abs(h);
+        for (int e = 0; e < ne; ++e) {
+          th[e] = R(S(2));
+          if (c.EventIsTimes(e)) {
+            const M at = accept & stop & c.AtStop(e, tstop);
+            th[e] = Select(at, R(S(1)), th[e]);
+          } else {
+            const M crossed =
+                accept & internal::Crossed<M, S>(g[e], gn[e], c.EventDirection(e), dir);
+            if (Any(crossed)) {
+              if (internal::LazyStages<Alg>::value > 0) {  // the root finder interpolates
+                st.rhs_evals =
+                    Select(crossed & !charged, st.rhs_evals + internal::LazyStages<Alg>::value,
+                           st.rhs_evals);
+                charged = charged | crossed;
+              }
+              const R root = internal::LocateRoot<Alg, S>(c, e, crossed, st.t, h, u, k, g[e], gn[e],
+                                                          tol, err, gs, first);
+              th[e] = Select(crossed, root, th[e]);
+            }
+          }
+          thbest = Min(thbest, th[e]);
+          g[e] = Select(accept, gn[e], g[e]);
+        }
+        evented = thbest <= S(1);
+        if (Any(evented)) {
+          // An event within the tolerance of the step's end happens at its end.
+          const M cut = evented & (thbest < S(1) - tol);
+          te = Select(cut, st.t + thbest * h, tland);
+          if (Any(cut)) {
+            Alg::Interpolate(c, st.t, Select(cut, thbest, R(S(1))), h, u, k, err, first);
+            first = false;
+            for (int i = 0; i < n; ++i) unew[i] = Select(cut, err[i], unew[i]);
+            tsave = Select(cut, te, tend);
+            tland = Select(cut, te, tland);
+            last = last & !cut;
+            stop = stop & !cut;
+            grid = grid & !cut;
+          }
+        }
+      }
+    }
+
     // Dense output for every save point this step passed. (A context whose num_save() is
     // a compile-time 0 drops this block: the GPU's final-state-only kernels.)
-    const R tend = st.t + h;
     if (c.num_save() > 0) {
-      M ms = accept & Reached<M, S>(c.SaveTime(st.save), tend, dir);
-      bool first = true;  // lanes only leave ms, so the first call covers every later one
+      M ms = accept & Reached<M, S>(c.SaveTime(st.save), tsave, dir);
+      bool charge = internal::LazyStages<Alg>::value > 0;  // once, for lanes not yet charged
       while (Any(ms)) {
         const R theta = (c.SaveTime(st.save) - st.t) / h;
         Alg::Interpolate(c, st.t, theta, h, u, k, err, first);
-        if (internal::LazyStages<Alg>::value > 0 && first) {
-          st.rhs_evals = Select(ms, st.rhs_evals + internal::LazyStages<Alg>::value, st.rhs_evals);
+        if (charge) {
+          st.rhs_evals =
+              Select(ms & !charged, st.rhs_evals + internal::LazyStages<Alg>::value, st.rhs_evals);
+          charge = false;
         }
         first = false;
         c.Save(st.save, err, ms);
         st.save = Select(ms, st.save + 1, st.save);
-        ms = ms & Reached<M, S>(c.SaveTime(st.save), tend, dir);
+        ms = ms & Reached<M, S>(c.SaveTime(st.save), tsave, dir);
       }
     }
 
@@ -367,10 +497,41 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
       finite = finite & IsFinite(unew[i]);
       if (Alg::kFsal) k[0][i] = Select(accept, k[Alg::kFsalStage][i], k[0][i]);
     }
-    st.t = Select(accept, Select(last, t1, tend), st.t);
-    st.nfixed = Select(accept, st.nfixed + S(1), st.nfixed);
+    st.t = Select(accept, tland, st.t);
+    st.nfixed = Select(kEventCode && ne > 0 ? accept & grid : accept, st.nfixed + S(1), st.nfixed);
     st.accepted = Select(accept, st.accepted + 1, st.accepted);
     st.rejected = Select(active & !accept, st.rejected + 1, st.rejected);
+
+    // The events at te, in declaration order, then the method restarts there.
+    M terminated = M(false);
+    if constexpr (kEventCode) {
+      if (ne > 0 && Any(evented)) {
+        R* g = c.event_values();
+        R* th = g + 2 * ne;
+        R* gs = g + 3 * ne;
+        M go = evented;
+        for (int e = 0; e < ne; ++e) {
+          const M fire = go & (th[e] <= thbest + tol);
+          if (!Any(fire)) continue;
+          c.ApplyEvent(e, te, u, fire);
+          st.events = Select(fire, st.events + 1, st.events);
+          if (c.EventTerminates(e)) {
+            terminated = terminated | fire;
+            go = go & !fire;  // terminate ends the trajectory: later events do not fire
+          }
+        }
+        const M restarted = evented & !terminated;
+        for (int i = 0; i < n; ++i) finite = finite & ((!evented) | IsFinite(u[i]));
+        c.EventConditions(te, u, gs);
+        for (int e = 0; e < ne; ++e) g[e] = Select(evented, gs[e], g[e]);
+        if (Alg::kFsal && Any(restarted)) {
+          c.Rhs(te, u, err);
+          for (int i = 0; i < n; ++i) k[0][i] = Select(restarted, err[i], k[0][i]);
+          st.rhs_evals = Select(restarted, st.rhs_evals + 1, st.rhs_evals);
+        }
+        st.restart = Select(restarted, I(1), st.restart);
+      }
+    }
 
     M too_small = M(false);
     M singular = M(false);
@@ -384,16 +545,32 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     } else {
       singular = active & fail;
     }
+    if constexpr (kEventCode) {
+      // The controller restarts after an event, with a step no longer than the one that
+      // reached the event: a solution the method integrates exactly (the ball's parabola)
+      // grows the step tenfold per step, and the first step after a bounce could otherwise
+      // jump over the whole next arc (a double crossing, which no sign change shows).
+      const M restarted = evented & !terminated;
+      st.log_qold = Select(restarted, R(S(kLogQoldInit)), st.log_qold);
+      if (adaptive) {
+        const R cap = Abs(thbest * h);
+        st.h = Select(restarted & (Abs(st.h) > cap), dir * cap, st.h);
+      }
+      too_small = too_small & !terminated;
+    }
 
     const M unstable = accept & !finite;
-    const M done = accept & last;
+    const M done = (accept & last) | terminated;
     const M maxed = active & !done & ((st.accepted + st.rejected) >= o.max_steps);
     const M finished = done | unstable | maxed | too_small | singular;
     if (Any(finished)) {
-      const I code = Select(unstable, I(kRetUnstable),
-                            Select(singular, I(kRetSingular),
-                                   Select(too_small, I(kRetDtBelowMin),
-                                          Select(maxed & !done, I(kRetMaxSteps), I(kRetSuccess)))));
+      const I code =
+          Select(unstable, I(kRetUnstable),
+                 Select(terminated, I(kRetTerminated),
+                        Select(singular, I(kRetSingular),
+                               Select(too_small, I(kRetDtBelowMin),
+                                      Select(maxed & !done, I(kRetMaxSteps), I(kRetSuccess))))));
+      internal::RecordEvents(c, finished, st.events);
       const M fresh = c.Retire(finished, code, st.t, u, st.accepted, st.rejected, st.rhs_evals);
       active = (active & !finished) | fresh;
       if (Any(fresh)) internal::LoadLanes<Alg>(c, o, adaptive, fresh, st, u, unew, err, k);

@@ -22,6 +22,7 @@
 #ifndef ENSOLVE_ENGINE_ALGORITHMS_ROSENBROCK_H_
 #define ENSOLVE_ENGINE_ALGORITHMS_ROSENBROCK_H_
 
+#include "engine/algorithms/events.h"
 #include "engine/algorithms/hd.h"
 #include "engine/algorithms/linsolve.h"
 
@@ -141,9 +142,9 @@ struct Rosenbrock {
       unew[i] = y[i] + last[i];
       err[i] = last[i];
     }
-    // The interpolant's data, only where there are save points to interpolate (a GPU
-    // kernel without saveat has a compile-time num_save() of 0 and drops this).
-    if (c.num_save() > 0) {
+    // The interpolant's data, only where there are save points to interpolate or events to
+    // locate (a GPU kernel without saveat or events has a compile-time 0 and drops this).
+    if (internal::NeedsDenseOutput(c)) {
       for (int i = 0; i < n; ++i) {
         R ki[kS];
         ENSOLVE_ROSENBROCK_UNROLL

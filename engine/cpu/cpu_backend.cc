@@ -17,6 +17,7 @@
 #include "engine/batch_reduction.h"
 #include "engine/cpu/isa.h"
 #include "engine/cpu/lane_context.h"
+#include "engine/cpu/prepared_events.h"
 #include "engine/cpu/solve_isa.h"
 #include "engine/cpu/thread_pool.h"
 #include "engine/ir/tape.h"
@@ -35,6 +36,7 @@ class CpuPreparedModel : public PreparedModel {
   const ir::Tape tape;
   std::optional<ir::Tape> jacobian, time_derivative, outputs, noise;
   std::vector<std::string> output_names;  // what `outputs` computes
+  cpu::PreparedEvents events;
 };
 
 // The solve code built for `isa` (solve_isa.cc).
@@ -102,6 +104,7 @@ class CpuBackend : public Backend {
       if (!t.ok()) return t.status();
       pm->noise = *std::move(t);
     }
+    if (absl::Status s = pm->events.Build(model); !s.ok()) return s;
     if (info.time_derivative) {
       absl::StatusOr<ir::Tape> t =
           ir::TryCompileTape(model.graph(), model.time_derivative(), n, np);
@@ -145,7 +148,10 @@ class CpuBackend : public Backend {
         const int vectors = alg::kDriverVectors + GetAlgorithmInfo(options.algorithm).vectors;
         // Each lane of each thread holds at most one suspended trajectory.
         const int lanes = LanesOn(*isa_, options.precision);
-        result.resume.Reset(inputs.count, pool_.size() * lanes, vectors * pm.model.num_states());
+        // The vectors, then the parameters when events change them.
+        const int params = pm.model.events_assign_params() ? pm.model.num_params() : 0;
+        result.resume.Reset(inputs.count, pool_.size() * lanes,
+                            vectors * pm.model.num_states() + params);
       }
     }
     if (inputs.count == 0) {
@@ -221,6 +227,7 @@ class CpuBackend : public Backend {
     }
     std::atomic<int> next_slot{0};
     job.next_slot = &next_slot;
+    job.events = pm.events.Job(result.events_fired.data());
     SolveOn<T>(*isa_, pool_, job, options);
     if (job.resume != nullptr) job.resume->from = 1 - job.resume->from;
   }

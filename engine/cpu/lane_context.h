@@ -18,6 +18,7 @@
 #include "engine/algorithms/integrate.h"
 #include "engine/algorithms/philox.h"
 #include "engine/batch.h"
+#include "engine/cpu/lane_events.h"
 #include "engine/cpu/pack.h"
 #include "engine/cpu/tape_eval.h"
 #include "engine/ir/tape.h"
@@ -69,6 +70,7 @@ struct BatchJob {
   ResumeState* resume = nullptr;
   std::chrono::steady_clock::time_point pause_at;
   std::atomic<int>* next_slot = nullptr;  // the next free slot of resume's write set
+  EventJob events;                        // the model's events (none: all null)
 };
 
 inline namespace ENSOLVE_CPU_ISA_NS {  // see pack.h
@@ -156,6 +158,7 @@ class LaneContext {
         vecs_(static_cast<size_t>(vectors) * job.n, Real(T(0))),
         mats_(static_cast<size_t>(matrices) * job.n * job.n, Real(T(0))),
         piv_(job.n, Index(0)),
+        events_(job.events, job.np),
         t0_(static_cast<T>(job.t0)),
         t1_(static_cast<T>(job.t1)) {
     for (int l = 0; l < W; ++l) {
@@ -196,6 +199,22 @@ class LaneContext {
   }
 
   int num_save() const { return job_.num_save; }
+
+  // Events (engine/algorithms/events.h).
+  int num_events() const { return events_.num_events(); }
+  Real* event_values() { return events_.values(); }
+  void EventConditions(const Real& t, const Real* u, Real* g) {
+    events_.Conditions(t, u, job_.n, g);
+  }
+  int EventDirection(int e) const { return job_.events.events[e].direction; }
+  bool EventIsTimes(int e) const { return job_.events.events[e].times; }
+  bool EventTerminates(int e) const { return job_.events.events[e].terminate; }
+  Real NextStop(const Real& t, const Real& dir) const { return events_.NextStop(t, dir); }
+  Mask AtStop(int e, const Real& ts) const { return events_.AtStop(e, ts); }
+  void ApplyEvent(int e, const Real& t, Real* u, const Mask& m) {
+    events_.Apply(e, t, u, job_.n, m, [this](int j, int l, T v) { SetParam(j, l, v); });
+  }
+  void EventsFired(const Mask& m, const Index& count) { events_.Fired(m, count, traj_); }
 
   Real SaveTime(const Index& i) const {
     Real r;
@@ -257,14 +276,20 @@ class LaneContext {
       s[1] = st.h.v[l];
       s[2] = st.log_qold.v[l];
       s[3] = st.nfixed.v[l];
-      int32_t* c = &r.counters[to][slot * 4];
+      int32_t* c = &r.counters[to][slot * ResumeState::kCounters];
       c[0] = st.accepted.v[l];
       c[1] = st.rejected.v[l];
       c[2] = st.rhs_evals.v[l];
       c[3] = st.save.v[l];
-      // Every vector of the lane (the driver's and the method's): what the next step reads.
+      c[4] = st.events.v[l];
+      c[5] = st.restart.v[l];
+      // Every vector of the lane (the driver's and the method's): what the next step reads;
+      // then the parameters events may have changed.
       double* v = &r.values[to][static_cast<size_t>(slot) * r.values_per_trajectory];
       for (size_t j = 0; j < vecs_.size(); ++j) v[j] = vecs_[j].v[l];
+      if (events_.params_mutable()) {
+        for (int j = 0; j < job_.np; ++j) v[vecs_.size() + j] = events_.Param(j, l);
+      }
     }
   }
   Mask Restore(const Mask& fresh, alg::LaneState<Real, Index>& st, Real*, Real* const*) {
@@ -280,13 +305,18 @@ class LaneContext {
       st.h.v[l] = static_cast<T>(s[1]);
       st.log_qold.v[l] = static_cast<T>(s[2]);
       st.nfixed.v[l] = static_cast<T>(s[3]);
-      const int32_t* c = &r.counters[r.from][slot * 4];
+      const int32_t* c = &r.counters[r.from][slot * ResumeState::kCounters];
       st.accepted.v[l] = c[0];
       st.rejected.v[l] = c[1];
       st.rhs_evals.v[l] = c[2];
       st.save.v[l] = c[3];
+      st.events.v[l] = c[4];
+      st.restart.v[l] = c[5];
       const double* v = &r.values[r.from][static_cast<size_t>(slot) * r.values_per_trajectory];
       for (size_t j = 0; j < vecs_.size(); ++j) vecs_[j].v[l] = static_cast<T>(v[j]);
+      if (events_.params_mutable()) {
+        for (int j = 0; j < job_.np; ++j) SetParam(j, l, static_cast<T>(v[vecs_.size() + j]));
+      }
     }
     return m;
   }
@@ -334,16 +364,19 @@ class LaneContext {
     for (int i = 0; i < job_.n; ++i) u[i].v[l] = static_cast<T>(u0[i]);
     if (job_.np > 0) {
       const double* p = job_.p + (job_.p_rows == 1 ? 0 : traj) * job_.np;
-      for (int j = 0; j < job_.np; ++j) {
-        const T pj = static_cast<T>(p[j]);
-        rhs_.SetParam(j, l, pj);
-        outputs_.SetParam(j, l, pj);
-        jac_.SetParam(j, l, pj);
-        tgrad_.SetParam(j, l, pj);
-        noise_.SetParam(j, l, pj);
-      }
+      for (int j = 0; j < job_.np; ++j) SetParam(j, l, static_cast<T>(p[j]));
     }
     return true;
+  }
+
+  // Parameter j of lane l, in every tape (and the lane's copy, when events change it).
+  void SetParam(int j, int l, T v) {
+    rhs_.SetParam(j, l, v);
+    outputs_.SetParam(j, l, v);
+    jac_.SetParam(j, l, v);
+    tgrad_.SetParam(j, l, v);
+    noise_.SetParam(j, l, v);
+    events_.SetParam(j, l, v);
   }
 
   const BatchJob<T>& job_;
@@ -352,6 +385,7 @@ class LaneContext {
   std::vector<Real> out_buf_;
   std::vector<Real> vecs_, mats_;
   std::vector<Index> piv_;
+  LaneEvents<T, W, TapeRunner<T, W>> events_;
   Real t0_, t1_;
   const double* saves_[W];  // each lane's save times
   int64_t traj_[W];

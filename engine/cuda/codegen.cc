@@ -1,5 +1,6 @@
 #include "engine/cuda/codegen.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -195,6 +196,81 @@ class Emitter {
   bool f32_;
 };
 
+// The events' device code (ensemble_kernel.cuh's ENSOLVE_EVENTS part): the conditions, each
+// event's assignments, its kind, direction and times, and the stops (every `at` time in R,
+// increasing, once) in constant memory.
+std::string EventCode(const Model& model, bool f32) {
+  const int ne = model.num_events();
+  Emitter e(model.graph(), f32);
+  std::string src;
+  absl::StrAppend(&src, "#define ENSOLVE_EVENTS 1\nconstexpr int kE = ", ne, ";\n");
+  absl::StrAppend(&src, e.Function("ModelEventConditions", model.EventConditions(), "g"));
+  std::string apply =
+      "__device__ __forceinline__ void ModelApplyEvent(int e, R t, R* u, R* p) {\n  switch (e) "
+      "{\n";
+  std::string dir = "__device__ __forceinline__ int ModelEventDirection(int e) {\n  switch (e) {\n";
+  std::string kinds =
+      "__device__ __forceinline__ bool ModelEventIsTimes(int e) {\n  switch (e) {\n";
+  std::string term =
+      "__device__ __forceinline__ bool ModelEventTerminates(int e) {\n  switch (e) {\n";
+  std::string at = "__device__ __forceinline__ bool ModelAtStop(int e, R ts) {\n  switch (e) {\n";
+  // Times as R values: a float32 kernel compares the rounded ones (as the CPU does).
+  auto rounded = [&](double v) { return f32 ? static_cast<double>(static_cast<float>(v)) : v; };
+  std::vector<double> stops;
+  for (int k = 0; k < ne; ++k) {
+    const ModelEvent& ev = model.events()[k];
+    if (!ev.assignments.empty()) {
+      const std::string fn = absl::StrCat("ModelEventValues", k);
+      absl::StrAppend(&src, e.Function(fn, model.EventValues(k), "out"));
+      absl::StrAppend(&apply, "    case ", k, ": {\n      R v[", ev.assignments.size(),
+                      "];\n      ", fn, "(t, u, p, v);\n");
+      for (size_t a = 0; a < ev.assignments.size(); ++a) {
+        absl::StrAppend(&apply, "      ", ev.assignments[a].param ? "p[" : "u[",
+                        ev.assignments[a].index, "] = v[", a, "];\n");
+      }
+      absl::StrAppend(&apply, "      break;\n    }\n");
+    }
+    if (ev.direction != 0) absl::StrAppend(&dir, "    case ", k, ": return ", ev.direction, ";\n");
+    if (ev.kind == ModelEvent::Kind::kTimes) {
+      absl::StrAppend(&kinds, "    case ", k, ":\n");
+      absl::StrAppend(&at, "    case ", k, ": return false");
+      for (double v : ev.times) {
+        absl::StrAppend(&at, " || ts == ", Literal(rounded(v)));
+        stops.push_back(rounded(v));
+      }
+      absl::StrAppend(&at, ";\n");
+    }
+    if (ev.terminate) absl::StrAppend(&term, "    case ", k, ":\n");
+  }
+  absl::StrAppend(&apply, "    default:\n      (void)t;\n      (void)u;\n      (void)p;\n  }\n}\n");
+  absl::StrAppend(&dir, "    default: return 0;\n  }\n}\n");
+  absl::StrAppend(&kinds, "      return true;\n    default: return false;\n  }\n}\n");
+  absl::StrAppend(&term, "      return true;\n    default: return false;\n  }\n}\n");
+  absl::StrAppend(&at, "    default: (void)ts; return false;\n  }\n}\n");
+  // Without a case, `return true` would be every event's answer.
+  if (kinds.find("    case") == std::string::npos) {
+    kinds = "__device__ __forceinline__ bool ModelEventIsTimes(int) { return false; }\n";
+  }
+  if (term.find("    case") == std::string::npos) {
+    term = "__device__ __forceinline__ bool ModelEventTerminates(int) { return false; }\n";
+  }
+  absl::StrAppend(&src, apply, dir, kinds, term, at);
+  std::sort(stops.begin(), stops.end());
+  stops.erase(std::unique(stops.begin(), stops.end()), stops.end());
+  absl::StrAppend(&src, "constexpr int kNumStops = ", stops.size(), ";\n");
+  absl::StrAppend(&src, "#define ENSOLVE_HAS_STOPS ", stops.empty() ? 0 : 1, "\n");
+  if (!stops.empty()) {
+    absl::StrAppend(&src, "__constant__ R kStops[", stops.size(), "] = {");
+    for (size_t k = 0; k < stops.size(); ++k) {
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), "%a", stops[k]);
+      absl::StrAppend(&src, k == 0 ? "" : ", ", "R(", buf, ")");
+    }
+    absl::StrAppend(&src, "};\n");
+  }
+  return src;
+}
+
 }  // namespace
 
 std::string GenerateModelCode(const Model& model, Precision precision, bool jacobian,
@@ -243,6 +319,8 @@ std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precis
     Emitter e(model.graph(), f32);
     absl::StrAppend(&src, e.Function("ModelOutputs", selection, "out"));
   }
+  // Event code only for a model with events: the kernel of one without is unchanged.
+  if (model.num_events() > 0) absl::StrAppend(&src, EventCode(model, f32));
   absl::StrAppend(&src, "}  // namespace ensolve_gen\n");
   absl::StrAppend(&src, "#include \"engine/cuda/device/ensemble_kernel.cuh\"\n");
   return src;

@@ -17,7 +17,7 @@
 namespace ensolve::cuda {
 
 // Bumped whenever generated code changes meaning; part of every kernel cache key.
-inline constexpr int kCodegenVersion = 4;
+inline constexpr int kCodegenVersion = 5;  // 4: SDEs, events, block LU; 5: their merge
 
 // Threads per block of the ensemble kernels.
 inline constexpr int kBlockSize = 128;

@@ -71,7 +71,7 @@ class CudaBackendImpl : public CudaBackend {
     if (sampler_module_ != nullptr) d_->cuModuleUnload(sampler_module_);
     if (reduce_.module != nullptr) d_->cuModuleUnload(reduce_.module);
     for (DeviceBuffer* b : {&u0_, &p_, &saveat_, &soa_, &rowmajor_, &retcodes_, &stats_, &tfinal_,
-                            &flag_, &sampler_spec_, &t0s_, &t1s_, &reduce_out_, &edges_}) {
+                            &flag_, &sampler_spec_, &t0s_, &t1s_, &reduce_out_, &edges_, &fired_}) {
       b->Release();
     }
     for (CUevent& e : events_) {
@@ -235,8 +235,9 @@ class CudaBackendImpl : public CudaBackend {
     const size_t stats_at = RoundUp(elems * elem_bytes, 64);
     const size_t tfinal_at = RoundUp(stats_at + count * sizeof(TrajectoryStats), 64);
     const size_t codes_at = RoundUp(tfinal_at + count * sizeof(double), 64);
+    const size_t fired_at = RoundUp(codes_at + count, 64);
     bool pinned = false;
-    std::shared_ptr<void> block = pinned_->Get(codes_at + count, &pinned);
+    std::shared_ptr<void> block = pinned_->Get(fired_at + count * sizeof(int32_t), &pinned);
     char* base = static_cast<char*>(block.get());
     result->count = count;
     result->num_save = num_save;
@@ -250,6 +251,10 @@ class CudaBackendImpl : public CudaBackend {
     result->stats = HostArray<TrajectoryStats>(reinterpret_cast<TrajectoryStats*>(base + stats_at),
                                                count, block);
     result->t_final = HostArray<double>(reinterpret_cast<double*>(base + tfinal_at), count, block);
+    // Zeros for a model without events; the kernel's counts (copied in Run) otherwise.
+    result->events_fired =
+        HostArray<int32_t>(reinterpret_cast<int32_t*>(base + fired_at), count, block);
+    result->events_fired.Fill(0);
     result->retcodes =
         HostArray<RetCode>(reinterpret_cast<RetCode*>(base + codes_at), count, std::move(block));
     return pinned;
@@ -384,6 +389,12 @@ class CudaBackendImpl : public CudaBackend {
     ENSOLVE_ASSIGN_OR_RETURN(stats, stats_.Reserve(d_, count * sizeof(TrajectoryStats), "stats"));
     ENSOLVE_ASSIGN_OR_RETURN(tfinal, tfinal_.Reserve(d_, count * sizeof(double), "final times"));
     ENSOLVE_ASSIGN_OR_RETURN(flag, flag_.Reserve(d_, sizeof(int), "cancel flag"));
+    const bool events = pm.model.num_events() > 0;
+    CUdeviceptr fired = 0;
+    if (events) {
+      ENSOLVE_ASSIGN_OR_RETURN(d, fired_.Reserve(d_, count * sizeof(int32_t), "events fired"));
+      fired = d;
+    }
     CUdeviceptr t0s = 0, t1s = 0;
     if (in.t0 != nullptr) {
       ENSOLVE_ASSIGN_OR_RETURN(d, t0s_.Reserve(d_, span_bytes, "t0"));
@@ -436,6 +447,7 @@ class CudaBackendImpl : public CudaBackend {
     a.cancel = flag;
     a.t0s = t0s;
     a.t1s = t1s;
+    a.events_fired = fired;
     a.count = count;
     a.u0_stride = in.u0_rows == 1 ? 0 : n;
     a.p_stride = in.p_rows == 1 ? 0 : np;
@@ -473,6 +485,10 @@ class CudaBackendImpl : public CudaBackend {
                          count * sizeof(TrajectoryStats), stream_);
       CU_RETURN_IF_ERROR(*d_, cuMemcpyDtoHAsync, result.t_final.data(), tfinal,
                          count * sizeof(double), stream_);
+      if (events) {
+        CU_RETURN_IF_ERROR(*d_, cuMemcpyDtoHAsync, result.events_fired.data(), fired,
+                           count * sizeof(int32_t), stream_);
+      }
       CU_RETURN_IF_ERROR(*d_, cuEventRecord, events_[5], stream_);
       return absl::OkStatus();
     };
@@ -583,8 +599,8 @@ class CudaBackendImpl : public CudaBackend {
   // start, uploaded, kernel done, transposed, flag reset, downloaded
   CUevent events_[6] = {};
   absl::flat_hash_map<std::string, std::unique_ptr<cuda::LoadedKernel>> kernels_;
-  DeviceBuffer u0_, p_, saveat_, soa_, rowmajor_, retcodes_, stats_, tfinal_, flag_, sampler_spec_,
-      t0s_, t1s_, reduce_out_, edges_;
+  DeviceBuffer u0_, p_, saveat_, soa_, rowmajor_, retcodes_, stats_, tfinal_, fired_, flag_,
+      sampler_spec_, t0s_, t1s_, reduce_out_, edges_;
   cuda::ReduceKernels reduce_;                // loaded on the first batch that reduces
   std::shared_ptr<cuda::PinnedPool> pinned_;  // null without options_.pinned_host_memory
   CUmodule sampler_module_ = nullptr;         // loaded on the first sampled batch

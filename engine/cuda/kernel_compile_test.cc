@@ -14,6 +14,7 @@
 #include "engine/cuda/test_models.h"
 #include "engine/model/model.h"
 #include "engine/model/sensitivity.h"
+#include "engine/testing/events.h"
 #include "gtest/gtest.h"
 
 namespace ensolve::cuda {
@@ -74,6 +75,16 @@ bool Selected(Methods m, const AlgorithmInfo& info) {
   }
   return false;
 }
+
+// The ball with a parameter assigned by its event, a terminating event and `at` stops.
+constexpr char kEventBall[] = R"(state h = 45, v = 0
+param g = 10, e = 1
+h' = v
+v' = -g
+when h crosses 0 down: v = -e*v, e = 0.9*e
+at t = 7, 11.5: v = v + 1
+when h - 60 crosses 0 up: terminate
+)";
 
 class KernelCompileTest : public ::testing::TestWithParam<Case> {};
 
@@ -142,8 +153,36 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"Robertson", testing::kRobertson, Methods::kStiff},
                       Case{"EveryFunction", testing::kEveryFunction, Methods::kOnePerKind},
                       Case{"SdeDiagonal", kSdeDiagonal, Methods::kStochastic},
-                      Case{"SdeNoiseMatrix", kSdeMatrix, Methods::kStochastic}),
+                      Case{"SdeNoiseMatrix", kSdeMatrix, Methods::kStochastic},
     [](const auto& info) { return std::string(info.param.name); });
+                      // Events: every method with a crossing event that
+                      // assigns a param, one per kind with `at` stops.
+                      Case{"BouncingBall", kEventBall, Methods::kEvery},
+                      Case{"Kicks", ensolve::testing::kKicks, Methods::kOnePerKind}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// Event code is generated only for a model with events: the kernel of one without is the
+// same text as before events existed (so its registers and stack frame are too).
+TEST(Codegen, EventCodeOnlyForModelsWithEvents) {
+  std::unique_ptr<Model> lorenz = Parse(testing::kLorenz);
+  std::unique_ptr<Model> ball = Parse(kEventBall);
+  ASSERT_NE(lorenz, nullptr);
+  ASSERT_NE(ball, nullptr);
+  const std::string plain = GenerateKernelSource(*lorenz, Algorithm::kTsit5, Precision::kFloat32);
+  EXPECT_EQ(plain.find("ENSOLVE_EVENTS"), std::string::npos);
+  EXPECT_EQ(plain.find("ModelEvent"), std::string::npos);
+  const std::string src = GenerateKernelSource(*ball, Algorithm::kTsit5, Precision::kFloat32);
+  EXPECT_NE(src.find("#define ENSOLVE_EVENTS 1"), std::string::npos);
+  EXPECT_NE(src.find("constexpr int kE = 3;"), std::string::npos);
+  EXPECT_NE(src.find("ModelEventConditions("), std::string::npos);
+  // The assignments write the state and the parameter; the stops are float32 values.
+  EXPECT_NE(src.find("u[1] = v[0];"), std::string::npos) << src;
+  EXPECT_NE(src.find("p[1] = v[1];"), std::string::npos) << src;
+  EXPECT_NE(src.find("constexpr int kNumStops = 2;"), std::string::npos);
+  EXPECT_NE(src.find("__constant__ R kStops[2] = {R(0x1.cp+2), R(0x1.7p+3)};"), std::string::npos)
+      << src;
+  EXPECT_NE(src.find("case 2:\n      return true;"), std::string::npos) << src;  // terminates
+}
 
 TEST(Codegen, DeviceSamplerCompiles) {
   absl::StatusOr<const Nvrtc*> nvrtc = Nvrtc::Get();

@@ -122,16 +122,16 @@ const BadModel kBadModels[] = {
     {"ChainedComparison", "state x, y\nx' = x < y < 1\ny' = 1\n",
      "line 2, column 12: unexpected '<': comparisons cannot be chained (write a < b && b < c)"},
     {"ReservedEvent", "state x\nevent x < 0\nx' = 1\n",
-     "line 2, column 1: 'event' is not supported yet (reserved for events)"},
+     "line 2, column 1: 'event' is not supported yet (reserved for named events)"},
     {"NoiseKeywordInExpression", "state x\nx' = noise\n",
      "line 2, column 6: unexpected name 'noise': expected an expression"},
-    {"ReservedTerminate", "state x\nx' = 1\nterminate\n",
-     "line 3, column 1: 'terminate' is not supported yet (reserved for events)"},
-    {"ReservedAsName", "state x\nlet when = 1\nx' = 1\n",
-     "line 2, column 5: 'when' is not supported yet (reserved for events) and cannot be used "
-     "as a name"},
-    {"ReservedInExpression", "state x\nx' = at\n",
-     "line 2, column 6: 'at' is not supported yet (reserved for events)"},
+    {"TerminateOutsideEvent", "state x\nx' = 1\nterminate\n",
+     "line 3, column 1: 'terminate' is an event's action: write it after 'when ...:' or 'at t "
+     "= ...:'"},
+    {"EventKeywordAsName", "state x\nlet when = 1\nx' = 1\n",
+     "line 2, column 5: 'when' is a keyword and cannot be used as a name"},
+    {"EventKeywordInExpression", "state x\nx' = at\n",
+     "line 2, column 6: unexpected name 'at': expected an expression"},
 };
 
 // Test names print as the case's name, not as bytes.

@@ -135,6 +135,9 @@ absl::StatusOr<std::vector<Token>> Lex(std::string_view src, int max_token_lengt
       case ',':
         kind = Tok::kComma;
         break;
+      case ':':
+        kind = Tok::kColon;
+        break;
       case '(':
         kind = Tok::kLParen;
         break;

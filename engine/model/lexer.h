@@ -16,6 +16,7 @@ enum class Tok {
   kNumber,
   kPrime,    // '
   kComma,    // ,
+  kColon,    // :
   kAssign,   // =
   kLParen,   // (
   kRParen,   // )

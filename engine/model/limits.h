@@ -13,6 +13,9 @@ struct ModelLimits {
   int max_outputs = 256;
   // Wiener processes of an SDE model (declared ones and one per diagonal noise line).
   int max_wieners = 256;
+  // Events (`when` and `at` statements), and the times of all `at` statements together.
+  int max_events = 64;
+  int max_event_times = 1024;
   // IR nodes, counted after CSE, including the derivative nodes.
   int max_nodes = 200000;
   // Parenthesis / call / operator nesting.

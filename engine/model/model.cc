@@ -57,6 +57,10 @@ class ModelBuilder {
     }
     m->rhs_ = std::move(parsed.rhs);
     m->outputs_ = std::move(parsed.outputs);
+    m->events_ = std::move(parsed.events);
+    for (const ModelEvent& ev : m->events_) {
+      for (const ModelEvent::Assignment& a : ev.assignments) m->events_assign_params_ |= a.param;
+    }
 
     // Jacobian column by column (one memo per variable), then the time derivative.
     const int n = m->num_states();
@@ -105,6 +109,10 @@ class ModelBuilder {
     all.insert(all.end(), m->jacobian_.begin(), m->jacobian_.end());
     all.insert(all.end(), m->time_derivative_.begin(), m->time_derivative_.end());
     all.insert(all.end(), m->noise_.begin(), m->noise_.end());
+    for (const ModelEvent& ev : m->events_) {
+      all.push_back(ev.condition);
+      for (const ModelEvent::Assignment& a : ev.assignments) all.push_back(a.value);
+    }
     if (absl::StatusOr<ir::Tape> tape = ir::TryCompileTape(g, all, n, m->num_params());
         !tape.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -155,6 +163,18 @@ absl::StatusOr<std::vector<ir::NodeId>> Model::SelectionRoots(
     }
     roots.push_back(id);
   }
+  return roots;
+}
+
+std::vector<ir::NodeId> Model::EventConditions() const {
+  std::vector<ir::NodeId> roots;
+  for (const ModelEvent& ev : events_) roots.push_back(ev.condition);
+  return roots;
+}
+
+std::vector<ir::NodeId> Model::EventValues(int e) const {
+  std::vector<ir::NodeId> roots;
+  for (const ModelEvent::Assignment& a : events_[e].assignments) roots.push_back(a.value);
   return roots;
 }
 

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/ir/graph.h"
+#include "engine/model/event.h"
 #include "engine/model/limits.h"
 
 namespace ensolve {
@@ -69,6 +70,17 @@ class Model {
   // Whether every state is driven by at most one Wiener process (diagonal and scalar
   // noise): what methods for diagonal noise (siea) need.
   bool noise_is_diagonal() const { return noise_diagonal_; }
+  // The events (`when` and `at` statements), in declaration order: their conditions and
+  // assigned values are nodes of graph().
+  const std::vector<ModelEvent>& events() const { return events_; }
+  int num_events() const { return static_cast<int>(events_.size()); }
+  // Whether some event assigns a parameter (then each trajectory's parameters change as it
+  // runs, and a backend keeps a copy of them per trajectory).
+  bool events_assign_params() const { return events_assign_params_; }
+  // The conditions of all events (a constant 0 for `at` events), one root per event.
+  std::vector<ir::NodeId> EventConditions() const;
+  // The values event e assigns, one root per assignment.
+  std::vector<ir::NodeId> EventValues(int e) const;
 
   // Content hash (hex) of the source text; the model's id.
   const std::string& hash() const { return hash_; }
@@ -97,6 +109,8 @@ class Model {
   std::vector<ir::NodeId> noise_;
   std::vector<std::string> wiener_names_;
   bool noise_diagonal_ = true;
+  std::vector<ModelEvent> events_;
+  bool events_assign_params_ = false;
   std::string hash_, source_;
   std::vector<int> sensitivity_params_;
   int input_states_ = -1;

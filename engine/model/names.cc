@@ -30,13 +30,12 @@ const Function* FindFunction(std::string_view name) {
 
 bool IsStatementKeyword(std::string_view name) {
   return name == "state" || name == "param" || name == "let" || name == "output" ||
-         name == "noise" || name == "wiener";
+         name == "noise" || name == "wiener" || name == "when" || name == "at" ||
+         name == "terminate";
 }
 
 const char* ReservedFeature(std::string_view name) {
-  if (name == "event" || name == "when" || name == "at" || name == "terminate") {
-    return "events";
-  }
+  if (name == "event") return "named events";
   return nullptr;
 }
 

@@ -22,10 +22,11 @@ const Function* FindFunction(std::string_view name);
 // All built-in functions, in documentation order.
 const std::vector<Function>& Functions();
 
-// Statement keywords: state, param, let, output, noise, wiener.
+// Statement keywords: state, param, let, output, noise, wiener, and the event words when,
+// at, terminate.
 bool IsStatementKeyword(std::string_view name);
-// Keywords reserved for features still to come (event, when, at, terminate): the
-// feature they belong to ("events", ...), or null for any other name.
+// Keywords reserved for features still to come (event): the feature they belong to
+// ("named events"), or null for any other name.
 const char* ReservedFeature(std::string_view name);
 
 // Levenshtein distance.

@@ -87,6 +87,12 @@ void Parser::Statement() {
   if (t.text == "output") return Let(Kind::kOutput);
   if (t.text == "noise") return Noise();
   if (t.text == "wiener") return Wiener();
+  if (t.text == "when") return When();
+  if (t.text == "at") return At();
+  if (t.text == "terminate") {
+    Fail(t.pos, "'terminate' is an event's action: write it after 'when ...:' or 'at t = ...:'");
+    return;
+  }
   if (PeekAhead(1).kind == Tok::kPrime) return Equation();
   if (syms_.count(t.text) != 0 || t.text == "t") {
     Unexpected(PeekAhead(1), absl::StrCat("''' after '", Sv(t.text), "' (an equation is written ",

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "engine/ir/graph.h"
+#include "engine/model/event.h"
 #include "engine/model/lexer.h"
 #include "engine/model/limits.h"
 
@@ -37,6 +38,7 @@ struct ParsedModel {
   int num_wiener = 0;
   std::vector<std::string> wiener_names;  // "W1", or "(x)" for the process of state x's line
   std::vector<NoiseTerm> noise;
+  std::vector<ModelEvent> events;   // in declaration order
 };
 
 // Wiener increments are parameter leaves numbered from here in the graph while noise lines

@@ -169,7 +169,9 @@ NodeId Parser::Name(const Token& t) {
   }
   if (s == "pi") return g_->Constant(kPi);
   const char* const kConstOnly =
-      ": a default must be a constant expression (numbers, functions, pi and earlier params)";
+      const_rule_ != nullptr
+          ? const_rule_
+          : ": a default must be a constant expression (numbers, functions, pi and earlier params)";
   if (s == "t") {
     if (constant_only_) return Fail(t.pos, absl::StrCat("'t' is the time variable", kConstOnly));
     return g_->Time();
@@ -184,7 +186,7 @@ NodeId Parser::Name(const Token& t) {
   }
   const Symbol& sym = it->second;
   if (constant_only_) {
-    if (sym.kind == Kind::kParam) {
+    if (sym.kind == Kind::kParam && const_rule_ == nullptr) {
       return params_free_ ? g_->Param(sym.index) : g_->Constant(m_.param_defaults[sym.index]);
     }
     return Fail(t.pos, absl::StrCat("'", Sv(s), "' is ", WithArticle(sym.kind), kConstOnly));

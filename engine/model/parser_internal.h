@@ -84,6 +84,12 @@ class Parser {
   void Equation();
   void Noise();   // noise x = expr   (parser_noise.cc)
   void Wiener();  // wiener W1, W2
+  // Events (parser_event.cc).
+  bool NewEvent(const Token& keyword, ModelEvent::Kind kind);
+  void When();
+  void At();
+  void Actions();
+  bool Assignment(const Token& name);
   bool CheckNewName(const Token& name);
   void Declare(const Token& name, Symbol sym);
 
@@ -127,6 +133,11 @@ class Parser {
   ir::Graph* g_ = &m_.graph;    // where expressions are built
   bool constant_only_ = false;  // parsing a default
   bool params_free_ = false;    // ... of a state: parameters stay symbolic
+  // With constant_only_: why a name is refused (null: the defaults' rule), and then
+  // parameters are refused too (event times).
+  const char* const_rule_ = nullptr;
+  int event_times_ = 0;          // of every `at` statement so far
+  std::vector<Pos> assign_pos_;  // of the current event's assignments
   std::unordered_map<std::string_view, Symbol> syms_;
   std::vector<std::string_view> sym_order_;  // for suggestions, in declaration order
   std::vector<Pos> state_pos_;

@@ -461,6 +461,7 @@ def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
     rejected = np.empty(n, dtype=np.int32)
     t_final: Optional[np.ndarray] = None
     rhs_evals: Optional[np.ndarray] = None
+    events_fired: Optional[np.ndarray] = None
     seen = np.zeros(n, dtype=bool)
     used = {}  # the inputs the server returned (return_inputs)
     try:
@@ -485,6 +486,10 @@ def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
                 if rhs_evals is None:
                     rhs_evals = np.zeros(n, dtype=np.int32)
                 rhs_evals[c.first:end] = c.rhs_evals
+            if c.events_fired is not None:
+                if events_fired is None:
+                    events_fired = np.zeros(n, dtype=np.int32)
+                events_fired[c.first:end] = c.events_fired
             if t.ndim == 2 and c.t is not None:
                 t[c.first:end] = c.t
             for name, rows in (("p", c.p), ("u0", c.u0)):
@@ -516,4 +521,4 @@ def _assemble(stream: SolveStream, req: pb.SolveRequest, bar,
                     param_names=param_names, sensitivities=sens,
                     sensitivity_names=list(a.sensitivities) if num_sens else None,
                     job_id=a.job_id,
-                    model_id=a.model_id, summary=summary)
+                    model_id=a.model_id, summary=summary, events_fired=events_fired)

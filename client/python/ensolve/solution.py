@@ -41,6 +41,7 @@ class Chunk:
     t: Optional[np.ndarray] = None  # (count, save points): per-trajectory save times
     # (count, save points, states, params): d u / d p, with SolveRequest.sensitivities
     sensitivities: Optional[np.ndarray] = None
+    events_fired: Optional[np.ndarray] = None  # (count,) int32, for models with events
 
     @classmethod
     def from_proto(cls, c, num_save: int, num_states: int, dtype: np.dtype,
@@ -68,7 +69,8 @@ class Chunk:
                    t_final=_optional(c, "t_final", c.count),
                    rhs_evals=_optional(c, "rhs_evals", c.count),
                    p=_optional(c, "params", c.count), u0=_optional(c, "u0", c.count),
-                   t=_optional(c, "save_times", c.count), sensitivities=sens)
+                   t=_optional(c, "save_times", c.count), sensitivities=sens,
+                   events_fired=_optional(c, "events_fired", c.count))
 
 
 @dataclass
@@ -102,6 +104,9 @@ class Solution:
     summary: Dict = field(default_factory=dict)  # retcode_counts, wall_seconds, devices ...
     # With solve(reduce=..., keep_states=True): the server's ensolve.Statistics.
     stats: Optional[object] = None
+    # (trajectories,) int32: the events each trajectory fired; None for a model without
+    # events (or from older servers).
+    events_fired: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return self.u.shape[0]
@@ -125,9 +130,9 @@ class Solution:
 
     def save(self, path) -> None:
         """Writes the solution as the ensolve CLI's .npz does (np.load(path)["u"], ...):
-        u, t, retcode, accepted_steps, rejected_steps, t_final and rhs_evals (when known),
-        p and u0 (when known), state_names, param_names, and sensitivities with
-        sensitivity_names (when asked for)."""
+        u, t, retcode, accepted_steps, rejected_steps, t_final, rhs_evals and events_fired
+        (when known), p and u0 (when known), state_names, param_names, and sensitivities
+        with sensitivity_names (when asked for)."""
         arrays = {"u": self.u, "t": self.t, "retcode": self.retcode,
                   "accepted_steps": self.accepted_steps, "rejected_steps": self.rejected_steps,
                   "state_names": np.array(self.state_names, dtype=str),
@@ -135,7 +140,7 @@ class Solution:
         if self.sensitivities is not None:
             arrays["sensitivities"] = self.sensitivities
             arrays["sensitivity_names"] = np.array(self.sensitivity_names or [], dtype=str)
-        for name in ("t_final", "rhs_evals", "p", "u0"):
+        for name in ("t_final", "rhs_evals", "events_fired", "p", "u0"):
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)
         np.savez(path, **arrays)
@@ -151,7 +156,7 @@ class Solution:
             return cls(t=z["t"], u=z["u"], retcode=z["retcode"], t_final=get("t_final"),
                        accepted_steps=z["accepted_steps"], rejected_steps=z["rejected_steps"],
                        rhs_evals=get("rhs_evals"), state_names=[str(n) for n in z["state_names"]],
-                       p=get("p"), u0=get("u0"),
+                       p=get("p"), u0=get("u0"), events_fired=get("events_fired"),
                        param_names=[str(n) for n in names] if names is not None and names.size
                        else None,
                        sensitivities=get("sensitivities"),

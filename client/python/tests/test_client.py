@@ -109,6 +109,26 @@ def test_failed_trajectories_say_how_far_they_got(client):
     assert (sol.rhs_evals > sol.accepted_steps).all()
 
 
+BALL = """state h = 45, v = 0
+param g = 10, e = 1
+h' = v
+v' = -g
+when h crosses 0 down: v = -e*v
+when h - 40 crosses 0 up: terminate
+"""
+
+
+def test_events_fired_and_termination(client):
+    # Restitution 1 rises back past 40 m and terminates at t = 5; 0.5 bounces at 3 and 6.
+    sol = client.solve(BALL, p=[[10, 1.0], [10, 0.5]], tspan=(0, 7), algorithm="tsit5",
+                       adaptive=False, dt=0.01)
+    assert sol.events_fired.dtype == np.int32
+    assert sol.events_fired.tolist() == [2, 2]
+    assert sol.retcode_names() == ["terminated", "success"]
+    assert abs(sol.t_final[0] - 5) < 1e-9 and sol.t_final[1] == 7
+    assert client.solve("state u = 1\nu' = -u\n", tspan=(0, 1)).events_fired is None
+
+
 def test_to_xarray(client):
     xr = pytest.importorskip("xarray")
     sol = client.solve(ensolve.LORENZ, p=ensolve.uniform(*BOX, seed=3), n=6, tspan=(0, 2),

@@ -11,6 +11,11 @@
 // ENSOLVE_NEEDS_JACOBIAN and ENSOLVE_NEEDS_TIME_DERIVATIVE (0 or 1, from the table);
 // for an SDE method (ENSOLVE_STOCHASTIC 1, integrate_sde.h) also constexpr int kM (Wiener
 // processes) and ModelNoise(t, u, p, G) computing the n x m noise matrix.
+// ENSOLVE_NEEDS_JACOBIAN and ENSOLVE_NEEDS_TIME_DERIVATIVE (0 or 1, from the table).
+// For a model with events, also ENSOLVE_EVENTS 1, kE (events), ModelEventConditions,
+// ModelApplyEvent, ModelEventDirection / IsTimes / Terminates, ModelAtStop and the stops
+// kStops[kNumStops]; the context then has the event interface of
+// engine/algorithms/events.h. Without it the context has none and no event code is compiled.
 //
 // One thread per trajectory: the integrator's vectors and the parameters live in
 // registers (every index is a compile-time constant once the loops over kN unroll).
@@ -42,6 +47,7 @@ struct Args {
   const int* cancel;        // nonzero: stop at the next check
   const double* t0s;        // [count]: each trajectory's t0; null: t0 below for all
   const double* t1s;        // [count]: likewise t1
+  int* events_fired;        // [count]: events each trajectory fired (null without events)
   long long count;
   long long u0_stride;    // 0 (one shared row) or kN
   long long p_stride;     // 0 or kP
@@ -84,7 +90,10 @@ struct Context {
   R v[kVectors][kN];
   R m[kLinear ? ENSOLVE_ALG::kMatrices : 1][kLinear ? kN * kN : 1];
   int piv[kLinear ? kN : 1];
-  R p[kP > 0 ? kP : 1];
+  R p[kP > 0 ? kP : 1];  // this trajectory's parameters (events may assign them)
+#if ENSOLVE_EVENTS
+  R ev[4 * kE];  // the driver's event values (events.h)
+#endif
   const Args a;  // a copy: its fields are read straight from the parameter bank
   long long traj;
   int countdown;  // steps until the next look at the cancel flag
@@ -175,6 +184,53 @@ struct Context {
     st[2] = rhs_evals;
     return false;
   }
+#if ENSOLVE_EVENTS
+  __device__ __forceinline__ static constexpr int num_events() { return kE; }
+  __device__ __forceinline__ R* event_values() { return ev; }
+  __device__ __forceinline__ void EventConditions(R t, const R* u, R* g) {
+    ModelEventConditions(t, u, p, g);
+  }
+  __device__ __forceinline__ int EventDirection(int e) const { return ModelEventDirection(e); }
+  __device__ __forceinline__ bool EventIsTimes(int e) const { return ModelEventIsTimes(e); }
+  __device__ __forceinline__ bool EventTerminates(int e) const { return ModelEventTerminates(e); }
+  // The first stop strictly after t along dir (binary search of kStops).
+  __device__ __forceinline__ R NextStop(R t, R dir) const {
+    int lo = 0, hi = kNumStops;
+    if (dir > R(0)) {
+      while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (StopAt(mid) > t)
+          hi = mid;
+        else
+          lo = mid + 1;
+      }
+      return lo < kNumStops ? StopAt(lo) : Infinity();
+    }
+    while (lo < hi) {
+      const int mid = (lo + hi) / 2;
+      if (StopAt(mid) < t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return lo > 0 ? StopAt(lo - 1) : -Infinity();
+  }
+  __device__ __forceinline__ static R StopAt(int i) {
+#if ENSOLVE_HAS_STOPS
+    return kStops[i];
+#else
+    (void)i;
+    return Infinity();
+#endif
+  }
+  __device__ __forceinline__ Lane AtStop(int e, R ts) const { return Lane(ModelAtStop(e, ts)); }
+  __device__ __forceinline__ void ApplyEvent(int e, R t, R* u, Lane m) {
+    if (m.v) ModelApplyEvent(e, t, u, p);
+  }
+  __device__ __forceinline__ void EventsFired(Lane m, int count) {
+    if (m.v) a.events_fired[traj] = count;
+  }
+#endif
   // Cancellation: the host sets *cancel from another stream; read every 256 steps. A
   // cancelled thread exits on the spot (the host discards the whole batch), so to the
   // integrator Stop() is always false and its check compiles away.

@@ -16,15 +16,15 @@ namespace ensolve::cuda {
 
 template <class T>
 struct KernelArgs {
-  CUdeviceptr u0, p, saveat, out, retcodes, stats, t_final, cancel, t0s, t1s;
+  CUdeviceptr u0, p, saveat, out, retcodes, stats, t_final, cancel, t0s, t1s, events_fired;
   long long count, u0_stride, p_stride, save_step, save_stride;
   int num_save, max_steps;
   T t0, t1, dt, abstol, reltol, dtmin;
   unsigned long long seed;
   long long first;
 };
-static_assert(sizeof(KernelArgs<float>) == 168, "must match ensolve_gen::Args");
-static_assert(sizeof(KernelArgs<double>) == 192, "must match ensolve_gen::Args");
+static_assert(sizeof(KernelArgs<float>) == 176, "must match ensolve_gen::Args");
+static_assert(sizeof(KernelArgs<double>) == 200, "must match ensolve_gen::Args");
 
 struct LoadedKernel {
   Algorithm algorithm = Algorithm::kTsit5;

@@ -1,0 +1,122 @@
+// Events in the integration driver (integrate.h): the pieces of the step loop that find
+// where a continuous event's condition crosses zero inside an accepted step, and the
+// context interface they use. Semantics (docs/model-language.md, "Events"):
+//   - a crossing is a change of sign of the condition between the start and the end of an
+//     accepted step: from < 0 to >= 0 (rising along the integration) or from > 0 to <= 0
+//     (falling). `up` / `down` are directions in t, so backward integration swaps them;
+//   - its time is located on the method's dense output by the Illinois variant of regula
+//     falsi (Dowell & Jarratt, BIT 11, 1971), to a bracket of at most kRootTolUlps ulps of
+//     the step's end time; the event time is the bracket's end past the crossing, so the
+//     condition there already has its new sign (or is 0) and the same crossing is not found
+//     again in the next step;
+//   - the earliest event of the step fires, with every other one located within the
+//     tolerance of it (simultaneous events), in declaration order.
+//
+// The context of a model with events supplies (integrate.h detects num_events()):
+//   int num_events() const;                  events of the model (a compile-time constant
+//                                            on the GPU; 0 turns every event path off)
+//   Real* event_values();                    4 * num_events() values per lane, the driver's:
+//                                            the conditions at the lane's t, then scratch
+//   void EventConditions(Real t, const Real* u, Real* g);   g[e] for every event (0 for
+//                                            `at` events)
+//   int EventDirection(int e) const;         +1 up, -1 down, 0 both (crossing events)
+//   bool EventIsTimes(int e) const;          an `at` event
+//   bool EventTerminates(int e) const;
+//   Real NextStop(Real t, Real dir) const;   the first `at` time strictly after t along dir
+//                                            (+-infinity along dir when none is left)
+//   Mask AtStop(int e, Real ts) const;       event e (an `at` one) has the time ts
+//   void ApplyEvent(int e, Real t, Real* u, Mask m);  event e's assignments, for lanes m
+//                                            (its right-hand sides read the values before it)
+//   void EventsFired(Mask m, Index count);   the events the lanes m fired: called just
+//                                            before they Retire
+#ifndef ENSOLVE_ENGINE_ALGORITHMS_EVENTS_H_
+#define ENSOLVE_ENGINE_ALGORITHMS_EVENTS_H_
+
+#include "engine/algorithms/hd.h"
+
+namespace ensolve::alg {
+
+// The located event time's bracket is at most this many ulps of max(|t|, |t + h|) wide.
+inline constexpr int kRootTolUlps = 8;
+// Illinois iterations at most (a bisection replaces a secant point that rounding put
+// outside the bracket; in practice 5 to 15 suffice).
+inline constexpr int kMaxRootIterations = 64;
+
+namespace internal {
+
+template <class T>
+T&& DeclVal();  // std::declval, which NVRTC lacks
+template <class Ctx, class = void>
+struct HasEvents {
+  static constexpr bool value = false;
+};
+template <class Ctx>
+struct HasEvents<Ctx, decltype(void(DeclVal<Ctx&>().num_events()))> {
+  static constexpr bool value = true;
+};
+
+// Whether the step's dense output is needed: save points, or events to locate on it.
+template <class Ctx>
+ENSOLVE_HD bool NeedsDenseOutput(Ctx& c) {
+  if constexpr (HasEvents<Ctx>::value) {
+    if (c.num_events() > 0) return true;
+  }
+  return c.num_save() > 0;
+}
+
+// (m & a) | (!m & b) for masks.
+template <class M>
+ENSOLVE_HD M SelectMask(M m, M a, M b) {
+  return (m & a) | ((!m) & b);
+}
+
+// Lanes whose condition crossed zero from go (at the step's start) to gn (at its end), in
+// event direction d (+1 up, -1 down, 0 both, in t) for integration direction dir.
+template <class M, class S, class R>
+ENSOLVE_HD M Crossed(R go, R gn, int d, R dir) {
+  const M rising = (go < S(0)) & (gn >= S(0));
+  const M falling = (go > S(0)) & (gn <= S(0));
+  if (d == 0) return rising | falling;
+  // Rising along the integration is rising in t forward, falling in t backward.
+  const M forward = dir * S(d) > S(0);
+  return SelectMask(forward, rising, falling);
+}
+
+// θ in (0, 1] where event e's condition crosses zero in the step (t, t + h) of the lanes in
+// m: ga, gb its values at θ = 0 and 1 (opposite signs, gb possibly 0), y and g scratch (n
+// and num_events() values). `first` is Interpolate's (integrate.h), cleared here.
+template <class Alg, class S, class Ctx, class R, class M>
+ENSOLVE_HD R LocateRoot(Ctx& c, int e, M m, R t, R h, const R* u, R* const* k, R ga, R gb, R tol,
+                        R* y, R* g, bool& first) {
+  const M positive = ga > S(0);  // the sign before the crossing
+  R a = R(S(0)), b = R(S(1));
+  M moved_b = M(false), moved_a = M(false);  // which end the last iteration moved
+  M live = m;
+  for (int it = 0; it < kMaxRootIterations && Any(live); ++it) {
+    R th = (a * gb - b * ga) / (gb - ga);
+    const M inside = (th > a) & (th < b);  // false also for NaN
+    th = Select(inside, th, S(0.5) * (a + b));
+    Alg::Interpolate(c, t, th, h, u, k, y, first);
+    first = false;
+    c.EventConditions(t + th * h, y, g);
+    const R gm = g[e];
+    const M past = (positive & (gm <= S(0))) | ((!positive) & (gm >= S(0)));
+    const M to_b = live & past, to_a = live & !past;
+    // Illinois: an end kept twice in a row has its value halved.
+    ga = Select(to_b & moved_b, S(0.5) * ga, ga);
+    gb = Select(to_a & moved_a, S(0.5) * gb, gb);
+    b = Select(to_b, th, b);
+    gb = Select(to_b, gm, gb);
+    a = Select(to_a, th, a);
+    ga = Select(to_a, gm, ga);
+    moved_b = SelectMask(live, to_b, moved_b);
+    moved_a = SelectMask(live, to_a, moved_a);
+    live = live & !(b - a <= tol) & !(to_b & (gm == S(0)));
+  }
+  return b;
+}
+
+}  // namespace internal
+}  // namespace ensolve::alg
+
+#endif  // ENSOLVE_ENGINE_ALGORITHMS_EVENTS_H_
