@@ -114,12 +114,11 @@ struct BatchResult {
   HostArray<RetCode> retcodes;
   HostArray<double> t_final;  // the time each trajectory reached (t1 on success)
   HostArray<TrajectoryStats> stats;
-  ResumeState resume;  // for sliced batches
+  HostArray<int32_t> events_fired;  // [count]: the events each trajectory fired (0 without)
+  ResumeState resume;               // for sliced batches
   // With BatchInputs::reduction, once every trajectory is finished. When the states are
   // not kept, count and the shape fields are set and the per-trajectory arrays are empty.
   std::optional<Reduction> reduction;
-  HostArray<int32_t> events_fired;  // [count]: the events each trajectory fired (0 without)
-  ResumeState resume;               // for sliced batches
 
   double state(int64_t traj, int save, int s) const {
     const int64_t i = (traj * num_save + save) * num_states + s;

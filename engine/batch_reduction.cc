@@ -45,6 +45,7 @@ void DropPerTrajectoryArrays(BatchResult* r) {
   r->retcodes = HostArray<RetCode>();
   r->t_final = HostArray<double>();
   r->stats = HostArray<TrajectoryStats>();
+  r->events_fired = HostArray<int32_t>();
 }
 
 }  // namespace ensolve

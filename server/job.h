@@ -72,15 +72,13 @@ struct JobSpec {
     return sensitivity_model != nullptr ? sensitivity_options : options;
   }
 
-  int num_save() const { return NumSavePoints(options); }
-  // Quantities per save point: the output selection's, or every state.
   // SolveRequest.reductions, when asked for.
   std::optional<ReductionRequest> reduction;
 
   int num_save() const { return NumSavePoints(options); }
   // Whether ResultChunks are sent (not when reductions replace them).
   bool streams_states() const { return !reduction.has_value() || reduction->spec.keep_states; }
-  // Values per save point: the output selection's, or every state.
+  // Quantities per save point: the output selection's, or every state.
   int num_states() const { return NumSaved(options, model->num_states()); }
   int num_sensitivities() const { return static_cast<int>(sensitivities.size()); }
   // Values per save point of a batch result: the quantities and their sensitivities.

@@ -68,16 +68,19 @@ struct BatchScheduler::Worker {
 namespace {
 
 // Steps (accepted + rejected) the trajectories of `r` have taken so far: all of them in a
-// finished batch; in a sliced one, those of finished and suspended trajectories.
-double StepsTaken(const BatchResult& r) {
+// finished batch; in a sliced one, those of finished and suspended trajectories. Null when
+// the result carries no step counts (reductions without states drop them).
+std::optional<double> StepsTaken(const BatchResult& r) {
+  if (r.count > 0 && r.stats.size() != static_cast<size_t>(r.count)) return std::nullopt;
   const ResumeState& rs = r.resume;
   const bool sliced = rs.status.size() == static_cast<size_t>(r.count) && r.count > 0;
   double steps = 0;
-  for (int64_t i = 0; i < r.count && static_cast<size_t>(i) < r.stats.size(); ++i) {
+  for (int64_t i = 0; i < r.count; ++i) {
     if (!sliced || rs.status[i] == ResumeState::kFinished) {
       steps += static_cast<double>(r.stats[i].accepted) + r.stats[i].rejected;
     } else if (rs.status[i] == ResumeState::kSuspended) {
-      const int32_t* c = &rs.counters[rs.from][static_cast<size_t>(rs.slot[i]) * 4];
+      const int32_t* c =
+          &rs.counters[rs.from][static_cast<size_t>(rs.slot[i]) * ResumeState::kCounters];
       steps += static_cast<double>(c[0]) + c[1];
     }
   }
@@ -314,7 +317,7 @@ std::optional<double> BatchScheduler::SolveBatch(Worker* w, Task& task) {
   metrics_->queue_wait().Observe(queue_seconds);
 
   w->busy = true;
-  const double steps_before =
+  const std::optional<double> steps_before =
       task.continuation.has_value() ? StepsTaken(task.continuation->partial) : 0.0;
   absl::StatusOr<BatchResult> result = absl::CancelledError("cancelled before it started");
   if (!job.cancel_flag().load()) {
@@ -397,8 +400,11 @@ std::optional<double> BatchScheduler::SolveBatch(Worker* w, Task& task) {
     Cancel(&job);
     return std::nullopt;
   }
-  const double steps_total = StepsTaken(*result);
-  const double steps = steps_total - steps_before;
+  // Without step counts (reductions without states) a task counts as its estimate.
+  const std::optional<double> counted = StepsTaken(*result);
+  const bool measured = counted.has_value() && steps_before.has_value();
+  const double steps_total = measured ? *counted : 0.0;
+  const double steps = measured ? *counted - *steps_before : task.charged;
   metrics_->AddTenantWork(spec.tenant, steps, seconds);
   {
     absl::MutexLock lock(&mu_);  // PickLocked reads them (on this thread, but under mu_)
@@ -433,8 +439,10 @@ std::optional<double> BatchScheduler::SolveBatch(Worker* w, Task& task) {
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(&job);
     if (it != entries_.end()) {
-      it->second.measured_trajectories += count;
-      it->second.measured_steps += steps_total;
+      if (measured) {
+        it->second.measured_trajectories += count;
+        it->second.measured_steps += steps_total;
+      }
     }
   }
   const double solve_seconds =

@@ -154,7 +154,6 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"EveryFunction", testing::kEveryFunction, Methods::kOnePerKind},
                       Case{"SdeDiagonal", kSdeDiagonal, Methods::kStochastic},
                       Case{"SdeNoiseMatrix", kSdeMatrix, Methods::kStochastic},
-    [](const auto& info) { return std::string(info.param.name); });
                       // Events: every method with a crossing event that
                       // assigns a param, one per kind with `at` stops.
                       Case{"BouncingBall", kEventBall, Methods::kEvery},
