@@ -22,5 +22,5 @@ param mu = 1, sigma = 1
 x' = mu*x
 noise x = sigma*x
 M
-ensolve-reduce-bench --devices=cuda:0 --model=/tmp/gbm.ode --algorithm=em \
+ensolve-reduce-bench --devices=gpu --model=/tmp/gbm.ode --algorithm=em \
   --trajectories=100000000 --save_points=100 --states_trajectories=1000000 2>&1 | tail -15

@@ -45,7 +45,7 @@ inline constexpr int kMaxRootIterations = 64;
 namespace internal {
 
 template <class T>
-T&& DeclVal();  // std::declval, which NVRTC lacks
+ENSOLVE_HD T&& DeclVal();  // std::declval, which NVRTC lacks (only in decltype)
 template <class Ctx, class = void>
 struct HasEvents {
   static constexpr bool value = false;

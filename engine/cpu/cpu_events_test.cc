@@ -76,6 +76,7 @@ TEST(BouncingBall, FixedStepEveryMethod) {
   const std::vector<double> saveat = Range(0.25, 0.5, 16.25);
   for (int i = 0; i < kNumAlgorithms; ++i) {
     const AlgorithmInfo& info = AlgorithmTable()[i];
+    if (info.stochastic) continue;  // SDE methods: for models with noise
     if (info.algorithm == Algorithm::kEuler) continue;
     SCOPED_TRACE(info.name);
     SolveOptions o = Options(info, false, 16.5, 0.1, Precision::kFloat32);
@@ -114,6 +115,7 @@ TEST(BouncingBall, AdaptiveEveryMethod) {
   const std::vector<double> saveat = Range(0.25, 0.5, 16.25);
   for (int i = 0; i < kNumAlgorithms; ++i) {
     const AlgorithmInfo& info = AlgorithmTable()[i];
+    if (info.stochastic) continue;  // SDE methods: for models with noise
     if (!info.adaptive) continue;
     SCOPED_TRACE(info.name);
     for (Precision p : {Precision::kFloat32, Precision::kFloat64}) {
@@ -172,6 +174,7 @@ TEST(Kicks, SmallStepEveryMethod) {
   const std::vector<double> saveat = {1, 2.4, 3, 4, 6, 10};
   for (int i = 0; i < kNumAlgorithms; ++i) {
     const AlgorithmInfo& info = AlgorithmTable()[i];
+    if (info.stochastic) continue;  // SDE methods: for models with noise
     SCOPED_TRACE(info.name);
     SolveOptions o = Options(info, false, 10, 0.01, Precision::kFloat64);
     o.saveat = saveat;
@@ -189,6 +192,7 @@ TEST(Kicks, AdaptiveEveryMethod) {
   const std::vector<double> saveat = {1, 2.4, 3, 4, 6, 10};
   for (int i = 0; i < kNumAlgorithms; ++i) {
     const AlgorithmInfo& info = AlgorithmTable()[i];
+    if (info.stochastic) continue;  // SDE methods: for models with noise
     if (!info.adaptive) continue;
     SCOPED_TRACE(info.name);
     SolveOptions o = Options(info, true, 10, 0, Precision::kFloat64);
@@ -226,6 +230,7 @@ TEST(Terminate, EndsAtTheEvent) {
   Solver s("state h = 45, v = 0\nh' = v\nv' = -10\nwhen h crosses 0 down: v = 2*v, terminate\n");
   for (int i = 0; i < kNumAlgorithms; ++i) {
     const AlgorithmInfo& info = AlgorithmTable()[i];
+    if (info.stochastic) continue;  // SDE methods: for models with noise
     SCOPED_TRACE(info.name);
     for (bool adaptive : {false, true}) {
       if (adaptive && !info.adaptive) continue;

@@ -263,6 +263,10 @@ TEST(Validation, MethodMustFitTheModel) {
             "process), but state 'x' has terms in 2 Wiener processes; use em");
   EXPECT_TRUE(CheckAlgorithmFitsModel(*matrix, Algorithm::kEM).ok());
   EXPECT_TRUE(CheckAlgorithmFitsModel(*sde, Algorithm::kSIEA).ok());
+  auto kicked = Parse("state x = 1\nx' = -x\nnoise x = x\nat t = 0.5: x = 2\n");
+  EXPECT_EQ(CheckAlgorithmFitsModel(*kicked, Algorithm::kEM).message(),
+            "algorithm: em is an SDE method; events (when/at) are not supported with SDE "
+            "methods yet");
   auto backend = NewCpuBackend(1);
   SolveOptions o = Fixed(Algorithm::kEM, 1, 0.1, Precision::kFloat64);
   EXPECT_EQ(backend->Prepare(*ode, o).status().code(), absl::StatusCode::kInvalidArgument);

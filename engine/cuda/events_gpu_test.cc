@@ -69,6 +69,7 @@ TEST_F(CudaEvents, MatchCpuOnEveryMethod) {
   const BatchInputs in{n, u0.data(), n, p.data(), n};
   for (int a = 0; a < kNumAlgorithms; ++a) {
     const AlgorithmInfo& info = AlgorithmTable()[a];
+    if (info.stochastic) continue;  // SDE methods: for models with noise
     for (Precision pr : {Precision::kFloat32, Precision::kFloat64}) {
       for (bool adaptive : {false, true}) {
         if (adaptive && !info.adaptive) continue;
@@ -118,6 +119,7 @@ TEST_F(CudaEvents, AcceptanceProblems4And5) {
   ASSERT_TRUE(ball.ok() && kicks.ok());
   for (int a = 0; a < kNumAlgorithms; ++a) {
     const AlgorithmInfo& info = AlgorithmTable()[a];
+    if (info.stochastic) continue;  // SDE methods: for models with noise
     SCOPED_TRACE(info.name);
     if (info.order >= 2) {
       SolveOptions o = Fixed(info.algorithm, 16.5, 0.1, Precision::kFloat32);

@@ -62,12 +62,12 @@ absl::Status CheckSensitivitiesSupported(const Model& model) {
         "sensitivities: the model is stochastic (it has noise terms); forward sensitivities "
         "are for ODE models");
   }
-  // Events (issue 9 item 1): refuse a model with events likewise until their jump
-  // conditions are generated (see BuildSensitivityModel and docs/sensitivities.md), e.g.
-  //   if (model.num_events() > 0) return absl::InvalidArgumentError(
-  //       "sensitivities: the model has events; sensitivities across events are not "
-  //       "supported yet");
-  (void)model;
+  // Events would need jump conditions for S (docs/sensitivities.md); not generated yet.
+  if (model.num_events() > 0) {
+    return absl::InvalidArgumentError(
+        "sensitivities: the model has events (when/at); sensitivities across events are not "
+        "supported yet");
+  }
   return absl::OkStatus();
 }
 

@@ -180,6 +180,17 @@ TEST(SensitivityParams, ErrorsNameTheEntry) {
             "sensitivities[0]: 'k' is not a parameter: the model has none");
 }
 
+TEST(SensitivityModel, ModelsWithNoiseOrEventsAreRefused) {
+  auto sde = Parse("state x = 1\nparam k = 1\nx' = -k*x\nnoise x = x\n");
+  EXPECT_EQ(CheckSensitivitiesSupported(*sde).message(),
+            "sensitivities: the model is stochastic (it has noise terms); forward sensitivities "
+            "are for ODE models");
+  auto kicked = Parse("state x = 1\nparam k = 1\nx' = -k*x\nat t = 0.5: x = 2\n");
+  EXPECT_EQ(CheckSensitivitiesSupported(*kicked).message(),
+            "sensitivities: the model has events (when/at); sensitivities across events are not "
+            "supported yet");
+}
+
 TEST(SensitivityModel, AugmentedSizeOverTheLimit) {
   auto base = Parse(testing::kLorenz);
   ModelLimits limits;
@@ -224,6 +235,7 @@ TEST(Sensitivities, ExponentialDecayMatchesTheAnalyticSensitivity) {
   const std::vector<double> saves = {0.5, 1, 2};
   for (int a = 0; a < kNumAlgorithms; ++a) {
     const AlgorithmInfo& info = AlgorithmTable()[a];
+    if (info.stochastic) continue;  // SDE methods: for models with noise
     SCOPED_TRACE(::testing::Message() << info.name << " seed " << seed);
     SolveOptions o = Options(info.algorithm, 2, 1e-10, saves);
     double tol = 1e-7;
@@ -397,6 +409,7 @@ TEST(Sensitivities, BlockLuEqualsDenseLu) {
   unsetenv("ENSOLVE_CPU_DENSE_LU");
   for (int a = 0; a < kNumAlgorithms; ++a) {
     const AlgorithmInfo& info = AlgorithmTable()[a];
+    if (info.stochastic) continue;  // SDE methods: for models with noise
     if (info.matrices == 0) continue;
     SCOPED_TRACE(info.name);
     SolveOptions o = Options(info.algorithm, 100, 1e-8, {1, 10, 100});
