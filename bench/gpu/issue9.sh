@@ -13,6 +13,7 @@ for t in cuda_backend_test esdirk_gpu_test sde_gpu_test events_gpu_test sensitiv
   reduce_gpu_test; do
   start=$(date +%s)
   out=$($t 2>&1)
+  [[ -n ${OUT:-} ]] && echo "$out" > "$OUT/$t.log"
   echo "$out" | grep -E "^\[  (FAILED|PASSED) |Failure|Expected|Which is|actual" | head -20
   echo "== $t: $(echo "$out" | grep -cE '^\[       OK') ok, $(echo "$out" | grep -cE '^\[  FAILED  \].*\(') failed, $(( $(date +%s) - start )) s"
 done

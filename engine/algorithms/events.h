@@ -1,9 +1,14 @@
 // Events in the integration driver (integrate.h): the pieces of the step loop that find
 // where a continuous event's condition crosses zero inside an accepted step, and the
 // context interface they use. Semantics (docs/model-language.md, "Events"):
-//   - a crossing is a change of sign of the condition between the start and the end of an
-//     accepted step: from < 0 to >= 0 (rising along the integration) or from > 0 to <= 0
-//     (falling). `up` / `down` are directions in t, so backward integration swaps them;
+//   - a crossing is a change of sign of the condition between consecutive samples of an
+//     accepted step (its start, kEventScanPoints interior points of the method's dense
+//     output, and its end), from < 0 to >= 0 (rising along the integration) or from > 0 to
+//     <= 0 (falling), or an extremum among the samples whose parabola crosses zero and
+//     whose vertex confirms it (FirstCrossing). `up` / `down` are directions in t, so
+//     backward integration swaps them. The samples find a condition that crosses and
+//     crosses back inside one step (a ball's peak above a threshold, in a step that the
+//     exactly integrated parabola lets grow to seconds), which the ends alone miss;
 //   - its time is located on the method's dense output by the Illinois variant of regula
 //     falsi (Dowell & Jarratt, BIT 11, 1971), to a bracket of at most kRootTolUlps ulps of
 //     the step's end time; the event time is the bracket's end past the crossing, so the
@@ -38,6 +43,9 @@ namespace ensolve::alg {
 
 // The located event time's bracket is at most this many ulps of max(|t|, |t + h|) wide.
 inline constexpr int kRootTolUlps = 8;
+// Interior points of an accepted step at which each crossing event's condition is sampled
+// (evenly spaced in θ), as DifferentialEquations.jl's ContinuousCallback samples 10.
+inline constexpr int kEventScanPoints = 7;
 // Illinois iterations at most (a bisection replaces a secant point that rounding put
 // outside the bracket; in practice 5 to 15 suffice).
 inline constexpr int kMaxRootIterations = 64;
@@ -82,14 +90,76 @@ ENSOLVE_HD M Crossed(R go, R gn, int d, R dir) {
   return SelectMask(forward, rising, falling);
 }
 
-// θ in (0, 1] where event e's condition crosses zero in the step (t, t + h) of the lanes in
-// m: ga, gb its values at θ = 0 and 1 (opposite signs, gb possibly 0), y and g scratch (n
+// The lanes of m whose event e crosses zero (in its direction, for integration direction
+// dir) in the step (t, t + h), and for them the first bracket [a, b] of θ with a crossing,
+// ga and gb the condition there. The condition is sampled at θ = 0 (g0), at
+// kEventScanPoints interior points of the dense output and at θ = 1 (g1); a crossing is a
+// change of sign between consecutive samples, or a sample that is an extremum on the near
+// side of zero whose parabola through it and its neighbours crosses zero, confirmed by the
+// condition at the parabola's vertex (a condition that crosses and crosses back between
+// two samples, like a ball's height about its peak, exactly so for a parabola). y and g
+// scratch (n and num_events() values); `first` is Interpolate's (integrate.h), cleared here.
+template <class Alg, class S, class Ctx, class R, class M>
+ENSOLVE_HD M FirstCrossing(Ctx& c, int e, M m, R dir, R t, R h, const R* u, R* const* k, R g0, R g1,
+                           R* y, R* g, bool& first, R& a, R& ga, R& b, R& gb) {
+  const int d = c.EventDirection(e);
+  constexpr int kIntervals = kEventScanPoints + 1;
+  const S step = S(1) / S(kIntervals);
+  M found = M(false);
+  a = R(S(0));
+  ga = g0;
+  b = R(S(1));
+  gb = g1;
+  R gpp = g0, gp = g0;  // the samples j - 2 and j - 1
+  for (int j = 1; j <= kIntervals; ++j) {
+    R gj = g1;
+    if (j < kIntervals) {
+      Alg::Interpolate(c, t, R(S(j) * step), h, u, k, y, first);
+      first = false;
+      c.EventConditions(t + R(S(j) * step) * h, y, g);
+      gj = g[e];
+    }
+    if (j >= 2) {
+      // The parabola through samples j - 2, j - 1, j: its vertex `off` samples from j - 1.
+      const R curv = gpp - S(2) * gp + gj;
+      const R off = S(0.5) * (gpp - gj) / curv;
+      const R top = gp - S(0.125) * (gpp - gj) * (gpp - gj) / curv;
+      const M near = m & !found & (Abs(off) < S(1)) & Crossed<M, S>(gp, top, d, dir);
+      if (Any(near)) {
+        const R th = (R(S(j - 1)) + off) * step;
+        Alg::Interpolate(c, t, th, h, u, k, y, first);
+        first = false;
+        c.EventConditions(t + th * h, y, g);
+        const M before_prev = off < S(0);  // the vertex lies before sample j - 1
+        const R lo = Select(before_prev, R(S(j - 2) * step), R(S(j - 1) * step));
+        const R glo = Select(before_prev, gpp, gp);
+        const M hit = near & Crossed<M, S>(glo, g[e], d, dir);
+        a = Select(hit, lo, a);
+        ga = Select(hit, glo, ga);
+        b = Select(hit, th, b);
+        gb = Select(hit, g[e], gb);
+        found = found | hit;
+      }
+    }
+    const M here = m & !found & Crossed<M, S>(gp, gj, d, dir);
+    a = Select(here, R(S(j - 1) * step), a);
+    ga = Select(here, gp, ga);
+    b = Select(here, R(S(j) * step), b);
+    gb = Select(here, gj, gb);
+    found = found | here;
+    gpp = gp;
+    gp = gj;
+  }
+  return found;
+}
+
+// θ in (a, b] where event e's condition crosses zero in the step (t, t + h) of the lanes in
+// m: ga, gb its values at θ = a and b (opposite signs, gb possibly 0), y and g scratch (n
 // and num_events() values). `first` is Interpolate's (integrate.h), cleared here.
 template <class Alg, class S, class Ctx, class R, class M>
-ENSOLVE_HD R LocateRoot(Ctx& c, int e, M m, R t, R h, const R* u, R* const* k, R ga, R gb, R tol,
-                        R* y, R* g, bool& first) {
-  const M positive = ga > S(0);  // the sign before the crossing
-  R a = R(S(0)), b = R(S(1));
+ENSOLVE_HD R LocateRoot(Ctx& c, int e, M m, R t, R h, const R* u, R* const* k, R a, R ga, R b, R gb,
+                        R tol, R* y, R* g, bool& first) {
+  const M positive = ga > S(0);              // the sign before the crossing
   M moved_b = M(false), moved_a = M(false);  // which end the last iteration moved
   M live = m;
   for (int it = 0; it < kMaxRootIterations && Any(live); ++it) {

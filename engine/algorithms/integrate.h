@@ -435,18 +435,21 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
             const M at = accept & stop & c.AtStop(e, tstop);
             th[e] = Select(at, R(S(1)), th[e]);
           } else {
-            const M crossed =
-                accept & internal::Crossed<M, S>(g[e], gn[e], c.EventDirection(e), dir);
-            if (Any(crossed)) {
-              if (internal::LazyStages<Alg>::value > 0) {  // the root finder interpolates
+            if (Any(accept)) {
+              if (internal::LazyStages<Alg>::value > 0) {  // the scan interpolates
                 st.rhs_evals =
-                    Select(crossed & !charged, st.rhs_evals + internal::LazyStages<Alg>::value,
+                    Select(accept & !charged, st.rhs_evals + internal::LazyStages<Alg>::value,
                            st.rhs_evals);
-                charged = charged | crossed;
+                charged = charged | accept;
               }
-              const R root = internal::LocateRoot<Alg, S>(c, e, crossed, st.t, h, u, k, g[e], gn[e],
-                                                          tol, err, gs, first);
-              th[e] = Select(crossed, root, th[e]);
+              R a, ga, b, gb;  // the first bracket with a crossing
+              const M crossed = internal::FirstCrossing<Alg, S>(
+                  c, e, accept, dir, st.t, h, u, k, g[e], gn[e], err, gs, first, a, ga, b, gb);
+              if (Any(crossed)) {
+                const R root = internal::LocateRoot<Alg, S>(c, e, crossed, st.t, h, u, k, a, ga, b,
+                                                            gb, tol, err, gs, first);
+                th[e] = Select(crossed, root, th[e]);
+              }
             }
           }
           thbest = Min(thbest, th[e]);

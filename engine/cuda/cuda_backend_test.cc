@@ -18,6 +18,7 @@
 #include "engine/sampler.h"
 #include "engine/testing/initial_state.h"
 #include "engine/testing/lorenz.h"
+#include "engine/testing/seed.h"
 #include "engine/testing/solve_options.h"
 #include "engine/testing/spans.h"
 #include "gtest/gtest.h"
@@ -89,8 +90,7 @@ void ExpectAllWritten(const BatchResult& r) {
 // states within a multiple of the tolerance, step counts within a few steps.
 TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
   auto model = Parse(kLorenz);
-  std::random_device seed;
-  std::mt19937_64 rng(seed());
+  std::mt19937_64 rng(ensolve::testing::TestSeed("MatchesCpuBackendOnRandomEnsembles"));
   std::uniform_real_distribution<double> uni(0, 1);
   const int n = 3001;
   std::vector<double> u0(3 * n), p(3 * n);
@@ -208,7 +208,7 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
 // float64: the GPU's solution, return codes and final times against the CPU backend's.
 TEST_F(CudaTest, StiffMethodsMatchCpuOnRobertson) {
   auto model = Parse(cuda::testing::kRobertson);
-  const unsigned seed = std::random_device{}();
+  const uint64_t seed = ensolve::testing::TestSeed("StiffMethodsMatchCpuOnRobertson");
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> uni(0.02, 0.08);
   const int n = 1001;
@@ -426,7 +426,7 @@ TEST_F(CudaTest, AcceptanceProblem2) {
 TEST_F(CudaTest, AcceptanceProblem3) {
   auto model = Parse(kLorenz);
   const int n = 10000;
-  std::mt19937_64 rng(std::random_device{}());
+  std::mt19937_64 rng(ensolve::testing::TestSeed("CudaTest"));
   std::uniform_real_distribution<double> uni(0, 1);
   std::vector<double> p(3 * n);
   for (int i = 0; i < n; ++i) {
@@ -622,7 +622,8 @@ TEST_F(CudaTest, InitialStatesFollowEachTrajectorysParameters) {
 // Per-trajectory spans and save times (forward and backward, transposed for the device)
 // equal separate solves bitwise on the device too, for every method of the table.
 TEST_F(CudaTest, PerTrajectorySpansEqualSeparateSolves) {
-  ensolve::testing::ExpectSpansEqualSeparateSolvesForEveryMethod(*gpu_, std::random_device{}());
+  ensolve::testing::ExpectSpansEqualSeparateSolvesForEveryMethod(
+      *gpu_, ensolve::testing::TestSeed("PerTrajectorySpansEqualSeparateSolves"));
 }
 
 // Results live in the backend's pooled pinned memory, stay valid after the backend is

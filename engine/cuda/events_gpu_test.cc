@@ -11,6 +11,7 @@
 #include "engine/cuda/cuda_backend.h"
 #include "engine/model/model.h"
 #include "engine/testing/events.h"
+#include "engine/testing/seed.h"
 #include "engine/testing/solve_options.h"
 #include "gtest/gtest.h"
 
@@ -20,16 +21,6 @@ namespace {
 using ensolve::testing::BallAt;
 using ensolve::testing::Fixed;
 using ensolve::testing::KicksAt;
-
-// The ball with restitution e per trajectory and a kick at t = 7, and a terminating event.
-constexpr char kBall[] = R"(state h = 45, v = 0
-param g = 10, e = 1
-h' = v
-v' = -g
-when h crosses 0 down: v = -e*v, e = (1 + e)/2
-at t = 7, 11.5: v = v + 1
-when h - 60 crosses 0 up: terminate
-)";
 
 class CudaEvents : public ::testing::Test {
  protected:
@@ -56,9 +47,9 @@ class CudaEvents : public ::testing::Test {
 // the CPU on every trajectory (counts, return codes, final times) and its states agree to
 // rounding (the GPU contracts to FMA; an event time moves with it by the root tolerance).
 TEST_F(CudaEvents, MatchCpuOnEveryMethod) {
-  auto model = Model::Parse(kBall);
+  auto model = Model::Parse(ensolve::testing::kRisingBall);
   ASSERT_TRUE(model.ok()) << model.status();
-  std::mt19937_64 rng(std::random_device{}());
+  std::mt19937_64 rng(ensolve::testing::TestSeed("MatchCpuOnEveryMethod"));
   std::uniform_real_distribution<double> uni(0, 1);
   const int64_t n = 2001;
   std::vector<double> p, u0;
@@ -107,6 +98,16 @@ TEST_F(CudaEvents, MatchCpuOnEveryMethod) {
         }
         EXPECT_LE(mismatched, 4);
         EXPECT_LT(worst, round);
+        if (adaptive && pr == Precision::kFloat64) {  // and the closed form, every trajectory
+          int wrong = 0;
+          for (int64_t k = 0; k < n; ++k) {
+            const ensolve::testing::RisingBallEnd want = ensolve::testing::RisingBallOutcome(
+                u0[2 * k], u0[2 * k + 1], p[2 * k], p[2 * k + 1], 20);
+            wrong += (g->retcodes[k] == RetCode::kTerminated) != want.terminated ||
+                     g->events_fired[k] != want.events || std::fabs(g->t_final[k] - want.t) > 1e-6;
+          }
+          EXPECT_EQ(wrong, 0);
+        }
       }
     }
   }

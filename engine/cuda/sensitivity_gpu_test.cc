@@ -15,6 +15,7 @@
 #include "engine/cuda/test_models.h"
 #include "engine/model/model.h"
 #include "engine/model/sensitivity.h"
+#include "engine/testing/seed.h"
 #include "gtest/gtest.h"
 
 namespace ensolve {
@@ -91,8 +92,7 @@ class SensitivityGpuTest : public ::testing::Test {
 TEST_F(SensitivityGpuTest, LorenzExplicitMethodsMatchCpu) {
   auto model = SensitivityModel(cuda::testing::kLorenz, {"sigma", "rho", "beta"});
   ASSERT_NE(model, nullptr);
-  const unsigned seed = std::random_device{}();
-  std::printf("seed %u\n", seed);
+  const uint64_t seed = ensolve::testing::TestSeed("LorenzExplicitMethodsMatchCpu");
   SCOPED_TRACE(::testing::Message() << "seed " << seed);
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> f(0.8, 1.2);
@@ -117,8 +117,7 @@ TEST_F(SensitivityGpuTest, RobertsonStiffMethodsMatchCpu) {
   auto model = SensitivityModel(cuda::testing::kRobertson, {"k1", "k2", "k3"});
   ASSERT_NE(model, nullptr);
   ASSERT_EQ(model->num_states(), 12);
-  const unsigned seed = std::random_device{}();
-  std::printf("seed %u\n", seed);
+  const uint64_t seed = ensolve::testing::TestSeed("RobertsonStiffMethodsMatchCpu");
   SCOPED_TRACE(::testing::Message() << "seed " << seed);
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> f(0.8, 1.25);

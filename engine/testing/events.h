@@ -44,6 +44,58 @@ inline double KicksAt(double t) {
   return (u + 10) * std::exp(-(t - 4));
 }
 
+// A ball whose restitution e (> 1: it gains speed; e moves halfway to 1 at each bounce)
+// per trajectory, kicked up at t = 7 and 11.5, that terminates where it first rises through
+// 60 m. Its peaks above 60 m sit inside one step of a method that integrates the parabola
+// exactly (an error estimate of 0 lets the step grow to seconds), so the condition h - 60
+// crosses and crosses back between the step's ends: events.h's interior samples find it.
+inline constexpr char kRisingBall[] = R"(state h = 45, v = 0
+param g = 10, e = 1
+h' = v
+v' = -g
+when h crosses 0 down: v = -e*v, e = (1 + e)/2
+at t = 7, 11.5: v = v + 1
+when h - 60 crosses 0 up: terminate
+)";
+
+struct RisingBallEnd {
+  bool terminated;
+  double t;    // the termination time, or t1
+  int events;  // bounces and kicks, and the terminating event
+};
+
+// How kRisingBall from (h0, v0) with (g, e) ends by t1, in closed form flight by flight.
+inline RisingBallEnd RisingBallOutcome(double h0, double v0, double g, double e, double t1) {
+  double t = 0, h = h0, v = v0;
+  int events = 0;
+  const double kicks[] = {7, 11.5};
+  int next_kick = 0;
+  while (true) {
+    const double hit = (v + std::sqrt(v * v + 2 * g * h)) / g;  // the next bounce, from t
+    const double kick = next_kick < 2 ? kicks[next_kick] - t : INFINITY;
+    const double s = std::fmin(std::fmin(hit, kick), t1 - t);
+    // Rising through 60 m within this flight: the smaller root of h + v r - g r^2 / 2 = 60.
+    const double disc = v * v - 2 * g * (60 - h);
+    if (h < 60 && v > 0 && disc >= 0) {
+      const double r = (v - std::sqrt(disc)) / g;
+      if (r <= s) return {true, t + r, events + 1};
+    }
+    if (s == t1 - t) return {false, t1, events};
+    h += v * s - 0.5 * g * s * s;
+    v -= g * s;
+    t += s;
+    ++events;
+    if (s == hit) {
+      h = 0;
+      v = -e * v;
+      e = (1 + e) / 2;
+    } else {
+      v += 1;
+      ++next_kick;
+    }
+  }
+}
+
 }  // namespace ensolve::testing
 
 #endif  // ENSOLVE_ENGINE_TESTING_EVENTS_H_
