@@ -20,11 +20,17 @@ int64_t ModelCache::ModelBytes(size_t source_bytes) {
   return static_cast<int64_t>(source_bytes) * (2 + 64);
 }
 
-absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrParse(absl::string_view source,
+std::string ModelCache::Scoped(absl::string_view tenant, absl::string_view key) {
+  return absl::StrCat(tenant.size(), ":", tenant, "/", key);
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrParse(absl::string_view tenant,
+                                                                    absl::string_view source,
                                                                     bool* cached) {
+  const std::string key = Scoped(tenant, source);
   {
     absl::MutexLock lock(&mu_);
-    auto it = by_source_.find(source);
+    auto it = by_source_.find(key);
     if (it != by_source_.end()) {
       Touch(it->second);
       if (metrics_ != nullptr) metrics_->model_cache_hits().Increment();
@@ -41,26 +47,30 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrParse(absl::string
   if (cached != nullptr) *cached = false;
 
   absl::MutexLock lock(&mu_);
-  auto [it, inserted] = by_source_.try_emplace(std::string(source));
+  auto [it, inserted] = by_source_.try_emplace(key);
   if (inserted) {
-    bytes_ += ModelBytes(source.size());
+    it->second.bytes = ModelBytes(source.size());
+    bytes_ += it->second.bytes;
     EvictIfFull();
-    it = by_source_.find(source);  // eviction may rehash
+    it = by_source_.find(key);  // eviction may rehash
     it->second.model = model;
-    source_by_id_[model->hash()] = std::string(source);
+    it->second.id_key = Scoped(tenant, model->hash());
+    source_by_id_[it->second.id_key] = key;
   }
   Touch(it->second);
   return it->second.model;
 }
 
-bool ModelCache::Contains(absl::string_view source) const {
+bool ModelCache::Contains(absl::string_view tenant, absl::string_view source) const {
+  const std::string key = Scoped(tenant, source);
   absl::MutexLock lock(&mu_);
-  return by_source_.contains(source);
+  return by_source_.contains(key);
 }
 
-absl::StatusOr<std::shared_ptr<const Model>> ModelCache::Find(absl::string_view id) {
+absl::StatusOr<std::shared_ptr<const Model>> ModelCache::Find(absl::string_view tenant,
+                                                              absl::string_view id) {
   absl::MutexLock lock(&mu_);
-  auto id_it = source_by_id_.find(id);
+  auto id_it = source_by_id_.find(Scoped(tenant, id));
   if (id_it == source_by_id_.end()) {
     return absl::NotFoundError(absl::StrCat(
         "model_id: '", ClientText(id),
@@ -72,18 +82,19 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelCache::Find(absl::string_view 
   return e.model;
 }
 
-std::string ModelCache::SensitivityKey(absl::string_view id,
+std::string ModelCache::SensitivityKey(absl::string_view scoped_id,
                                        const std::vector<std::string>& names) {
-  std::string key(id);
+  std::string key(scoped_id);
   for (const std::string& name : names) absl::StrAppend(&key, "/", name.size(), ":", name);
   return key;
 }
 
 absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrBuildSensitivityModel(
-    const std::shared_ptr<const Model>& base, const std::vector<int>& params, bool* cached) {
+    absl::string_view tenant, const std::shared_ptr<const Model>& base,
+    const std::vector<int>& params, bool* cached) {
   std::vector<std::string> names;
   for (int p : params) names.push_back(base->param_names().at(p));
-  const std::string key = SensitivityKey(base->hash(), names);
+  const std::string key = SensitivityKey(Scoped(tenant, base->hash()), names);
   {
     absl::MutexLock lock(&mu_);
     auto it = sensitivity_.find(key);
@@ -116,16 +127,17 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrBuildSensitivityMo
   return it->second.model;
 }
 
-bool ModelCache::ContainsSensitivityModel(absl::string_view source_or_id, bool by_id,
-                                          const std::vector<std::string>& names) const {
+bool ModelCache::ContainsSensitivityModel(absl::string_view tenant, absl::string_view source_or_id,
+                                          bool by_id, const std::vector<std::string>& names) const {
+  const std::string key = Scoped(tenant, source_or_id);
   absl::MutexLock lock(&mu_);
   std::string id;
   if (by_id) {
-    id = std::string(source_or_id);
+    id = key;
   } else {
-    auto it = by_source_.find(source_or_id);
+    auto it = by_source_.find(key);
     if (it == by_source_.end() || it->second.model == nullptr) return false;
-    id = it->second.model->hash();
+    id = Scoped(tenant, it->second.model->hash());
   }
   return sensitivity_.contains(SensitivityKey(id, names));
 }
@@ -166,8 +178,8 @@ void ModelCache::EvictIfFull() {
       continue;
     }
     if (victim == by_source_.end()) return;
-    source_by_id_.erase(victim->second.model->hash());
-    bytes_ -= ModelBytes(victim->first.size());
+    source_by_id_.erase(victim->second.id_key);
+    bytes_ -= victim->second.bytes;
     by_source_.erase(victim);
   }
 }

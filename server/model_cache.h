@@ -33,26 +33,31 @@ class ModelCache {
   // model) and its graph, about 64 bytes per source byte (docs/reliability.md).
   static int64_t ModelBytes(size_t source_bytes);
 
-  // The model for `source`: from the cache, or parsed (Model::Parse's INVALID_ARGUMENT on
-  // bad text, passed through). `*cached` (may be null) tells which.
-  absl::StatusOr<std::shared_ptr<const Model>> GetOrParse(absl::string_view source,
+  // Every entry belongs to one tenant: another tenant's models are not found, are not
+  // `cached` for it and share nothing with its own (a hit, a miss or an id tells nothing
+  // about what other tenants sent; the same text sent by two tenants is parsed twice).
+
+  // The model for `source`: from the tenant's cache, or parsed (Model::Parse's
+  // INVALID_ARGUMENT on bad text, passed through). `*cached` (may be null) tells which.
+  absl::StatusOr<std::shared_ptr<const Model>> GetOrParse(absl::string_view tenant,
+                                                          absl::string_view source,
                                                           bool* cached = nullptr);
   // Whether `source` is cached now (GetOrParse would not parse it, unless evicted meanwhile).
-  bool Contains(absl::string_view source) const;
-  // The cached model with this id, or NOT_FOUND.
-  absl::StatusOr<std::shared_ptr<const Model>> Find(absl::string_view id);
+  bool Contains(absl::string_view tenant, absl::string_view source) const;
+  // The tenant's cached model with this id, or NOT_FOUND.
+  absl::StatusOr<std::shared_ptr<const Model>> Find(absl::string_view tenant, absl::string_view id);
 
   // The forward sensitivity model of `base` for the parameters `params` (indices; see
   // engine/model/sensitivity.h), cached by (base id, parameter list) beside the models,
   // counted as (1 + parameters) x ModelBytes of the base text; built on a miss
   // (BuildSensitivityModel's errors passed through).
   absl::StatusOr<std::shared_ptr<const Model>> GetOrBuildSensitivityModel(
-      const std::shared_ptr<const Model>& base, const std::vector<int>& params,
-      bool* cached = nullptr);
+      absl::string_view tenant, const std::shared_ptr<const Model>& base,
+      const std::vector<int>& params, bool* cached = nullptr);
   // Whether the sensitivity model for the model with this text (or, with `by_id`, this id)
   // and these parameter names is cached now.
-  bool ContainsSensitivityModel(absl::string_view source_or_id, bool by_id,
-                                const std::vector<std::string>& names) const;
+  bool ContainsSensitivityModel(absl::string_view tenant, absl::string_view source_or_id,
+                                bool by_id, const std::vector<std::string>& names) const;
 
   int size() const;
   int64_t bytes() const;
@@ -60,6 +65,8 @@ class ModelCache {
  private:
   struct Entry {
     std::shared_ptr<const Model> model;
+    std::string id_key;  // Scoped(tenant, model id): its source_by_id_ key
+    int64_t bytes = 0;   // ModelBytes of its text
     uint64_t last_use = 0;
   };
   void Touch(Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { e.last_use = ++clock_; }
@@ -70,16 +77,20 @@ class ModelCache {
     int64_t bytes = 0;
     uint64_t last_use = 0;
   };
-  static std::string SensitivityKey(absl::string_view id, const std::vector<std::string>& names);
+  static std::string SensitivityKey(absl::string_view scoped_id,
+                                    const std::vector<std::string>& names);
+  // `key` within the tenant's part of the maps (length-prefixed: no two pairs collide).
+  static std::string Scoped(absl::string_view tenant, absl::string_view key);
 
   const int capacity_;
   const int64_t max_bytes_;
   const ModelLimits limits_;
   Metrics* const metrics_;
   mutable absl::Mutex mu_;
-  // Keyed by the full source text: a hit needs no parse and no hashing beyond the map's.
+  // Keyed by Scoped(tenant, source text): a hit needs no parse and no hashing beyond the
+  // map's.
   absl::flat_hash_map<std::string, Entry> by_source_ ABSL_GUARDED_BY(mu_);
-  // id -> key in by_source_.
+  // Scoped(tenant, id) -> key in by_source_.
   absl::flat_hash_map<std::string, std::string> source_by_id_ ABSL_GUARDED_BY(mu_);
   // SensitivityKey -> sensitivity model; evicted with the models, least recently used first.
   absl::flat_hash_map<std::string, SensitivityEntry> sensitivity_ ABSL_GUARDED_BY(mu_);

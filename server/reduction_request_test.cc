@@ -31,7 +31,7 @@ class ReductionRequestTest : public ::testing::Test {
  protected:
   ReductionRequestTest() : cache_(8, int64_t{1} << 30, ModelLimits{}, nullptr) {}
   absl::StatusOr<JobSpec> Build(const v1::SolveRequest& r) {
-    return BuildJobSpec(r, config_, cache_);
+    return BuildJobSpec(r, config_, cache_, "t");
   }
   v1::SolveRequest Request() {
     v1::SolveRequest r;

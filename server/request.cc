@@ -300,8 +300,10 @@ absl::StatusOr<std::vector<double>> SaveTimes(const v1::SaveAt& saveat, int64_t 
 }
 
 absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerConfig& config,
-                                     ModelCache& models, bool* model_cached) {
+                                     ModelCache& models, absl::string_view tenant,
+                                     bool* model_cached) {
   JobSpec spec;
+  spec.tenant = std::string(tenant);
   if (req.request_id().size() > 128) {
     return Invalid("request_id: ", req.request_id().size(), " bytes, at most 128 allowed");
   }
@@ -309,13 +311,13 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
 
   switch (req.model_case()) {
     case v1::SolveRequest::kModelSource: {
-      auto m = models.GetOrParse(req.model_source(), model_cached);
+      auto m = models.GetOrParse(tenant, req.model_source(), model_cached);
       if (!m.ok()) return Prefixed("model_source: ", m.status());
       spec.model = std::move(*m);
       break;
     }
     case v1::SolveRequest::kModelId: {
-      auto m = models.Find(req.model_id());
+      auto m = models.Find(tenant, req.model_id());
       if (!m.ok()) return m.status();
       if (model_cached != nullptr) *model_cached = true;
       spec.model = std::move(*m);

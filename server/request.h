@@ -19,9 +19,11 @@
 
 namespace ensolve::server {
 
-// `*model_cached` (may be null) tells whether the model came from the cache.
+// The request's job for `tenant` (its models are looked up in that tenant's part of the
+// cache); `*model_cached` (may be null) tells whether the model came from the cache.
 absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& request, const ServerConfig& config,
-                                     ModelCache& models, bool* model_cached = nullptr);
+                                     ModelCache& models, absl::string_view tenant,
+                                     bool* model_cached = nullptr);
 
 // The times of `saveat` (explicit times, or a range expanded as documented in
 // solver.proto). RESOURCE_EXHAUSTED past `max_points`; INVALID_ARGUMENT for a bad range.

@@ -27,7 +27,7 @@ class RequestTest : public ::testing::Test {
  protected:
   RequestTest() : cache_(8, int64_t{1} << 30, ModelLimits{}, nullptr) {}
   absl::StatusOr<JobSpec> Build(const v1::SolveRequest& r) {
-    return BuildJobSpec(r, config_, cache_);
+    return BuildJobSpec(r, config_, cache_, "t");
   }
   v1::SolveRequest Decay(int64_t n) {
     v1::SolveRequest r;
@@ -286,9 +286,9 @@ TEST_F(RequestTest, Sensitivities) {
   absl::StatusOr<JobSpec> again = Build(r);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->sensitivity_model.get(), s->sensitivity_model.get());
-  EXPECT_TRUE(cache_.ContainsSensitivityModel(r.model_source(), false, {"c", "k"}));
-  EXPECT_FALSE(cache_.ContainsSensitivityModel(r.model_source(), false, {"k", "c"}));
-  EXPECT_TRUE(cache_.ContainsSensitivityModel(s->model->hash(), true, {"c", "k"}));
+  EXPECT_TRUE(cache_.ContainsSensitivityModel("t", r.model_source(), false, {"c", "k"}));
+  EXPECT_FALSE(cache_.ContainsSensitivityModel("t", r.model_source(), false, {"k", "c"}));
+  EXPECT_TRUE(cache_.ContainsSensitivityModel("t", s->model->hash(), true, {"c", "k"}));
 
   r.add_outputs("e");
   r.add_outputs("x");

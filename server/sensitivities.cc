@@ -33,7 +33,7 @@ absl::Status AddSensitivities(const std::vector<std::string>& names, ModelCache&
   if (absl::Status s = CheckSensitivitiesSupported(model); !s.ok()) return s;
   // (An SDE algorithm needs a model with noise, which CheckSensitivitiesSupported refused.)
   absl::StatusOr<std::shared_ptr<const Model>> s =
-      models.GetOrBuildSensitivityModel(spec->model, *params);
+      models.GetOrBuildSensitivityModel(spec->tenant, spec->model, *params);
   if (!s.ok()) return s.status();
   spec->sensitivities = names;
   spec->sensitivity_model = *std::move(s);

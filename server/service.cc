@@ -172,9 +172,9 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
     reactor->Finish(Refused(ctx_, start, tenant.status()));
     return reactor;
   }
-  if (ctx_->models().Contains(request->model_source())) {
+  if (ctx_->models().Contains(*tenant, request->model_source())) {
     bool cached = false;
-    auto model = ctx_->models().GetOrParse(request->model_source(), &cached);
+    auto model = ctx_->models().GetOrParse(*tenant, request->model_source(), &cached);
     reactor->Finish(AnswerCompile(ctx_, call, model, cached, start, response));
     return reactor;
   }
@@ -189,7 +189,8 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
   ServiceContext* ctx = ctx_;
   absl::Status queued = ctx_->compile_pool().Submit(
       *tenant, source_bytes,
-      [ctx, call, request, response, reactor, start, memory](absl::Status ready) mutable {
+      [ctx, call, request, response, reactor, start, memory,
+       tenant = *tenant](absl::Status ready) mutable {
         if (!ready.ok()) {
           memory.reset();
           reactor->Finish(Refused(ctx, start, ready));
@@ -200,7 +201,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
             absl::CancelledError("the call was cancelled");
         if (!call->IsCancelled()) {
           try {
-            model = ctx->models().GetOrParse(request->model_source(), &cached);
+            model = ctx->models().GetOrParse(tenant, request->model_source(), &cached);
           } catch (const std::bad_alloc&) {
             model = absl::ResourceExhaustedError("out of memory while compiling the model");
           }

@@ -53,16 +53,17 @@ SolveStream::SolveStream(ServiceContext* ctx, grpc::CallbackServerContext* call,
   const bool sensitivities_cached =
       sensitivities.empty() ||
       ctx_->models().ContainsSensitivityModel(
-          by_id ? request_->model_id() : request_->model_source(), by_id, sensitivities);
+          tenant_, by_id ? request_->model_id() : request_->model_source(), by_id, sensitivities);
   if ((request_->model_case() != v1::SolveRequest::kModelSource ||
-       ctx_->models().Contains(request_->model_source())) &&
+       ctx_->models().Contains(tenant_, request_->model_source())) &&
       sensitivities_cached) {
     Admit();  // nothing to compile: cheap enough for this thread
     return;
   }
   int64_t source_bytes = static_cast<int64_t>(request_->model_source().size());
   if (by_id) {
-    absl::StatusOr<std::shared_ptr<const Model>> m = ctx_->models().Find(request_->model_id());
+    absl::StatusOr<std::shared_ptr<const Model>> m =
+        ctx_->models().Find(tenant_, request_->model_id());
     if (!m.ok()) {
       Reject(m.status());
       return;
@@ -97,7 +98,7 @@ void SolveStream::Admit() {
   bool cached = false;
   if (!cancelled) {
     try {
-      spec = BuildJobSpec(*request_, ctx_->config(), ctx_->models(), &cached);
+      spec = BuildJobSpec(*request_, ctx_->config(), ctx_->models(), tenant_, &cached);
     } catch (const std::bad_alloc&) {
       spec = absl::ResourceExhaustedError(
           "out of memory while decoding the request and compiling its model; retry later or "
@@ -132,7 +133,6 @@ void SolveStream::Admit() {
     return;
   }
   lease_ = *std::move(lease);
-  spec->tenant = tenant_;
   spec->share = ctx_->tenants().Share(tenant_);
 
   auto job = std::make_shared<Job>(ctx_->NextJobId(), *std::move(spec));

@@ -1,6 +1,7 @@
 // Identity (issue 11, item 1): TLS and mutual TLS on a real ensolved with certificates made
 // by openssl for this test, the loopback default of a server that authenticates nobody,
 // and job ids that say nothing about other jobs.
+#include <fstream>
 #include <regex>
 #include <set>
 #include <string>
@@ -157,6 +158,42 @@ TEST(Identity, JobIdsAreRandom128BitHex) {
     ids.insert(id);
   }
   EXPECT_EQ(ids.size(), 5u);
+}
+
+// The model cache says nothing across tenants: bob's first CompileModel of alice's text is
+// not `cached`, and a solve by alice's model id is NOT_FOUND for bob until he sends the
+// text himself (the id is a content hash; knowing it must not be enough).
+TEST(Identity, ModelsAreNotVisibleAcrossTenants) {
+  server::ServerConfig c = TestConfig();
+  c.tokens_file = TempDir() + "/tokens";
+  std::ofstream(c.tokens_file) << "token-a alice\ntoken-b bob\n";
+  TestServer t = StartServer(c);
+  auto stub = RawStub(t.server->target());
+  const std::string src = "state x = 1\nparam k = 1\nx' = -k*x\n";
+  auto compile = [&](const std::string& token) {
+    grpc::ClientContext ctx;
+    Authorize(&ctx, token);
+    v1::CompileModelRequest req;
+    req.set_model_source(src);
+    v1::CompileModelResponse resp;
+    const grpc::Status s = stub->CompileModel(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  };
+  const v1::CompileModelResponse a1 = compile("token-a"), a2 = compile("token-a");
+  EXPECT_FALSE(a1.cached());
+  EXPECT_TRUE(a2.cached());
+  v1::SolveRequest by_id = LorenzRequest(2, 0.1);
+  by_id.set_model_id(a1.model_id());
+  by_id.clear_params();
+  EXPECT_TRUE(SolveAs(t.server->target(), "token-a", by_id).ok());
+  const grpc::Status hidden = SolveAs(t.server->target(), "token-b", by_id);
+  EXPECT_EQ(hidden.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(hidden.error_message(), HasSubstr("is not in the server's model cache"));
+  const v1::CompileModelResponse b1 = compile("token-b");
+  EXPECT_FALSE(b1.cached());
+  EXPECT_EQ(b1.model_id(), a1.model_id());
+  EXPECT_TRUE(SolveAs(t.server->target(), "token-b", by_id).ok());
 }
 
 }  // namespace
