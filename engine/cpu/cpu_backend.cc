@@ -144,10 +144,7 @@ class CpuBackend : public Backend {
         result.states_f32.Fill(std::numeric_limits<float>::quiet_NaN());
         result.states_f64.Fill(std::numeric_limits<double>::quiet_NaN());
       }
-      // Event models are not sliced: resuming them lost events in a test with 20 us slices
-      // (kvaerno3, fixed step; a bug not yet found), and a wrong result is worse than a
-      // long batch.
-      if (inputs.slice_seconds > 0 && inputs.count > 0 && pm.model.num_events() == 0) {
+      if (inputs.slice_seconds > 0 && inputs.count > 0) {
         const int vectors = alg::kDriverVectors + GetAlgorithmInfo(options.algorithm).vectors;
         // Each lane of each thread holds at most one suspended trajectory.
         const int lanes = LanesOn(*isa_, options.precision);
