@@ -112,11 +112,12 @@ ENSOLVE_HD M FirstCrossing(Ctx& c, int e, M m, R dir, R t, R h, const R* u, R* c
   gb = g1;
   R gpp = g0, gp = g0;  // the samples j - 2 and j - 1
   for (int j = 1; j <= kIntervals; ++j) {
+    const R thj = R(S(j) * step);
     R gj = g1;
     if (j < kIntervals) {
-      Alg::Interpolate(c, t, R(S(j) * step), h, u, k, y, first);
+      Alg::Interpolate(c, t, thj, h, u, k, y, first);
       first = false;
-      c.EventConditions(t + R(S(j) * step) * h, y, g);
+      c.EventConditions(t + thj * h, y, g);
       gj = g[e];
     }
     if (j >= 2) {
@@ -144,7 +145,7 @@ ENSOLVE_HD M FirstCrossing(Ctx& c, int e, M m, R dir, R t, R h, const R* u, R* c
     const M here = m & !found & Crossed<M, S>(gp, gj, d, dir);
     a = Select(here, R(S(j - 1) * step), a);
     ga = Select(here, gp, ga);
-    b = Select(here, R(S(j) * step), b);
+    b = Select(here, thj, b);
     gb = Select(here, gj, gb);
     found = found | here;
     gpp = gp;

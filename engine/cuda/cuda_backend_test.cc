@@ -426,7 +426,7 @@ TEST_F(CudaTest, AcceptanceProblem2) {
 TEST_F(CudaTest, AcceptanceProblem3) {
   auto model = Parse(kLorenz);
   const int n = 10000;
-  std::mt19937_64 rng(ensolve::testing::TestSeed("CudaTest"));
+  std::mt19937_64 rng(ensolve::testing::TestSeed("AcceptanceProblem3"));
   std::uniform_real_distribution<double> uni(0, 1);
   std::vector<double> p(3 * n);
   for (int i = 0; i < n; ++i) {

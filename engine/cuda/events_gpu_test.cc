@@ -99,14 +99,7 @@ TEST_F(CudaEvents, MatchCpuOnEveryMethod) {
         EXPECT_LE(mismatched, 4);
         EXPECT_LT(worst, round);
         if (adaptive && pr == Precision::kFloat64) {  // and the closed form, every trajectory
-          int wrong = 0;
-          for (int64_t k = 0; k < n; ++k) {
-            const ensolve::testing::RisingBallEnd want = ensolve::testing::RisingBallOutcome(
-                u0[2 * k], u0[2 * k + 1], p[2 * k], p[2 * k + 1], 20);
-            wrong += (g->retcodes[k] == RetCode::kTerminated) != want.terminated ||
-                     g->events_fired[k] != want.events || std::fabs(g->t_final[k] - want.t) > 1e-6;
-          }
-          EXPECT_EQ(wrong, 0);
+          EXPECT_EQ(ensolve::testing::RisingBallMismatches(*g, u0, p, 20), 0);
         }
       }
     }

@@ -6,7 +6,6 @@
 // backend's to the solvers' rounding. Inputs are fresh random draws; the seed is logged
 // (ENSOLVE_TEST_SEED=<seed> repeats a run).
 #include <cmath>
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -23,8 +22,6 @@ namespace {
 
 // Rates from [-1, 30]: fast ones fail (max_steps); `root` is NaN where x < 1.
 constexpr char kGrowth[] = "state x = 0.1\nparam mu = 1.5\noutput root = sqrt(x - 1)\nx' = mu*x\n";
-
-uint64_t Seed() { return testing::TestSeed("reduce_gpu_test"); }
 
 class ReduceGpuTest : public ::testing::Test {
  protected:
@@ -75,7 +72,7 @@ ReductionSpec Spec(bool per_quantity) {
 }
 
 TEST_F(ReduceGpuTest, DeviceStatisticsEqualTheHostsOfTheSameOutput) {
-  std::mt19937_64 rng(Seed());
+  std::mt19937_64 rng(testing::TestSeed("reduce_gpu_test"));
   std::uniform_real_distribution<double> mu(-1, 30);
   for (Precision prec : {Precision::kFloat64, Precision::kFloat32}) {
     options_.precision = prec;
@@ -114,7 +111,7 @@ TEST_F(ReduceGpuTest, DeviceStatisticsEqualTheHostsOfTheSameOutput) {
 }
 
 TEST_F(ReduceGpuTest, AgreesWithTheCpuBackend) {
-  std::mt19937_64 rng(Seed());
+  std::mt19937_64 rng(testing::TestSeed("reduce_gpu_test"));
   std::uniform_real_distribution<double> mu(-1, 30);
   std::vector<double> p(50000);
   for (double& v : p) v = mu(rng);

@@ -6,6 +6,9 @@
 #include <cmath>
 #include <vector>
 
+#include "engine/batch.h"
+#include "gtest/gtest.h"
+
 namespace ensolve::testing {
 
 // Problem 4: a ball dropped from 45 m, g = 10, bouncing with restitution e (1: elastic).
@@ -94,6 +97,30 @@ inline RisingBallEnd RisingBallOutcome(double h0, double v0, double g, double e,
       ++next_kick;
     }
   }
+}
+
+// The trajectories of a kRisingBall solve r (u0 and p interleaved per trajectory, as the
+// solve read them, to t1) whose end differs from the closed form: terminated or not, the
+// final time (to 1e-6), the events fired. The first `report` are added as test failures.
+inline int RisingBallMismatches(const BatchResult& r, const std::vector<double>& u0,
+                                const std::vector<double>& p, double t1, int report = 3) {
+  int wrong = 0;
+  for (int64_t k = 0; k < r.count; ++k) {
+    const RisingBallEnd want =
+        RisingBallOutcome(u0[2 * k], u0[2 * k + 1], p[2 * k], p[2 * k + 1], t1);
+    const bool terminated = r.retcodes[k] == RetCode::kTerminated;
+    if (terminated == want.terminated && r.events_fired[k] == want.events &&
+        std::fabs(r.t_final[k] - want.t) <= 1e-6) {
+      continue;
+    }
+    if (++wrong <= report) {
+      ADD_FAILURE() << "trajectory " << k << ": terminated " << terminated << " at " << r.t_final[k]
+                    << " after " << r.events_fired[k]
+                    << " events; the closed form: " << want.terminated << " at " << want.t
+                    << " after " << want.events;
+    }
+  }
+  return wrong;
 }
 
 }  // namespace ensolve::testing
