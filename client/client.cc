@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "client/tensor.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -388,6 +389,91 @@ absl::Status Client::SolveStream(const v1::SolveRequest& request,
   const grpc::Status status = reader->Finish();
   if (!handler_status.ok()) return handler_status;
   return FromGrpc(status);
+}
+
+absl::StatusOr<v1::SolveAccepted> Client::SubmitJob(const v1::SolveRequest& request,
+                                                    const CallOptions& options) {
+  grpc::ClientContext ctx;
+  ApplyOptions(options, bearer_token_, &ctx);
+  v1::SubmitJobResponse resp;
+  grpc::Status s = stub_->SubmitJob(&ctx, request, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp.accepted();
+}
+
+absl::Status Client::WatchJob(const std::string& job_id, const ResponseHandler& on_response,
+                              int64_t from_offset, const CallOptions& options, int64_t* received) {
+  int64_t offset = from_offset;
+  int failures = 0;
+  absl::Duration backoff = absl::Milliseconds(100);
+  for (;;) {
+    grpc::ClientContext ctx;
+    ApplyOptions(options, bearer_token_, &ctx);
+    v1::WatchJobRequest req;
+    req.set_job_id(job_id);
+    req.set_from_offset(offset);
+    std::unique_ptr<grpc::ClientReader<v1::SolveResponse>> reader = stub_->WatchJob(&ctx, req);
+    v1::SolveResponse response;
+    absl::Status handler_status;
+    bool summary = false, progressed = false;
+    while (reader->Read(&response)) {
+      ++offset;
+      progressed = true;
+      summary = summary || response.has_summary();
+      handler_status = on_response(response);
+      if (!handler_status.ok()) {
+        ctx.TryCancel();
+        break;
+      }
+    }
+    const grpc::Status status = reader->Finish();
+    if (received != nullptr) *received = offset;
+    if (!handler_status.ok()) return handler_status;
+    if (status.ok() && summary) return absl::OkStatus();
+    const bool paused = status.ok();  // OK before the summary: watch on from `offset`
+    if (!paused && (status.error_code() != grpc::StatusCode::UNAVAILABLE ||
+                    (!progressed && ++failures > kWatchRetries))) {
+      return FromGrpc(status);
+    }
+    if (progressed) {
+      failures = 0;
+      backoff = absl::Milliseconds(100);
+    } else {
+      // Nothing came (paused with no room yet, or the server is out of reach): wait.
+      absl::SleepFor(backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(5));
+    }
+  }
+}
+
+absl::StatusOr<SolveResult> Client::WatchJobResult(const std::string& job_id,
+                                                   const CallOptions& options) {
+  ResultAssembler assembler;
+  absl::Status s = WatchJob(
+      job_id, [&](const v1::SolveResponse& r) { return assembler.Add(r); }, 0, options);
+  if (!s.ok()) return s;
+  return assembler.Take();
+}
+
+absl::StatusOr<v1::JobInfo> Client::CancelJob(const std::string& job_id,
+                                              const CallOptions& options) {
+  grpc::ClientContext ctx;
+  ApplyOptions(options, bearer_token_, &ctx);
+  v1::CancelJobRequest req;
+  req.set_job_id(job_id);
+  v1::JobInfo info;
+  grpc::Status s = stub_->CancelJob(&ctx, req, &info);
+  if (!s.ok()) return FromGrpc(s);
+  return info;
+}
+
+absl::StatusOr<std::vector<v1::JobInfo>> Client::ListJobs(const CallOptions& options) {
+  grpc::ClientContext ctx;
+  ApplyOptions(options, bearer_token_, &ctx);
+  v1::ListJobsResponse resp;
+  grpc::Status s = stub_->ListJobs(&ctx, v1::ListJobsRequest(), &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return std::vector<v1::JobInfo>(resp.jobs().begin(), resp.jobs().end());
 }
 
 absl::StatusOr<v1::CompileModelResponse> Client::CompileModel(const std::string& model_source,

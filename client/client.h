@@ -161,6 +161,27 @@ class Client {
   absl::Status SolveStream(const v1::SolveRequest& request, const ResponseHandler& on_response,
                            const CallOptions& options = {});
 
+  // Detached jobs (docs/api.md, "Detached jobs"): the job runs on the server whether or not
+  // this client stays connected. SubmitJob returns once it is admitted (the same errors as
+  // Solve); accepted.job_id() names it.
+  absl::StatusOr<v1::SolveAccepted> SubmitJob(const v1::SolveRequest& request,
+                                              const CallOptions& options = {});
+  // Calls `on_response` for each of the job's messages from `from_offset` on, as SolveStream
+  // does, until the summary (OK) or the job's error. It watches again, from the number of
+  // messages received, where the server pauses the job for room (which acknowledges what
+  // came) and where the connection drops (UNAVAILABLE: up to kWatchRetries times in a row,
+  // 0.1 s apart and doubling), so no message is lost or repeated. options.timeout applies
+  // to each watch call. *received, if not null, is the offset reached.
+  static constexpr int kWatchRetries = 5;
+  absl::Status WatchJob(const std::string& job_id, const ResponseHandler& on_response,
+                        int64_t from_offset = 0, const CallOptions& options = {},
+                        int64_t* received = nullptr);
+  // The whole result of a job watched from its start.
+  absl::StatusOr<SolveResult> WatchJobResult(const std::string& job_id,
+                                             const CallOptions& options = {});
+  absl::StatusOr<v1::JobInfo> CancelJob(const std::string& job_id, const CallOptions& options = {});
+  absl::StatusOr<std::vector<v1::JobInfo>> ListJobs(const CallOptions& options = {});
+
   absl::StatusOr<v1::CompileModelResponse> CompileModel(const std::string& model_source,
                                                         const CallOptions& options = {});
   absl::StatusOr<v1::ServerInfo> GetServerInfo(const CallOptions& options = {});

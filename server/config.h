@@ -64,6 +64,12 @@ struct ServerConfig {
   int64_t tenant_max_jobs = 0;
   int64_t tenant_max_trajectories = 0;
   int64_t tenant_max_steps = 0;
+  // Detached jobs (SubmitJob; detached_jobs.h): an ended job and its messages are dropped
+  // this long after it ended; the bytes of messages one job keeps before it pauses; the
+  // jobs one tenant may keep.
+  absl::Duration job_ttl = absl::Hours(1);
+  int64_t job_kept_bytes = int64_t{256} << 20;
+  int64_t max_kept_jobs = 64;
   // Model compilation pool: threads, waiting compiles, waiting compiles of one tenant.
   int compile_threads = 2;
   int compile_queue = 16;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/testing/seed.h"
 #include "gtest/gtest.h"
 
 namespace ensolve::server {
@@ -73,7 +74,9 @@ class FakeCluster {
   }
   void ResetServed() { served_.clear(); }
   const std::vector<const FakeJob*>& picks() const { return picks_; }
-  int busy_devices() const { return static_cast<int>(std::count(busy_.begin(), busy_.end(), true)); }
+  int busy_devices() const {
+    return static_cast<int>(std::count(busy_.begin(), busy_.end(), true));
+  }
   FairQueue& queue() { return queue_; }
 
  private:
@@ -117,9 +120,9 @@ TEST(FairQueue, EstimatesAreSettledAgainstTheWorkDone) {
 }
 
 TEST(FairQueue, RandomTaskSizesKeepTheWeights) {
-  const uint32_t seed = std::random_device{}();
-  SCOPED_TRACE(testing::Message() << "seed " << seed);
-  std::mt19937 rng(seed);
+  const uint64_t seed = ensolve::testing::TestSeed("RandomTaskSizesKeepTheWeights");
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> size(0.5, 50);
   FakeCluster c({1.0, 1.0, 3.0});
   for (int j = 0; j < 20; ++j) {
@@ -128,7 +131,8 @@ TEST(FairQueue, RandomTaskSizesKeepTheWeights) {
     c.AddJob({tenant, s, s}, {tenant == "a" ? 1.0 : 3.0, 0});
   }
   c.RunUntil(200000);
-  EXPECT_NEAR(Ratio(c, "b", "a"), 3.0, 0.3);
+  // 200 seeds gave 2.9995-3.0009 (a quantum that changed from Pick to Pick gave 2.68-3.11).
+  EXPECT_NEAR(Ratio(c, "b", "a"), 3.0, 0.01);
 }
 
 TEST(FairQueue, AHigherPriorityIsServedFirstAndLowerLevelsWait) {
@@ -209,8 +213,8 @@ TEST(FairQueue, JobsOfOneTenantTakeTurns) {
   q.Add(&j3, "a", {});
   std::vector<FairQueue::JobKey> order;
   for (int i = 0; i < 6; ++i) {
-    order.push_back(*q.Pick([](FairQueue::JobKey) { return true; },
-                            [](FairQueue::JobKey) { return 1.0; }));
+    order.push_back(
+        *q.Pick([](FairQueue::JobKey) { return true; }, [](FairQueue::JobKey) { return 1.0; }));
   }
   EXPECT_EQ(order, (std::vector<FairQueue::JobKey>{&j1, &j2, &j3, &j1, &j2, &j3}));
 }
@@ -239,8 +243,8 @@ TEST(FairQueue, NothingReadyPicksNothing) {
   FairQueue q;
   int a = 0;
   q.Add(&a, "a", {});
-  EXPECT_FALSE(q.Pick([](FairQueue::JobKey) { return false; },
-                      [](FairQueue::JobKey) { return 1.0; }));
+  EXPECT_FALSE(
+      q.Pick([](FairQueue::JobKey) { return false; }, [](FairQueue::JobKey) { return 1.0; }));
 }
 
 }  // namespace

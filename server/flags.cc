@@ -77,6 +77,14 @@ ABSL_FLAG(absl::Duration, max_job_time, absl::Hours(1),
 ABSL_FLAG(absl::Duration, stream_unread_timeout, absl::Seconds(60),
           "A Solve stream whose client has not read for this long is cancelled, freeing its "
           "buffered results and admitted trajectories (0: never)");
+ABSL_FLAG(absl::Duration, job_ttl, absl::Hours(1),
+          "A detached job (SubmitJob) and its kept messages are dropped this long after it "
+          "ended");
+ABSL_FLAG(int64_t, job_kept_bytes, int64_t{256} << 20,
+          "Bytes of messages one detached job keeps; at the bound it pauses until a WatchJob "
+          "acknowledges some");
+ABSL_FLAG(int64_t, max_kept_jobs, 64,
+          "Detached jobs one tenant may keep (running or ended, until they expire)");
 ABSL_FLAG(int64_t, tenant_max_jobs, 0, "Most admitted, unfinished jobs of one tenant (0: none)");
 ABSL_FLAG(int64_t, tenant_max_trajectories, 0,
           "Most trajectories of one tenant's admitted, unfinished jobs (0: no limit)");
@@ -135,6 +143,9 @@ constexpr const char* kFlagNames[] = {"address",
                                       "max_request_steps",
                                       "max_job_time",
                                       "stream_unread_timeout",
+                                      "job_ttl",
+                                      "job_kept_bytes",
+                                      "max_kept_jobs",
                                       "tenant_max_jobs",
                                       "tenant_max_trajectories",
                                       "tenant_max_steps",
@@ -318,6 +329,9 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.max_request_steps = absl::GetFlag(FLAGS_max_request_steps);
   c.max_job_time = absl::GetFlag(FLAGS_max_job_time);
   c.stream_unread_timeout = absl::GetFlag(FLAGS_stream_unread_timeout);
+  c.job_ttl = absl::GetFlag(FLAGS_job_ttl);
+  c.job_kept_bytes = absl::GetFlag(FLAGS_job_kept_bytes);
+  c.max_kept_jobs = absl::GetFlag(FLAGS_max_kept_jobs);
   c.tenant_max_jobs = absl::GetFlag(FLAGS_tenant_max_jobs);
   c.tenant_max_trajectories = absl::GetFlag(FLAGS_tenant_max_trajectories);
   c.tenant_max_steps = absl::GetFlag(FLAGS_tenant_max_steps);
@@ -349,6 +363,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
                                 {"model_cache_bytes", c.model_cache_bytes},
                                 {"max_request_memory", c.max_request_memory},
                                 {"max_request_steps", c.max_request_steps},
+                                {"job_kept_bytes", c.job_kept_bytes},
+                                {"max_kept_jobs", c.max_kept_jobs},
                                 {"compile_threads", c.compile_threads},
                                 {"compile_queue", c.compile_queue},
                                 {"tenant_compile_queue", c.tenant_compile_queue},
@@ -373,6 +389,9 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
     if (v < 0) {
       return absl::InvalidArgumentError(absl::StrCat("--", name, ": must be >= 0, got ", v));
     }
+  }
+  if (c.job_ttl < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--job_ttl: must be >= 0");
   }
   if (c.max_job_time < absl::ZeroDuration() || c.stream_unread_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--max_job_time, --stream_unread_timeout: must be >= 0");

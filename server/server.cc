@@ -90,6 +90,14 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
         "cannot listen on ", c.address,
         ": the port is taken (another ensolved?) or the host is not this machine's (--address)"));
   }
+  {
+    // Detached jobs call this server's own Solve (detached_jobs.h); results up to a chunk
+    // and its inputs, whatever the client-facing limits.
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(-1);
+    args.SetMaxSendMessageSize(-1);
+    s->context_->detached_jobs().SetChannel(s->server_->InProcessChannel(args));
+  }
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
   health->SetServingStatus(kServiceName, true);
   health->SetServingStatus(true);
@@ -179,6 +187,9 @@ void EnsolveServer::Shutdown() {
   // Waiting compiles are answered UNAVAILABLE; running ones finish (and find the
   // scheduler stopped). Every reactor must be finished before the server can stop.
   context_->compile_pool().Stop();
+  // Detached jobs' calls to this server end while it still serves them (a paused one would
+  // otherwise hold its write until the shutdown deadline).
+  context_->detached_jobs().Stop();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server_->Wait();
   context_->watchdog().Stop();

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <new>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "engine/solve_options.h"
+#include "server/job_watch.h"
 #include "server/log.h"
 #include "server/request_cost.h"
 #include "server/solve_stream.h"
@@ -35,6 +37,16 @@ TenantLimits::Limits TenantLimitsOf(const ServerConfig& c) {
   return l;
 }
 
+DetachedJobs::Options DetachedOptions(const ServerConfig& c) {
+  DetachedJobs::Options o;
+  o.ttl = c.job_ttl;
+  o.job_bytes = c.job_kept_bytes;
+  o.max_jobs_per_tenant = static_cast<int>(std::min<int64_t>(c.max_kept_jobs, 1 << 30));
+  // A chunk's states are at most max_chunk_bytes; its counters and inputs come beside them.
+  o.max_message_bytes = 2 * c.max_chunk_bytes + (int64_t{1} << 20);
+  return o;
+}
+
 CompilePool::Options CompileOptions(const ServerConfig& c) {
   CompilePool::Options o;
   o.threads = c.compile_threads;
@@ -54,7 +66,8 @@ ServiceContext::ServiceContext(ServerConfig config, ModelCache* models, BatchSch
       tenants_(std::move(tenants)),
       memory_(MemoryLimits(config_)),
       tenant_limits_(TenantLimitsOf(config_)),
-      compile_pool_(CompileOptions(config_)) {}
+      compile_pool_(CompileOptions(config_)),
+      detached_jobs_(DetachedOptions(config_), &memory_) {}
 
 void ServiceContext::StartDraining() {
   absl::MutexLock lock(&mu_);
@@ -105,7 +118,98 @@ std::string ServiceContext::NextJobId() {
 
 grpc::ServerWriteReactor<v1::SolveResponse>* EnsembleSolverService::Solve(
     grpc::CallbackServerContext* call, const v1::SolveRequest* request) {
+  if (!request->request_id().empty() && !ctx_->detached_jobs().IsInternal(*call)) {
+    // A retried request of a kept detached job attaches to it.
+    absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call);
+    if (tenant.ok()) {
+      std::shared_ptr<DetachedJob> job =
+          ctx_->detached_jobs().FindByRequestId(*tenant, request->request_id());
+      if (job != nullptr) return new JobWatchStream(ctx_, "Solve", std::move(job), 0);
+    }
+  }
   return new SolveStream(ctx_, call, request);
+}
+
+grpc::ServerUnaryReactor* EnsembleSolverService::SubmitJob(grpc::CallbackServerContext* call,
+                                                           const v1::SolveRequest* request,
+                                                           v1::SubmitJobResponse* response) {
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  const absl::Time start = absl::Now();
+  ServiceContext* ctx = ctx_;
+  auto answer = [ctx, reactor, response, start](absl::StatusOr<v1::SolveAccepted> accepted) {
+    if (accepted.ok()) *response->mutable_accepted() = *std::move(accepted);
+    const grpc::Status status = ToGrpcStatus(accepted.status(), "SubmitJob");
+    ctx->metrics().RecordRequest("SubmitJob", GrpcCodeName(status.error_code()),
+                                 absl::ToDoubleSeconds(absl::Now() - start));
+    reactor->Finish(status);
+  };
+  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call);
+  if (!tenant.ok()) {
+    answer(tenant.status());
+    return reactor;
+  }
+  if (ctx_->draining()) {
+    answer(absl::UnavailableError("the server is draining (shutting down); retry elsewhere"));
+    return reactor;
+  }
+  const auto& md = call->client_metadata();
+  auto auth = md.find("authorization");
+  const std::string authorization =
+      auth == md.end() ? "" : std::string(auth->second.data(), auth->second.size());
+  ctx_->detached_jobs().Submit(*tenant, auth == md.end() ? nullptr : &authorization, *request,
+                               std::move(answer));
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::SolveResponse>* EnsembleSolverService::WatchJob(
+    grpc::CallbackServerContext* call, const v1::WatchJobRequest* request) {
+  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call);
+  if (!tenant.ok()) return new JobWatchStream(ctx_, "WatchJob", tenant.status());
+  if (request->from_offset() < 0) {
+    return new JobWatchStream(ctx_, "WatchJob",
+                              absl::InvalidArgumentError(absl::StrCat(
+                                  "from_offset: must be >= 0, got ", request->from_offset())));
+  }
+  absl::StatusOr<std::shared_ptr<DetachedJob>> job =
+      ctx_->detached_jobs().Find(*tenant, request->job_id());
+  if (!job.ok()) return new JobWatchStream(ctx_, "WatchJob", job.status());
+  if (absl::Status s = (*job)->Acknowledge(request->from_offset()); !s.ok()) {
+    return new JobWatchStream(ctx_, "WatchJob", s);
+  }
+  return new JobWatchStream(ctx_, "WatchJob", *std::move(job), request->from_offset());
+}
+
+grpc::ServerUnaryReactor* EnsembleSolverService::CancelJob(grpc::CallbackServerContext* call,
+                                                           const v1::CancelJobRequest* request,
+                                                           v1::JobInfo* response) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call);
+  absl::StatusOr<v1::JobInfo> info = tenant.ok()
+                                         ? ctx_->detached_jobs().Cancel(*tenant, request->job_id())
+                                         : absl::StatusOr<v1::JobInfo>(tenant.status());
+  if (info.ok()) *response = *std::move(info);
+  const grpc::Status status = ToGrpcStatus(info.status(), "CancelJob");
+  ctx_->metrics().RecordRequest("CancelJob", GrpcCodeName(status.error_code()),
+                                absl::ToDoubleSeconds(absl::Now() - start));
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* EnsembleSolverService::ListJobs(grpc::CallbackServerContext* call,
+                                                          const v1::ListJobsRequest*,
+                                                          v1::ListJobsResponse* response) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call);
+  if (tenant.ok()) {
+    for (v1::JobInfo& j : ctx_->detached_jobs().List(*tenant)) *response->add_jobs() = std::move(j);
+  }
+  const grpc::Status status = ToGrpcStatus(tenant.status(), "ListJobs");
+  ctx_->metrics().RecordRequest("ListJobs", GrpcCodeName(status.error_code()),
+                                absl::ToDoubleSeconds(absl::Now() - start));
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
 }
 
 namespace {

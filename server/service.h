@@ -1,8 +1,11 @@
 // EnsembleSolverService: the ensolve.v1.EnsembleSolver gRPC service on the callback API.
 //
-// Solve runs as a SolveStream reactor (solve_stream.h). CompileModel answers a cached model
-// on the calling thread and compiles any other on the CompilePool; GetServerInfo is
-// answered on the calling thread and never waits on a compile.
+// Solve runs as a SolveStream reactor (solve_stream.h), or as a JobWatchStream (job_watch.h)
+// when its request_id names a kept detached job. CompileModel answers a cached model on the
+// calling thread and compiles any other on the CompilePool; GetServerInfo is answered on
+// the calling thread and never waits on a compile. SubmitJob answers once the job is
+// admitted (detached_jobs.h); WatchJob is a JobWatchStream; CancelJob and ListJobs answer
+// on the calling thread.
 //
 // Thread-safety: all methods are safe to call concurrently (gRPC does).
 #ifndef ENSOLVE_SERVER_SERVICE_H_
@@ -19,6 +22,7 @@
 #include "ensolve/v1/solver.grpc.pb.h"
 #include "server/compile_pool.h"
 #include "server/config.h"
+#include "server/detached_jobs.h"
 #include "server/memory_budget.h"
 #include "server/metrics.h"
 #include "server/model_cache.h"
@@ -45,6 +49,7 @@ class ServiceContext {
   TenantLimits& tenant_limits() { return tenant_limits_; }
   CompilePool& compile_pool() { return compile_pool_; }
   StreamWatchdog& watchdog() { return watchdog_; }
+  DetachedJobs& detached_jobs() { return detached_jobs_; }
 
   // Draining: new Solve calls are refused with UNAVAILABLE; admitted ones continue.
   void StartDraining();
@@ -71,6 +76,7 @@ class ServiceContext {
   TenantLimits tenant_limits_;
   CompilePool compile_pool_;
   StreamWatchdog watchdog_;
+  DetachedJobs detached_jobs_;
   mutable absl::Mutex mu_;
   int64_t active_streams_ ABSL_GUARDED_BY(mu_) = 0;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
@@ -88,6 +94,18 @@ class EnsembleSolverService final : public v1::EnsembleSolver::CallbackService {
   grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* call,
                                           const v1::GetServerInfoRequest* request,
                                           v1::ServerInfo* response) override;
+  // Detached jobs (detached_jobs.h, job_watch.h).
+  grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* call,
+                                      const v1::SolveRequest* request,
+                                      v1::SubmitJobResponse* response) override;
+  grpc::ServerWriteReactor<v1::SolveResponse>* WatchJob(
+      grpc::CallbackServerContext* call, const v1::WatchJobRequest* request) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* call,
+                                      const v1::CancelJobRequest* request,
+                                      v1::JobInfo* response) override;
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* call,
+                                     const v1::ListJobsRequest* request,
+                                     v1::ListJobsResponse* response) override;
 
  private:
   ServiceContext* const ctx_;

@@ -32,7 +32,11 @@ void SetTensor(v1::Tensor* t, v1::DType dtype, std::initializer_list<int64_t> sh
 
 SolveStream::SolveStream(ServiceContext* ctx, grpc::CallbackServerContext* call,
                          const v1::SolveRequest* request)
-    : ctx_(ctx), call_(call), request_(request), start_(absl::Now()) {
+    : ctx_(ctx),
+      call_(call),
+      request_(request),
+      start_(absl::Now()),
+      detached_(ctx->detached_jobs().IsInternal(*call)) {
   absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call_);
   if (!tenant.ok()) {
     Reject(tenant.status());
@@ -209,7 +213,8 @@ void SolveStream::CheckDeadlines(absl::Time now) {
   {
     absl::MutexLock lock(&mu_);
     if (finishing_ || deadline_hit_ || job_ == nullptr) return;
-    unread = write_in_flight_ && c.stream_unread_timeout > absl::ZeroDuration() &&
+    // A detached job's reader stops reading by design when its kept results are full.
+    unread = !detached_ && write_in_flight_ && c.stream_unread_timeout > absl::ZeroDuration() &&
              now - write_started_ > c.stream_unread_timeout;
     overtime = !unread && c.max_job_time > absl::ZeroDuration() && now - start_ > c.max_job_time;
     deadline_hit_ = unread || overtime;

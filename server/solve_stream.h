@@ -6,8 +6,9 @@
 //
 // Deadlines (StreamWatchdog): a write its client has not taken for --stream_unread_timeout
 // cancels the call (the client is not reading; its job's results would stay buffered and
-// its trajectories admitted); a job running past --max_job_time fails with
-// RESOURCE_EXHAUSTED. std::bad_alloc on the way is RESOURCE_EXHAUSTED for this call only.
+// its trajectories admitted), except a detached job's (its reader pauses it on purpose); a
+// job running past --max_job_time fails with RESOURCE_EXHAUSTED. std::bad_alloc on the way is
+// RESOURCE_EXHAUSTED for this call only.
 //
 // One write is in flight at a time; the next starts from OnWriteDone (or from a device
 // worker when a batch finishes while the stream is idle). Each finished batch is cut into
@@ -79,6 +80,7 @@ class SolveStream final : public grpc::ServerWriteReactor<v1::SolveResponse>,
   grpc::CallbackServerContext* const call_;
   const v1::SolveRequest* const request_;  // gRPC's, valid until the call is finished
   const absl::Time start_;
+  const bool detached_;  // the call of a detached job (detached_jobs.h)
   std::string tenant_;
   std::unique_ptr<MemoryAccount> memory_;
   int64_t compile_bytes_ = 0;  // reserved while the model compiles

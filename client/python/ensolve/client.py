@@ -10,6 +10,7 @@ import numpy as np
 
 from ensolve import _tensor
 from ensolve.errors import EnsolveError
+from ensolve.jobs import WatchCall
 from ensolve.samplers import Sampler
 from ensolve.solution import Chunk, Solution
 from ensolve.statistics import Statistics, reductions_message
@@ -58,19 +59,20 @@ class SolveStream:
     trajectory order). `accepted` is set once the server admits the job; `summary` when
     the stream ends. Failures raise EnsolveError; cancel() stops the job."""
 
-    def __init__(self, call):
+    def __init__(self, call, accepted: Optional[pb.SolveAccepted] = None):
         self._call = call
-        self.accepted: Optional[pb.SolveAccepted] = None
+        self.accepted: Optional[pb.SolveAccepted] = accepted
         self.summary: Optional[pb.SolveSummary] = None
         # With reductions: the latest ReductionResult (partial ones while batches finish,
         # then the final one).
         self.reduction: Optional[pb.ReductionResult] = None
         self._dtype = None
-        self._first = self._next_message()
-        if self._first is None or self._first.WhichOneof("message") != "accepted":
-            raise EnsolveError(grpc.StatusCode.DATA_LOSS, "the stream did not start with "
-                               "SolveAccepted")
-        self.accepted = self._first.accepted
+        if self.accepted is None:  # else a watch resumed past it (Client.watch_stream)
+            first = self._next_message()
+            if first is None or first.WhichOneof("message") != "accepted":
+                raise EnsolveError(grpc.StatusCode.DATA_LOSS, "the stream did not start with "
+                                   "SolveAccepted")
+            self.accepted = first.accepted
         self._dtype = np.dtype("<f4") if self.accepted.dtype == tpb.DTYPE_FLOAT32 else \
             np.dtype("<f8")
 
@@ -109,6 +111,12 @@ class SolveStream:
 
     def cancel(self) -> None:
         self._call.cancel()
+
+    @property
+    def offset(self) -> Optional[int]:
+        """For a detached job's watch: the number of the next message (watch_stream's
+        from_offset to go on from after a cancel or a lost client)."""
+        return getattr(self._call, "offset", None)
 
     @property
     def trajectories(self) -> int:
@@ -313,6 +321,63 @@ class Client:
                                                 metadata=self._metadata))
         except EnsolveError as e:
             raise e.with_source(request.model_source) from None
+
+    # -- detached jobs (docs/api.md, "Detached jobs") ------------------------------------
+
+    def submit(self, model, timeout: Optional[float] = None, **kwargs) -> pb.SolveAccepted:
+        """Starts a detached job: it runs on the server whether or not this client stays
+        connected. The arguments are solve()'s; returns its SolveAccepted once admitted
+        (.job_id names the job; the same request_id again answers the same job)."""
+        req = self.request(model, **kwargs)
+        try:
+            return self._stub.SubmitJob(req, timeout=timeout, metadata=self._metadata).accepted
+        except grpc.RpcError as e:
+            raise EnsolveError.from_rpc(e).with_source(req.model_source) from None
+
+    def watch_stream(self, job_id: str, from_offset: int = 0,
+                     accepted: Optional[pb.SolveAccepted] = None,
+                     timeout: Optional[float] = None) -> SolveStream:
+        """A job's stream of Chunks from message `from_offset` on (0: from its start),
+        across pauses and dropped connections (see ensolve.jobs.WatchCall). Past 0, pass
+        the `accepted` of the earlier stream (its SolveAccepted is message 0)."""
+        if from_offset > 0 and accepted is None:
+            raise ValueError("watch_stream: from_offset > 0 needs the job's SolveAccepted "
+                             "(accepted=, the earlier stream's .accepted)")
+        call = WatchCall(self._stub, job_id, self._metadata, from_offset, timeout)
+        try:
+            return SolveStream(call, accepted if from_offset > 0 else None)
+        except EnsolveError:
+            call.cancel()
+            raise
+
+    def watch(self, job_id: str, progress: Optional[bool] = None, hist=None,
+              timeout: Optional[float] = None):
+        """A job's whole result, as solve() returns it (a Statistics for a job of
+        reductions without states; `hist`: the bin edges it was submitted with)."""
+        stream = self.watch_stream(job_id, timeout=timeout)
+        a = stream.accepted
+        if a.HasField("reductions") and not a.reductions.states_streamed:
+            return _statistics(stream, hist)
+        sol = _assemble(stream, pb.SolveRequest(), _progress_bar(stream.trajectories, progress))
+        if a.HasField("reductions"):
+            sol.stats = _decode_statistics(stream, hist, sol.summary)
+        return sol
+
+    def cancel_job(self, job_id: str, timeout: Optional[float] = None) -> pb.JobInfo:
+        """Cancels a detached job; its kept messages stay until it expires."""
+        try:
+            return self._stub.CancelJob(pb.CancelJobRequest(job_id=job_id), timeout=timeout,
+                                        metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise EnsolveError.from_rpc(e) from None
+
+    def list_jobs(self, timeout: Optional[float] = None) -> List[pb.JobInfo]:
+        """This tenant's kept detached jobs, oldest first."""
+        try:
+            return list(self._stub.ListJobs(pb.ListJobsRequest(), timeout=timeout,
+                                            metadata=self._metadata).jobs)
+        except grpc.RpcError as e:
+            raise EnsolveError.from_rpc(e) from None
 
     def solve(self, model, p=None, u0=None, tspan=None, saveat=None, algorithm="tsit5",
               n: Optional[int] = None, precision="float64", timeout: Optional[float] = None,

@@ -1,0 +1,444 @@
+#include "server/detached_jobs.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "server/status_adapter.h"
+
+namespace ensolve::server {
+namespace {
+
+// The metadata key that marks the store's own Solve calls; its value is a secret of this
+// process, so no client can claim it.
+constexpr char kInternalKey[] = "ensolve-internal-call";
+
+std::string NewSecret() {
+  unsigned char bytes[16] = {};
+  RAND_bytes(bytes, sizeof(bytes));  // on failure the zeros only make it guessable
+  std::string s;
+  for (unsigned char b : bytes) absl::StrAppendFormat(&s, "%02x", b);
+  return s;
+}
+
+}  // namespace
+
+DetachedJob::DetachedJob(DetachedJobs* store, std::string tenant, std::string request_id,
+                         int64_t trajectories, int64_t job_bytes, int64_t slot_bytes,
+                         std::unique_ptr<MemoryAccount> memory)
+    : store_(store),
+      tenant_(std::move(tenant)),
+      request_id_(std::move(request_id)),
+      trajectories_(trajectories),
+      job_bytes_(job_bytes),
+      slot_reserve_(slot_bytes),
+      submitted_(absl::Now()),
+      memory_(std::move(memory)) {}
+
+std::string DetachedJob::id() const {
+  absl::MutexLock lock(&mu_);
+  return accepted_.has_value() ? accepted_->job_id() : "";
+}
+
+bool DetachedJob::ReadOrPauseLocked() {
+  if (reading_ || ended_) return false;
+  if (kept_bytes_ + slot_reserve_ <= job_bytes_ &&
+      memory_->Reserve(slot_reserve_, "a detached job's kept results").ok()) {
+    slot_bytes_ = slot_reserve_;
+    reading_ = true;
+    return true;
+  }
+  if (!paused_) {
+    paused_ = true;
+    AddHold();  // only counts: safe under mu_ (and we are in a reaction or before the call)
+  }
+  return false;
+}
+
+void DetachedJob::OnReadDone(bool ok) {
+  if (!ok) {
+    absl::MutexLock lock(&mu_);
+    reading_ = false;
+    memory_->Release(slot_bytes_);
+    slot_bytes_ = 0;
+    return;  // the call is over: OnDone follows
+  }
+  auto message = std::make_shared<v1::SolveResponse>(std::move(incoming_));
+  incoming_.Clear();
+  const int64_t size = static_cast<int64_t>(message->ByteSizeLong());
+  std::vector<Accepted> callbacks;
+  v1::SolveAccepted accepted;
+  bool read;
+  {
+    absl::MutexLock lock(&mu_);
+    reading_ = false;
+    int64_t reserved = slot_bytes_;
+    slot_bytes_ = 0;
+    if (size < reserved) {
+      memory_->Release(reserved - size);
+      reserved = size;
+    } else if (size > reserved &&
+               memory_->Reserve(size - reserved, "a detached job's kept results").ok()) {
+      reserved = size;  // larger than a slot (inputs travel with its states): counted too
+    }
+    kept_.push_back(Kept{message, size, reserved});
+    kept_bytes_ += size;
+    if (message->has_accepted() && !accepted_.has_value()) {
+      accepted_ = message->accepted();
+      accepted = *accepted_;
+      callbacks.swap(on_accepted_);
+    }
+    if (message->has_summary()) succeeded_ = true;
+    read = ReadOrPauseLocked();
+  }
+  if (!accepted.job_id().empty()) {
+    store_->Register(this);
+    for (Accepted& c : callbacks) c(accepted);
+  }
+  NotifyWatchers();
+  if (read) StartRead(&incoming_);
+}
+
+void DetachedJob::OnDone(const grpc::Status& status) {
+  std::vector<Accepted> callbacks;
+  bool accepted;
+  {
+    absl::MutexLock lock(&mu_);
+    ended_ = true;
+    ended_at_ = absl::Now();
+    if (status.ok() && !succeeded_) {
+      status_ =
+          grpc::Status(grpc::StatusCode::INTERNAL, "the job's stream ended without a summary");
+    } else if (cancel_requested_ && status.error_code() == grpc::StatusCode::CANCELLED) {
+      status_ = grpc::Status(grpc::StatusCode::CANCELLED, "the job was cancelled (CancelJob)");
+    } else {
+      status_ = status;
+    }
+    memory_->Release(slot_bytes_);
+    slot_bytes_ = 0;
+    accepted = accepted_.has_value();
+    callbacks.swap(on_accepted_);
+  }
+  if (!accepted) {
+    const absl::Status why = FromGrpcStatus(status);
+    for (Accepted& c : callbacks) {
+      c(why.ok() ? absl::InternalError("the job ended before it was accepted") : why);
+    }
+  }
+  NotifyWatchers();
+  std::shared_ptr<DetachedJob> self = std::move(self_);  // may be the last reference
+  store_->CallDone(this, accepted);
+}
+
+void DetachedJob::NotifyWatchers() {
+  std::vector<JobWatcher*> watchers;
+  {
+    absl::MutexLock lock(&mu_);
+    watchers.swap(watchers_);  // each is told once; it asks again if it must wait again
+    for (JobWatcher* w : watchers) w->Ref();
+  }
+  for (JobWatcher* w : watchers) {
+    w->OnJobMessages();
+    w->Unref();
+  }
+}
+
+DetachedJob::Next DetachedJob::Get(int64_t offset, JobWatcher* watcher) {
+  absl::MutexLock lock(&mu_);
+  Next n;
+  const int64_t end = first_offset_ + static_cast<int64_t>(kept_.size());
+  if (offset < first_offset_) {
+    n.finished = true;
+    n.status =
+        grpc::Status(grpc::StatusCode::OUT_OF_RANGE,
+                     absl::StrCat("messages before offset ", first_offset_,
+                                  " were acknowledged by a later watch and dropped; watch from ",
+                                  first_offset_, " or later"));
+  } else if (offset < end) {
+    n.message = kept_[static_cast<size_t>(offset - first_offset_)].message;
+  } else if (ended_) {
+    n.finished = true;
+    n.status = status_;
+  } else if (paused_) {
+    n.finished = true;  // OK before a summary: watch again from `offset` to go on
+  } else if (watcher != nullptr &&
+             std::find(watchers_.begin(), watchers_.end(), watcher) == watchers_.end()) {
+    watchers_.push_back(watcher);
+  }
+  return n;
+}
+
+absl::Status DetachedJob::Acknowledge(int64_t offset) {
+  bool resume = false;
+  {
+    absl::MutexLock lock(&mu_);
+    const int64_t end = first_offset_ + static_cast<int64_t>(kept_.size());
+    if (offset < first_offset_) {
+      return absl::OutOfRangeError(
+          absl::StrCat("from_offset: messages before ", first_offset_,
+                       " were acknowledged by an earlier watch and dropped; watch from ",
+                       first_offset_, " or later"));
+    }
+    if (offset > end) {
+      return absl::OutOfRangeError(absl::StrCat("from_offset: ", offset, " is past the ", end,
+                                                " messages the job has produced so far"));
+    }
+    while (first_offset_ < offset) {
+      const Kept& k = kept_.front();
+      kept_bytes_ -= k.bytes;
+      memory_->Release(k.reserved);
+      kept_.pop_front();
+      ++first_offset_;
+    }
+    if (paused_ && ReadOrPauseLocked()) {
+      paused_ = false;
+      resume = true;
+    }
+  }
+  if (resume) {
+    StartRead(&incoming_);
+    RemoveHold();  // the read keeps the call open now
+  }
+  return absl::OkStatus();
+}
+
+void DetachedJob::RemoveWatcher(JobWatcher* watcher) {
+  absl::MutexLock lock(&mu_);
+  watchers_.erase(std::remove(watchers_.begin(), watchers_.end(), watcher), watchers_.end());
+}
+
+void DetachedJob::Cancel() {
+  bool release = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (ended_) return;
+    cancel_requested_ = true;
+    release = paused_;
+    paused_ = false;
+  }
+  call_.TryCancel();
+  if (release) RemoveHold();  // with no read in progress, the call may end now
+}
+
+bool DetachedJob::Expired(absl::Time now, absl::Duration ttl) const {
+  absl::MutexLock lock(&mu_);
+  return ended_ && now - ended_at_ > ttl;
+}
+
+v1::JobInfo DetachedJob::Info(absl::Time now, absl::Duration ttl) const {
+  absl::MutexLock lock(&mu_);
+  v1::JobInfo info;
+  if (accepted_.has_value()) info.set_job_id(accepted_->job_id());
+  info.set_request_id(request_id_);
+  info.set_trajectories(trajectories_);
+  if (!ended_) {
+    info.set_state(paused_ ? v1::JobInfo::STATE_PAUSED : v1::JobInfo::STATE_RUNNING);
+  } else if (status_.ok()) {
+    info.set_state(v1::JobInfo::STATE_SUCCEEDED);
+  } else {
+    info.set_state(cancel_requested_ && status_.error_code() == grpc::StatusCode::CANCELLED
+                       ? v1::JobInfo::STATE_CANCELLED
+                       : v1::JobInfo::STATE_FAILED);
+    info.set_status_code(static_cast<int32_t>(status_.error_code()));
+    info.set_status_message(status_.error_message());
+  }
+  info.set_first_offset(first_offset_);
+  info.set_end_offset(first_offset_ + static_cast<int64_t>(kept_.size()));
+  info.set_kept_bytes(kept_bytes_);
+  info.set_age_seconds(absl::ToDoubleSeconds(now - submitted_));
+  if (ended_)
+    info.set_expires_in_seconds(std::max(0.0, absl::ToDoubleSeconds(ended_at_ + ttl - now)));
+  return info;
+}
+
+DetachedJobs::DetachedJobs(Options options, MemoryBudget* memory)
+    : options_(options), memory_(memory), secret_(NewSecret()) {}
+
+DetachedJobs::~DetachedJobs() { Stop(); }
+
+void DetachedJobs::SetChannel(std::shared_ptr<grpc::Channel> channel) {
+  absl::MutexLock lock(&mu_);
+  channel_ = std::move(channel);
+  stub_ = v1::EnsembleSolver::NewStub(channel_);
+}
+
+bool DetachedJobs::IsInternal(const grpc::CallbackServerContext& call) const {
+  const auto& md = call.client_metadata();
+  auto it = md.find(kInternalKey);
+  return it != md.end() && absl::string_view(it->second.data(), it->second.size()) == secret_;
+}
+
+void DetachedJobs::Submit(const std::string& tenant, const std::string* authorization,
+                          const v1::SolveRequest& request, DetachedJob::Accepted done) {
+  // Decided under the lock, answered after it: `done` may take other locks.
+  absl::StatusOr<v1::SolveAccepted> answer = absl::InternalError("unset");
+  std::shared_ptr<DetachedJob> job = StartOrAnswer(tenant, authorization, request, done, &answer);
+  if (job == nullptr) {
+    if (done) done(std::move(answer));  // else it waits for an earlier job's SolveAccepted
+    return;
+  }
+  job->StartRead(&job->incoming_);
+  job->StartCall();
+}
+
+std::shared_ptr<DetachedJob> DetachedJobs::StartOrAnswer(
+    const std::string& tenant, const std::string* authorization, const v1::SolveRequest& request,
+    DetachedJob::Accepted& done, absl::StatusOr<v1::SolveAccepted>* answer) {
+  absl::MutexLock lock(&mu_);
+  if (stopped_ || stub_ == nullptr) {
+    *answer = absl::UnavailableError("the server is shutting down; retry elsewhere");
+    return nullptr;
+  }
+  ExpireLocked(absl::Now());
+  int kept = 0;
+  std::shared_ptr<DetachedJob> same;
+  for (const auto& j : jobs_) {
+    if (j->tenant() != tenant) continue;
+    ++kept;
+    if (!request.request_id().empty() && j->request_id() == request.request_id()) same = j;
+  }
+  if (same != nullptr) {
+    // The same request again: its job, once accepted.
+    absl::MutexLock job_lock(&same->mu_);
+    if (same->accepted_.has_value()) {
+      *answer = *same->accepted_;
+    } else if (same->ended_) {
+      *answer = FromGrpcStatus(same->status_);  // it was refused; CallDone forgets it
+    } else {
+      same->on_accepted_.push_back(std::move(done));
+      done = nullptr;
+    }
+    return nullptr;
+  }
+  if (options_.max_jobs_per_tenant > 0 && kept >= options_.max_jobs_per_tenant) {
+    *answer = absl::ResourceExhaustedError(
+        absl::StrCat("detached jobs: the tenant keeps ", kept,
+                     " jobs, the server's limit (--max_kept_jobs); "
+                     "cancel or watch some to their end, or wait for them to expire (--job_ttl)"));
+    return nullptr;
+  }
+  std::unique_ptr<MemoryAccount> account = memory_->Open(tenant);
+  const int64_t slot = std::min(options_.max_message_bytes, options_.job_bytes);
+  if (absl::Status s = account->Reserve(slot, "a detached job's kept results"); !s.ok()) {
+    *answer = s;
+    return nullptr;
+  }
+  auto job =
+      std::make_shared<DetachedJob>(this, tenant, request.request_id(), request.trajectories(),
+                                    options_.job_bytes, slot, std::move(account));
+  {
+    absl::MutexLock job_lock(&job->mu_);
+    job->slot_bytes_ = slot;  // the first read's slot, reserved above
+    job->reading_ = true;
+    job->on_accepted_.push_back(std::move(done));
+  }
+  job->request_ = request;
+  if (authorization != nullptr) job->call_.AddMetadata("authorization", *authorization);
+  job->call_.AddMetadata(kInternalKey, secret_);
+  job->self_ = job;
+  jobs_.push_back(job);
+  ++running_;
+  stub_->async()->Solve(&job->call_, &job->request_, job.get());
+  return job;
+}
+
+void DetachedJobs::Register(DetachedJob* job) {
+  absl::MutexLock lock(&mu_);
+  for (const auto& j : jobs_) {
+    if (j.get() == job) by_id_[job->id()] = j;
+  }
+}
+
+void DetachedJobs::CallDone(DetachedJob* job, bool accepted) {
+  absl::MutexLock lock(&mu_);
+  --running_;
+  if (!accepted) {
+    // Not admitted: SubmitJob answered the error; nothing is kept.
+    jobs_.erase(
+        std::remove_if(jobs_.begin(), jobs_.end(), [&](const auto& j) { return j.get() == job; }),
+        jobs_.end());
+  }
+}
+
+absl::StatusOr<std::shared_ptr<DetachedJob>> DetachedJobs::Find(const std::string& tenant,
+                                                                const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  ExpireLocked(absl::Now());
+  auto it = by_id_.find(job_id);
+  if (it == by_id_.end() || it->second->tenant() != tenant) {
+    // Another tenant's job is no different from none.
+    return absl::NotFoundError("job_id: no such job (it may have expired; see --job_ttl)");
+  }
+  return it->second;
+}
+
+std::shared_ptr<DetachedJob> DetachedJobs::FindByRequestId(const std::string& tenant,
+                                                           const std::string& request_id) {
+  absl::MutexLock lock(&mu_);
+  ExpireLocked(absl::Now());
+  for (const auto& j : jobs_) {
+    if (j->tenant() == tenant && j->request_id() == request_id) return j;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<v1::JobInfo> DetachedJobs::Cancel(const std::string& tenant,
+                                                 const std::string& job_id) {
+  absl::StatusOr<std::shared_ptr<DetachedJob>> job = Find(tenant, job_id);
+  if (!job.ok()) return job.status();
+  (*job)->Cancel();
+  return (*job)->Info(absl::Now(), options_.ttl);
+}
+
+std::vector<v1::JobInfo> DetachedJobs::List(const std::string& tenant) {
+  std::vector<std::shared_ptr<DetachedJob>> mine;
+  {
+    absl::MutexLock lock(&mu_);
+    ExpireLocked(absl::Now());
+    for (const auto& j : jobs_) {
+      if (j->tenant() == tenant) mine.push_back(j);
+    }
+  }
+  std::vector<v1::JobInfo> out;
+  const absl::Time now = absl::Now();
+  for (const auto& j : mine) {
+    v1::JobInfo info = j->Info(now, options_.ttl);
+    if (!info.job_id().empty()) out.push_back(std::move(info));  // accepted ones only
+  }
+  return out;
+}
+
+int64_t DetachedJobs::num_jobs() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int64_t>(jobs_.size());
+}
+
+void DetachedJobs::ExpireLocked(absl::Time now) {
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    if ((*it)->Expired(now, options_.ttl)) {
+      by_id_.erase((*it)->id());
+      it = jobs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void DetachedJobs::Stop() {
+  std::vector<std::shared_ptr<DetachedJob>> jobs;
+  {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+    jobs = jobs_;
+  }
+  for (const auto& j : jobs) j->Cancel();
+  absl::MutexLock lock(&mu_);
+  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ == 0; };
+  mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10));
+}
+
+}  // namespace ensolve::server
