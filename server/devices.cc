@@ -7,6 +7,8 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/cuda/cuda_backend.h"
 
@@ -68,8 +70,13 @@ std::vector<Device> GpuDevices(std::string* why) {
 absl::StatusOr<std::vector<Device>> CreateDevices(const std::string& devices, int threads) {
   std::vector<Device> out;
   std::string why;
+  int copies = 0;
   if (devices == "cpu") {
     out.push_back(CpuDevice(threads));
+  } else if (absl::StartsWith(devices, "cpu:") && absl::SimpleAtoi(devices.substr(4), &copies) &&
+             copies >= 1 && copies <= 64) {
+    // Several CPU workers, `threads` threads each (tests of several devices without GPUs).
+    for (int i = 0; i < copies; ++i) out.push_back(CpuDevice(threads));
   } else if (devices == "gpu") {
     out = GpuDevices(&why);
     if (out.empty()) {
@@ -81,7 +88,7 @@ absl::StatusOr<std::vector<Device>> CreateDevices(const std::string& devices, in
     if (out.empty()) out.push_back(CpuDevice(threads));
   } else {
     return absl::InvalidArgumentError(
-        absl::StrCat("--devices: '", devices, "' is not one of auto, cpu, gpu"));
+        absl::StrCat("--devices: '", devices, "' is not one of auto, cpu, cpu:N (1..64), gpu"));
   }
   return out;
 }

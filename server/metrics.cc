@@ -116,6 +116,15 @@ Metrics::Metrics()
                           .Help("Queued batches dropped without running (cancel, deadline, error)")
                           .Register(r)
                           .Add({});
+  batch_retries_ = &prometheus::BuildCounter()
+                        .Name("ensolve_batch_retries_total")
+                        .Help("Batches that failed on a device and were run again on another")
+                        .Register(r)
+                        .Add({});
+  in_service_ = &prometheus::BuildGauge()
+                     .Name("ensolve_device_in_service")
+                     .Help("1 while the device takes batches; 0 once it failed too many in a row")
+                     .Register(r);
   queue_wait_ = &prometheus::BuildHistogram()
                      .Name("ensolve_batch_queue_wait_seconds")
                      .Help("Time from a job's admission to the dispatch of each of its batches")
@@ -227,6 +236,8 @@ DeviceMetrics Metrics::ForDevice(const std::string& device) {
   m.prepares = &prepares_->Add({{"device", device}});
   m.prepare_seconds = &prepare_seconds_->Add({{"device", device}});
   m.batch_duration = &batch_duration_->Add({{"device", device}}, SecondsBuckets());
+  m.in_service = &in_service_->Add({{"device", device}});
+  m.in_service->Set(1);
   return m;
 }
 

@@ -10,6 +10,8 @@
 //   trajectories_solved_total{device}      trajectories whose results were produced
 //   batches_total{device,outcome}          batches run on a device: completed|cancelled|failed
 //   batches_dropped_total                  queued batches dropped unrun (cancel, deadline, error)
+//   batch_retries_total                    failed batches run again on another device
+//   device_in_service{device}              1, or 0 once the device failed too often
 //   batch_duration_seconds{device}         device time per batch (histogram)
 //   batch_queue_wait_seconds               job admission to batch dispatch (histogram)
 //   queue_depth_batches                    batches waiting for a device
@@ -54,6 +56,7 @@ struct DeviceMetrics {
   prometheus::Counter* prepares;
   prometheus::Counter* prepare_seconds;
   prometheus::Histogram* batch_duration;
+  prometheus::Gauge* in_service;
 };
 
 class Metrics {
@@ -86,6 +89,7 @@ class Metrics {
   prometheus::Gauge& jobs_active() { return *jobs_active_; }
   prometheus::Gauge& queue_depth() { return *queue_depth_; }
   prometheus::Counter& batches_dropped() { return *batches_dropped_; }
+  prometheus::Counter& batch_retries() { return *batch_retries_; }
   prometheus::Histogram& queue_wait() { return *queue_wait_; }
   prometheus::Counter& model_compiles() { return *model_compiles_; }
   prometheus::Counter& model_cache_hits() { return *model_cache_hits_; }
@@ -111,6 +115,8 @@ class Metrics {
   prometheus::Gauge* jobs_active_;
   prometheus::Gauge* queue_depth_;
   prometheus::Counter* batches_dropped_;
+  prometheus::Counter* batch_retries_;
+  prometheus::Family<prometheus::Gauge>* in_service_;
   prometheus::Histogram* queue_wait_;
   prometheus::Counter* model_compiles_;
   prometheus::Counter* model_cache_hits_;

@@ -22,6 +22,10 @@ struct BatchScheduler::Worker {
   std::atomic<bool> busy{false};
   std::atomic<int64_t> batches_solved{0};
   std::atomic<int64_t> busy_nanos{0};
+  std::atomic<int64_t> batches_failed{0};
+  // Taken out of service after kFailuresOutOfService failed batches in a row (under mu_).
+  std::atomic<bool> in_service{true};
+  int failures_in_a_row = 0;
   // What its tasks measured: steps per device second, and whether its backend cuts batches
   // into slices (then no task runs longer than one slice).
   double steps_per_second = 0;
@@ -67,6 +71,20 @@ struct BatchScheduler::Worker {
 
 namespace {
 
+// Codes of a backend failure that may be the device's, not the request's.
+bool IsDeviceFault(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kDataLoss:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Steps (accepted + rejected) the trajectories of `r` have taken so far: all of them in a
 // finished batch; in a sliced one, those of finished and suspended trajectories. Null when
 // the result carries no step counts (reductions without states drop them).
@@ -94,6 +112,10 @@ BatchScheduler::BatchScheduler(std::vector<Device> devices, Options options, Met
   for (Device& d : devices) {
     auto w = std::make_unique<Worker>();
     w->name = d.backend->name();
+    // Several devices of one kind (two CPU workers) get "cpu", "cpu:1", ...
+    int same = 0;
+    for (const auto& other : workers_) same += other->device.backend->name() == w->name;
+    if (same > 0) absl::StrAppend(&w->name, ":", same);
     w->metrics = metrics_->ForDevice(w->name);
     w->device = std::move(d);
     workers_.push_back(std::move(w));
@@ -106,6 +128,11 @@ BatchScheduler::~BatchScheduler() { Stop(); }
 absl::Status BatchScheduler::Submit(std::shared_ptr<Job> job) {
   absl::MutexLock lock(&mu_);
   if (stopped_) return absl::UnavailableError("the server is shutting down");
+  if (std::none_of(workers_.begin(), workers_.end(),
+                   [](const auto& w) { return w->in_service.load(); })) {
+    return absl::UnavailableError(
+        "every device of this server is out of service (GetServerInfo); retry elsewhere");
+  }
   const int64_t n = job->spec().trajectories;
   if (queued_trajectories_ + n > options_.max_queued_trajectories) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -135,10 +162,11 @@ int64_t BatchScheduler::CancelLocked(Job* job) {
   if (it == entries_.end() || it->second.cancelled) return 0;
   Entry& e = it->second;
   e.cancelled = true;
-  const int64_t dropped =
-      job->num_batches() - e.next_batch + static_cast<int64_t>(e.continuations.size());
+  const int64_t dropped = job->num_batches() - e.next_batch +
+                          static_cast<int64_t>(e.continuations.size() + e.retries.size());
   e.next_batch = job->num_batches();
   e.continuations.clear();
+  e.retries.clear();
   queued_batches_ -= dropped;
   metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
   metrics_->batches_dropped().Increment(static_cast<double>(dropped));
@@ -159,7 +187,8 @@ void BatchScheduler::RecountLocked(Entry& e) {
   // Held back: it may not dispatch more until its stream has sent what it has, and none of
   // its batches is on a device.
   const bool held = !e.cancelled && e.running == 0 && e.unconsumed >= window() &&
-                    e.continuations.empty() && e.next_batch < e.job->num_batches();
+                    e.continuations.empty() && e.retries.empty() &&
+                    e.next_batch < e.job->num_batches();
   const int64_t n = held ? 0 : e.job->spec().trajectories;
   queued_trajectories_ += n - e.counted;
   e.counted = n;
@@ -204,7 +233,9 @@ std::vector<DeviceStatus> BatchScheduler::devices() const {
     s.memory_bytes = w->device.memory_bytes;
     s.compute_capability = w->device.compute_capability;
     s.busy = w->busy.load();
+    s.in_service = w->in_service.load();
     s.batches_solved = w->batches_solved.load();
+    s.batches_failed = w->batches_failed.load();
     s.busy_seconds = static_cast<double>(w->busy_nanos.load()) * 1e-9;
     out.push_back(std::move(s));
   }
@@ -217,10 +248,22 @@ std::vector<std::string> BatchScheduler::device_names() const {
   return out;
 }
 
-bool BatchScheduler::ReadyLocked(const Entry& e) const {
+bool BatchScheduler::ReadyLocked(const Entry& e, const Worker& w) const {
   if (e.cancelled) return false;
-  return !e.continuations.empty() ||
+  return !e.continuations.empty() || RetryFor(e, w) != nullptr ||
          (e.next_batch < e.job->num_batches() && e.unconsumed < window());
+}
+
+const BatchScheduler::Retry* BatchScheduler::RetryFor(const Entry& e, const Worker& w) const {
+  if (e.retries.empty()) return nullptr;
+  // The device it failed on takes it only when it is the last one in service.
+  const bool alone = std::none_of(workers_.begin(), workers_.end(), [&](const auto& o) {
+    return o.get() != &w && o->in_service.load();
+  });
+  for (const Retry& r : e.retries) {
+    if (r.failed_on != &w || alone) return &r;
+  }
+  return nullptr;
 }
 
 double BatchScheduler::EstimatedWorkLocked(const Entry& e, const Worker& w) const {
@@ -249,17 +292,24 @@ bool BatchScheduler::PickLocked(const Worker& w, Task* task) {
     return entries_.at(static_cast<Job*>(const_cast<void*>(key)));
   };
   const std::optional<FairQueue::JobKey> key =
-      fair_.Pick([&](FairQueue::JobKey k) { return ReadyLocked(entry(k)); },
+      fair_.Pick([&](FairQueue::JobKey k) { return ReadyLocked(entry(k), w); },
                  [&](FairQueue::JobKey k) { return EstimatedWorkLocked(entry(k), w); });
   if (!key.has_value()) return false;
   Entry& e = entry(*key);
   task->job = e.job;
   task->charged = EstimatedWorkLocked(e, w);
+  task->failed_on = nullptr;
   if (!e.continuations.empty()) {
     // Already dispatched once (and counted in `unconsumed`).
     task->index = e.continuations.front().index;
     task->continuation = std::move(e.continuations.front());
     e.continuations.pop_front();
+  } else if (const Retry* r = RetryFor(e, w); r != nullptr) {
+    // Likewise.
+    task->index = r->index;
+    task->failed_on = r->failed_on;
+    task->continuation.reset();
+    e.retries.erase(e.retries.begin() + (r - &e.retries.front()));
   } else {
     task->index = e.next_batch++;
     task->continuation.reset();
@@ -272,11 +322,56 @@ bool BatchScheduler::PickLocked(const Worker& w, Task* task) {
   return true;
 }
 
+bool BatchScheduler::RetryElsewhereLocked(const Worker& w, const Task& task) {
+  if (task.failed_on != nullptr || stopped_) return false;  // retried once already
+  const bool other = std::any_of(workers_.begin(), workers_.end(), [&](const auto& o) {
+    return o.get() != &w && o->in_service.load();
+  });
+  auto it = entries_.find(task.job.get());
+  if (!other || it == entries_.end() || it->second.cancelled) return false;
+  it->second.retries.push_back(Retry{task.index, &w});
+  ++queued_batches_;
+  metrics_->queue_depth().Set(static_cast<double>(queued_batches_));
+  RecountLocked(it->second);
+  work_.SignalAll();
+  return true;
+}
+
+std::vector<std::shared_ptr<Job>> BatchScheduler::NoteOutcomeLocked(Worker& w, bool ok) {
+  std::vector<std::shared_ptr<Job>> stranded;
+  if (ok) {
+    w.failures_in_a_row = 0;
+    return stranded;
+  }
+  if (++w.failures_in_a_row < kFailuresOutOfService || !w.in_service.load()) return stranded;
+  w.in_service.store(false);
+  w.metrics.in_service->Set(0);
+  Log(LogLevel::kError, "device_out_of_service")
+      .Kv("device", w.name)
+      .Kv("failed_in_a_row", w.failures_in_a_row);
+  if (std::any_of(workers_.begin(), workers_.end(),
+                  [](const auto& o) { return o->in_service.load(); })) {
+    // Retries waiting for a device other than w may now run on any (w takes no more).
+    work_.SignalAll();
+    return stranded;
+  }
+  for (auto& [key, e] : entries_) stranded.push_back(e.job);
+  return stranded;
+}
+
+void BatchScheduler::FailStranded(const std::vector<std::shared_ptr<Job>>& jobs) {
+  for (const auto& job : jobs) {
+    job->Fail(absl::UnavailableError(
+        "every device of this server failed and is out of service; retry elsewhere"));
+    Cancel(job.get());
+  }
+}
+
 void BatchScheduler::MaybeRetireLocked(Job* job) {
   auto it = entries_.find(job);
   if (it == entries_.end()) return;
   const Entry& e = it->second;
-  if (e.running > 0 || !e.continuations.empty() ||
+  if (e.running > 0 || !e.continuations.empty() || !e.retries.empty() ||
       (!e.cancelled && e.next_batch < job->num_batches())) {
     return;
   }
@@ -290,7 +385,9 @@ void BatchScheduler::Run(Worker* worker) {
     Task task;
     {
       absl::MutexLock lock(&mu_);
-      while (!stopped_ && !PickLocked(*worker, &task)) work_.Wait(&mu_);
+      while (!stopped_ && (!worker->in_service.load() || !PickLocked(*worker, &task))) {
+        work_.Wait(&mu_);
+      }
       if (task.job == nullptr) return;  // stopped
     }
     const std::shared_ptr<Job> job = task.job;
@@ -388,17 +485,44 @@ std::optional<double> BatchScheduler::SolveBatch(Worker* w, Task& task) {
   }
   if (!result.ok()) {
     w->metrics.batches_failed->Increment();
+    ++w->batches_failed;
+    const bool fault = IsDeviceFault(result.status().code());
+    bool retried = false;
+    std::vector<std::shared_ptr<Job>> stranded;
+    {
+      absl::MutexLock lock(&mu_);
+      if (fault) {
+        retried = RetryElsewhereLocked(*w, task);
+        stranded = NoteOutcomeLocked(*w, /*ok=*/false);
+      }
+    }
     Log(LogLevel::kWarning, "batch_failed")
         .Kv("job", job.id())
         .Kv("batch", index)
         .Kv("device", w->name)
-        .Kv("error", result.status().ToString());
-    job.Fail(absl::Status(
-        result.status().code(),
-        absl::StrCat("batch ", index, " (trajectories ", first, "..", first + count - 1, ") on ",
-                     w->name, ": ", result.status().message())));
-    Cancel(&job);
+        .Kv("error", result.status().ToString())
+        .Kv("retry", retried                     ? "on another device"
+                     : task.failed_on != nullptr ? "was one"
+                                                 : "no");
+    if (retried) {
+      metrics_->batch_retries().Increment();
+    } else {
+      const std::string where =
+          task.failed_on != nullptr
+              ? absl::StrCat(w->name, " (run again after it failed on ", task.failed_on->name, ")")
+              : w->name;
+      job.Fail(absl::Status(
+          fault ? absl::StatusCode::kInternal : result.status().code(),
+          absl::StrCat("batch ", index, " (trajectories ", first, "..", first + count - 1, ") on ",
+                       where, ": ", result.status().message())));
+      Cancel(&job);
+    }
+    FailStranded(stranded);
     return std::nullopt;
+  }
+  if (w->failures_in_a_row > 0) {
+    absl::MutexLock lock(&mu_);
+    NoteOutcomeLocked(*w, /*ok=*/true);
   }
   // Without step counts (reductions without states) a task counts as its estimate.
   const std::optional<double> counted = StepsTaken(*result);

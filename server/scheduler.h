@@ -29,6 +29,14 @@
 // Cancellation: Cancel() drops a job's queued batches at once and raises its cancel flag,
 // which stops running batches within about one step.
 //
+// Faults: a batch that fails with a device fault (INTERNAL, UNKNOWN, UNAVAILABLE, ABORTED,
+// DATA_LOSS from its backend: a CUDA error, an injected fault) runs once more, from its
+// start, on another device in service; failing there too fails its job (only its job). A
+// device that fails kFailuresOutOfService batches in a row is taken out of service (no
+// more batches; GetServerInfo says "out_of_service", ensolve_device_in_service 0); with no
+// device left in service, unfinished jobs fail with UNAVAILABLE and Submit refuses. Errors
+// of the request itself (INVALID_ARGUMENT, RESOURCE_EXHAUSTED, ...) are not retried.
+//
 // Thread-safety: every public method is safe to call concurrently.
 #ifndef ENSOLVE_SERVER_SCHEDULER_H_
 #define ENSOLVE_SERVER_SCHEDULER_H_
@@ -62,7 +70,9 @@ struct DeviceStatus {
   int64_t memory_bytes = 0;
   std::string compute_capability;
   bool busy = false;
+  bool in_service = true;
   int64_t batches_solved = 0;
+  int64_t batches_failed = 0;
   double busy_seconds = 0;
 };
 
@@ -70,6 +80,8 @@ class BatchScheduler {
  public:
   // Steps per trajectory assumed for an adaptive job until one of its batches finishes.
   static constexpr double kPriorSteps = 100;
+  // Failed batches in a row that take a device out of service.
+  static constexpr int kFailuresOutOfService = 3;
 
   struct Options {
     int stream_buffer_batches = 2;
@@ -116,7 +128,13 @@ class BatchScheduler {
     std::shared_ptr<Job> job;
     int64_t index = 0;
     std::optional<Continuation> continuation;
-    double charged = 0;  // the work the fair queue charged for it
+    double charged = 0;                 // the work the fair queue charged for it
+    const Worker* failed_on = nullptr;  // a retry: the device it failed on first
+  };
+  // A batch to run again, from its start, on a device other than `failed_on`.
+  struct Retry {
+    int64_t index = 0;
+    const Worker* failed_on = nullptr;
   };
   struct Entry {
     std::shared_ptr<Job> job;
@@ -125,6 +143,7 @@ class BatchScheduler {
     int64_t unconsumed = 0;  // dispatched, results not yet consumed by the stream
     bool cancelled = false;
     std::deque<Continuation> continuations;  // run before the job's next batch
+    std::deque<Retry> retries;               // likewise
     int64_t counted = 0;                     // trajectories counted in queued_trajectories_ now
     // Of its finished batches: trajectories and the steps they took.
     int64_t measured_trajectories = 0;
@@ -135,7 +154,18 @@ class BatchScheduler {
   // Takes a continuation or the next batch of the job the fair queue picks.
   bool PickLocked(const Worker& w, Task* task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether the entry has a task to run now, and what that task is expected to cost.
-  bool ReadyLocked(const Entry& e) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ReadyLocked(const Entry& e, const Worker& w) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The first of e's retries `w` may run, or null.
+  const Retry* RetryFor(const Entry& e, const Worker& w) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After `w` failed a batch of `task` with a device fault: queues it again for another
+  // device in service (true), unless it was a retry already or there is none.
+  bool RetryElsewhereLocked(const Worker& w, const Task& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts a failure (ok false) or a success of `w`; takes it out of service after
+  // kFailuresOutOfService failures in a row. The jobs to fail because no device is left.
+  std::vector<std::shared_ptr<Job>> NoteOutcomeLocked(Worker& w, bool ok)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fails and cancels jobs left without a device (called without mu_).
+  void FailStranded(const std::vector<std::shared_ptr<Job>>& jobs);
   double EstimatedWorkLocked(const Entry& e, const Worker& w) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Forgets a job with nothing queued and nothing running.

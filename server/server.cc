@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <limits>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include "grpcpp/server_builder.h"
 #include "server/budget_metrics.h"
 #include "server/devices.h"
+#include "server/fault_injection.h"
 #include "server/log.h"
 #include "server/tls.h"
 
@@ -41,6 +43,12 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
 
   absl::StatusOr<std::vector<Device>> devices = CreateDevices(c.devices, c.threads);
   if (!devices.ok()) return devices.status();
+  if (const char* faults = std::getenv("ENSOLVE_INJECT_FAULTS"); faults != nullptr) {
+    absl::StatusOr<std::vector<InjectedFault>> f = ParseInjectedFaults(faults);
+    if (!f.ok()) return f.status();
+    InjectFaults(*f, &*devices);
+    Log(LogLevel::kWarning, "faults_injected").Kv("spec", faults);
+  }
 
   s->metrics_ = std::make_unique<Metrics>();
   if (absl::Status st = s->metrics_->StartHttp(c.metrics_host, c.metrics_port); !st.ok()) {

@@ -335,7 +335,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::GetServerInfo(grpc::CallbackSer
     v1::DeviceInfo* di = info->add_devices();
     di->set_name(d.name);
     di->set_kind(d.kind);
-    di->set_state(d.busy ? "busy" : "idle");
+    di->set_state(!d.in_service ? "out_of_service" : d.busy ? "busy" : "idle");
     di->set_threads(d.threads);
     di->set_batches_solved(d.batches_solved);
     di->set_busy_seconds(d.busy_seconds);
