@@ -16,6 +16,7 @@ tests=(
   python3-pytest python3-xarray python3-matplotlib  # the Python client's tests and examples
   # tests/deploy_check.py: YAML, docker-compose config, promtool (Debian's prometheus)
   yamllint python3-yaml docker-compose prometheus
+  clang  # scripts/check-code.sh: the thread-safety analysis of the lock annotations
 )
 packages=("${build[@]}")
 [[ ${1:-} == --build-only ]] || packages+=("${tests[@]}")

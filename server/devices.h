@@ -23,9 +23,9 @@ struct Device {
 };
 
 // "auto": every CUDA GPU (one device each), else the CPU. "cpu": the CPU (one device using
-// `threads` threads, <= 0 for all); "cpu:N": N such devices (tests of several devices). "gpu": every CUDA GPU; FAILED_PRECONDITION naming the
-// reason (no driver, no device, no NVRTC) when there is none. Anything else is
-// INVALID_ARGUMENT.
+// `threads` threads, <= 0 for all); "cpu:N": N such devices (tests of several devices). "gpu":
+// every CUDA GPU; FAILED_PRECONDITION naming the reason (no driver, no device, no NVRTC) when there
+// is none. Anything else is INVALID_ARGUMENT.
 absl::StatusOr<std::vector<Device>> CreateDevices(const std::string& devices, int threads);
 
 }  // namespace ensolve::server

@@ -29,7 +29,8 @@ ABSL_FLAG(std::string, port_file, "",
 ABSL_FLAG(std::string, metrics_host, "",
           "Host of the Prometheus /metrics listener (empty: the host of --address)");
 ABSL_FLAG(int, metrics_port, 9464, "Port of the Prometheus /metrics listener (-1 off, 0 any)");
-ABSL_FLAG(std::string, devices, "auto", "Devices to solve on: auto, cpu, cpu:N (N CPU workers) or gpu");
+ABSL_FLAG(std::string, devices, "auto",
+          "Devices to solve on: auto, cpu, cpu:N (N CPU workers) or gpu");
 ABSL_FLAG(int, threads, 0, "CPU backend threads (0: every hardware thread)");
 ABSL_FLAG(int64_t, batch_size, 10000, "Default trajectories per batch");
 ABSL_FLAG(int64_t, max_batch_size, 1000000, "Largest batch a request may ask for");
@@ -161,9 +162,9 @@ constexpr const char* kFlagNames[] = {"address",
 
 // Read by the engine and the client rather than by flags (docs/api.md lists them).
 constexpr const char* kOtherVariables[] = {
-    "ENSOLVE_SERVER",      "ENSOLVE_CLIENT_PREFAULT", "ENSOLVE_CUDA_DEVICE_SAMPLING",
-    "ENSOLVE_CUDA_PINNED", "ENSOLVE_NVRTC",           "ENSOLVE_NVML",
-    "ENSOLVE_TOKEN",       "ENSOLVE_CPU_ISA",         "ENSOLVE_CPU_DENSE_LU",
+    "ENSOLVE_SERVER",       "ENSOLVE_CLIENT_PREFAULT", "ENSOLVE_CUDA_DEVICE_SAMPLING",
+    "ENSOLVE_CUDA_PINNED",  "ENSOLVE_NVRTC",           "ENSOLVE_NVML",
+    "ENSOLVE_TOKEN",        "ENSOLVE_CPU_ISA",         "ENSOLVE_CPU_DENSE_LU",
     "ENSOLVE_INJECT_FAULTS"};
 
 // Abseil's own flags, which it handles itself.

@@ -56,7 +56,9 @@ TEST(TenantTest, TokensMapToTenants) {
   std::ofstream(path) << "only-one-field\n";
   const absl::Status s = (*r)->Reload();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("line 1: expected \"token tenant [weight=W] [priority=P]\", got 1 field"));
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::HasSubstr(
+                  "line 1: expected \"token tenant [weight=W] [priority=P]\", got 1 field"));
   EXPECT_EQ((*r)->ForAuthorization(&c).value(), "carol");
   std::remove(path.c_str());
 }

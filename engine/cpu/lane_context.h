@@ -41,7 +41,7 @@ struct BatchJob {
   int out_width = 0;  // values per save point (n without a selection)
   int n = 0;          // states
   int np = 0;         // params
-  int blocks = 1;  // block structure of the iteration matrices (engine/algorithms/linsolve.h)
+  int blocks = 1;     // block structure of the iteration matrices (engine/algorithms/linsolve.h)
   const double* u0 = nullptr;
   int64_t u0_rows = 1;
   const double* p = nullptr;

@@ -17,7 +17,8 @@
 namespace ensolve::cuda {
 
 // Bumped whenever generated code changes meaning; part of every kernel cache key.
-inline constexpr int kCodegenVersion = 6;  // 4: SDEs, events, block LU; 5: their merge; 6: event scan
+inline constexpr int kCodegenVersion =
+    6;  // 4: SDEs, events, block LU; 5: their merge; 6: event scan
 
 // Threads per block of the ensemble kernels.
 inline constexpr int kBlockSize = 128;

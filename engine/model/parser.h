@@ -38,7 +38,7 @@ struct ParsedModel {
   int num_wiener = 0;
   std::vector<std::string> wiener_names;  // "W1", or "(x)" for the process of state x's line
   std::vector<NoiseTerm> noise;
-  std::vector<ModelEvent> events;   // in declaration order
+  std::vector<ModelEvent> events;  // in declaration order
 };
 
 // Wiener increments are parameter leaves numbered from here in the graph while noise lines
