@@ -120,7 +120,7 @@ grpc::ServerWriteReactor<v1::SolveResponse>* EnsembleSolverService::Solve(
     grpc::CallbackServerContext* call, const v1::SolveRequest* request) {
   if (!request->request_id().empty() && !ctx_->detached_jobs().IsInternal(*call)) {
     // A retried request of a kept detached job attaches to it.
-    absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call);
+    absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call, kCapSolve, "Solve");
     if (tenant.ok()) {
       std::shared_ptr<DetachedJob> job =
           ctx_->detached_jobs().FindByRequestId(*tenant, request->request_id());
@@ -143,9 +143,13 @@ grpc::ServerUnaryReactor* EnsembleSolverService::SubmitJob(grpc::CallbackServerC
                                  absl::ToDoubleSeconds(absl::Now() - start));
     reactor->Finish(status);
   };
-  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call);
+  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call, kCapDetached, "SubmitJob");
   if (!tenant.ok()) {
     answer(tenant.status());
+    return reactor;
+  }
+  if (absl::Status s = ctx_->tenants().Require(*tenant, kCapSolve, "SubmitJob"); !s.ok()) {
+    answer(s);  // the job is a Solve
     return reactor;
   }
   if (ctx_->draining()) {
@@ -163,7 +167,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::SubmitJob(grpc::CallbackServerC
 
 grpc::ServerWriteReactor<v1::SolveResponse>* EnsembleSolverService::WatchJob(
     grpc::CallbackServerContext* call, const v1::WatchJobRequest* request) {
-  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call);
+  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call, kCapDetached, "WatchJob");
   if (!tenant.ok()) return new JobWatchStream(ctx_, "WatchJob", tenant.status());
   if (request->from_offset() < 0) {
     return new JobWatchStream(ctx_, "WatchJob",
@@ -183,7 +187,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CancelJob(grpc::CallbackServerC
                                                            const v1::CancelJobRequest* request,
                                                            v1::JobInfo* response) {
   const absl::Time start = absl::Now();
-  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call);
+  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call, kCapDetached, "CancelJob");
   absl::StatusOr<v1::JobInfo> info = tenant.ok()
                                          ? ctx_->detached_jobs().Cancel(*tenant, request->job_id())
                                          : absl::StatusOr<v1::JobInfo>(tenant.status());
@@ -200,7 +204,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::ListJobs(grpc::CallbackServerCo
                                                           const v1::ListJobsRequest*,
                                                           v1::ListJobsResponse* response) {
   const absl::Time start = absl::Now();
-  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call);
+  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call, kCapDetached, "ListJobs");
   if (tenant.ok()) {
     for (v1::JobInfo& j : ctx_->detached_jobs().List(*tenant)) *response->add_jobs() = std::move(j);
   }
@@ -271,7 +275,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
     v1::CompileModelResponse* response) {
   const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call);
+  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call, kCapSolve, "CompileModel");
   if (!tenant.ok()) {
     reactor->Finish(Refused(ctx_, start, tenant.status()));
     return reactor;

@@ -37,7 +37,7 @@ SolveStream::SolveStream(ServiceContext* ctx, grpc::CallbackServerContext* call,
       request_(request),
       start_(absl::Now()),
       detached_(ctx->detached_jobs().IsInternal(*call)) {
-  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call_);
+  absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call_, kCapSolve, "Solve");
   if (!tenant.ok()) {
     Reject(tenant.status());
     return;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -43,16 +44,51 @@ absl::Status ParseShareField(absl::string_view field, SharePolicy& share, bool& 
     has_priority = true;
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown field '", ClientText(field), "': expected weight=W or priority=P"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown field '", ClientText(field),
+                                                 "': expected weight=W, priority=P or caps=C,..."));
+}
+
+// The one table of capability names.
+constexpr struct {
+  const char* name;
+  Capability cap;
+} kCapabilityNames[] = {{"solve", kCapSolve}, {"detached", kCapDetached}};
+
+std::string CapabilityList(uint32_t caps) {
+  std::string out;
+  for (const auto& c : kCapabilityNames) {
+    if (caps & c.cap) absl::StrAppend(&out, out.empty() ? "" : ",", c.name);
+  }
+  return out.empty() ? "none" : out;
+}
+
+// "caps=solve,detached" (empty: none) into bits; the error names the unknown one.
+absl::StatusOr<uint32_t> ParseCapabilities(absl::string_view value) {
+  uint32_t caps = 0;
+  for (absl::string_view name : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+    bool known = false;
+    for (const auto& c : kCapabilityNames) {
+      if (name == c.name) {
+        caps |= c.cap;
+        known = true;
+      }
+    }
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat("caps: unknown capability '", ClientText(name),
+                                                     "'; expected any of ",
+                                                     CapabilityList(kAllCapabilities)));
+    }
+  }
+  return caps;
 }
 
 }  // namespace
 
 absl::StatusOr<Tokens> ParseTokens(absl::string_view text) {
   Tokens out;
-  // Where each tenant's explicit share was given (a second, different one is an error).
-  absl::flat_hash_map<std::string, int> share_line;
+  // Where each tenant's explicit share and capabilities were given (a second, different
+  // one is an error).
+  absl::flat_hash_map<std::string, int> share_line, caps_line;
   int line_no = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_no;
@@ -61,16 +97,36 @@ absl::StatusOr<Tokens> ParseTokens(absl::string_view text) {
     std::vector<absl::string_view> f =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (f.size() < 2) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "line ", line_no, ": expected \"token tenant [weight=W] [priority=P]\", got ", f.size(),
-          " field"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line_no,
+                       ": expected \"token tenant [weight=W] [priority=P] [caps=C,...]\", got ",
+                       f.size(), " field"));
     }
     const std::string tenant(f[1]);
     SharePolicy share;
     bool has_weight = false, has_priority = false;
+    std::optional<uint32_t> caps;
     for (size_t k = 2; k < f.size(); ++k) {
-      if (absl::Status s = ParseShareField(f[k], share, has_weight, has_priority); !s.ok()) {
+      absl::string_view field = f[k];
+      absl::Status s;
+      if (absl::ConsumePrefix(&field, "caps=")) {
+        absl::StatusOr<uint32_t> c = ParseCapabilities(field);
+        s = c.status();
+        if (c.ok()) caps = *c;
+      } else {
+        s = ParseShareField(field, share, has_weight, has_priority);
+      }
+      if (!s.ok()) {
         return absl::InvalidArgumentError(absl::StrCat("line ", line_no, ": ", s.message()));
+      }
+    }
+    if (caps.has_value()) {
+      auto [c, first] = out.caps_by_tenant.emplace(tenant, *caps);
+      auto [where, added] = caps_line.emplace(tenant, line_no);
+      if (!first && c->second != *caps) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("line ", line_no, ": tenant '", ClientText(tenant),
+                         "' already has other capabilities (line ", where->second, ")"));
       }
     }
     if (!out.tenant_by_token.emplace(std::string(f[0]), tenant).second) {
@@ -145,6 +201,29 @@ absl::StatusOr<std::string> TenantResolver::ForCall(const grpc::CallbackServerCo
   if (it == md.end()) return ForAuthorization(nullptr);
   const std::string value(it->second.data(), it->second.size());
   return ForAuthorization(&value);
+}
+
+absl::Status TenantResolver::Require(const std::string& tenant, Capability c,
+                                     absl::string_view method) const {
+  uint32_t caps = kAllCapabilities;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = tokens_.caps_by_tenant.find(tenant);
+    if (it != tokens_.caps_by_tenant.end()) caps = it->second;
+  }
+  if (caps & c) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      method, ": tenant '", ClientText(tenant), "' may not call it: it needs the capability '",
+      CapabilityList(c), "' and the tenant has caps=", CapabilityList(caps),
+      " in the server's tokens file"));
+}
+
+absl::StatusOr<std::string> TenantResolver::ForCall(const grpc::CallbackServerContext& call,
+                                                    Capability c, absl::string_view method) const {
+  absl::StatusOr<std::string> tenant = ForCall(call);
+  if (!tenant.ok()) return tenant;
+  if (absl::Status s = Require(*tenant, c, method); !s.ok()) return s;
+  return tenant;
 }
 
 SharePolicy TenantResolver::Share(const std::string& tenant) const {

@@ -4,10 +4,11 @@
 // apply to each request). With one (--tokens_file), every call to ensolve.v1.EnsembleSolver
 // must carry `authorization: Bearer <token>` metadata with a token of the file;
 // missing or unknown is UNAUTHENTICATED. The grpc.health.v1 service needs no token
-// (liveness probes). The file holds one "token tenant [weight=W] [priority=P]" line per
-// token; blank lines and lines starting with '#' are ignored. A tenant's share of the
-// devices (fair_queue.h) is its weight (default 1, > 0) and priority level (default 0,
-// higher first); a tenant with several tokens gives them once or the same on each line.
+// (liveness probes). The file holds one "token tenant [weight=W] [priority=P] [caps=C,...]"
+// line per token; blank lines and lines starting with '#' are ignored. A tenant's share of
+// the devices (fair_queue.h) is its weight (default 1, > 0) and priority level (default 0,
+// higher first); its capabilities (below) are what it may call (default: all). A tenant
+// with several tokens gives each of these once or the same on each line.
 // Reload() (SIGHUP) re-reads it.
 //
 // Thread-safety: every method is safe to call concurrently.
@@ -29,10 +30,18 @@ namespace ensolve::server {
 
 inline constexpr char kDefaultTenant[] = "default";
 
+// What a tenant may call; PERMISSION_DENIED otherwise.
+enum Capability : uint32_t {
+  kCapSolve = 1,     // "solve": Solve, CompileModel
+  kCapDetached = 2,  // "detached": SubmitJob, WatchJob, CancelJob, ListJobs
+};
+inline constexpr uint32_t kAllCapabilities = kCapSolve | kCapDetached;
+
 // The contents of a tokens file.
 struct Tokens {
   absl::flat_hash_map<std::string, std::string> tenant_by_token;
   absl::flat_hash_map<std::string, SharePolicy> share_by_tenant;
+  absl::flat_hash_map<std::string, uint32_t> caps_by_tenant;  // tenants with caps=
 };
 // Parses the text of a tokens file. INVALID_ARGUMENT names the bad line and field.
 absl::StatusOr<Tokens> ParseTokens(absl::string_view text);
@@ -47,8 +56,13 @@ class TenantResolver {
   absl::StatusOr<std::string> ForAuthorization(const std::string* authorization) const;
   // The tenant of `call`.
   absl::StatusOr<std::string> ForCall(const grpc::CallbackServerContext& call) const;
+  // The same, PERMISSION_DENIED unless the tenant has capability `c` (Require).
+  absl::StatusOr<std::string> ForCall(const grpc::CallbackServerContext& call, Capability c,
+                                      absl::string_view method) const;
   // The tenant's share of the devices (the defaults for a tenant the file does not name).
   SharePolicy Share(const std::string& tenant) const;
+  // OK if the tenant has capability `c`, else PERMISSION_DENIED saying what `method` needs.
+  absl::Status Require(const std::string& tenant, Capability c, absl::string_view method) const;
   // Re-reads the tokens file; on error keeps the tokens it had and says why.
   absl::Status Reload();
   int num_tokens() const;

@@ -58,7 +58,8 @@ TEST(TenantTest, TokensMapToTenants) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()),
               ::testing::HasSubstr(
-                  "line 1: expected \"token tenant [weight=W] [priority=P]\", got 1 field"));
+                  "line 1: expected \"token tenant [weight=W] [priority=P] [caps=C,...]\", got 1 "
+                  "field"));
   EXPECT_EQ((*r)->ForAuthorization(&c).value(), "carol");
   std::remove(path.c_str());
 }
@@ -93,10 +94,37 @@ TEST(TenantTest, BadSharesNameTheLineAndField) {
   EXPECT_EQ(message("t a weight=inf\n"), "line 1: weight must be a positive number, got 'inf'");
   EXPECT_EQ(message("t a priority=1.5\n"), "line 1: priority must be an integer, got '1.5'");
   EXPECT_EQ(message("#\nt a colour=red\n"),
-            "line 2: unknown field 'colour=red': expected weight=W or priority=P");
+            "line 2: unknown field 'colour=red': expected weight=W, priority=P or caps=C,...");
   EXPECT_EQ(message("t a weight=2\nu a weight=3\n"),
             "line 2: tenant 'a' already has another weight or priority (line 1)");
   EXPECT_TRUE(ParseTokens("t a weight=2\nu a weight=2\n").ok());
+}
+
+TEST(TenantTest, CapabilitiesComeFromTheTokensFileAndDenyWithAMessage) {
+  const std::string path = WriteTemp(
+      "ta alice caps=solve\n"
+      "ta2 alice\n"  // a second token, no caps given: alice keeps caps=solve
+      "tb bob caps=detached,solve weight=2\n"
+      "tc carol caps=\n"  // nothing at all
+      "td dave\n");       // the default: everything
+  auto r = TenantResolver::Create(path);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE((*r)->Require("alice", kCapSolve, "Solve").ok());
+  const absl::Status denied = (*r)->Require("alice", kCapDetached, "SubmitJob");
+  EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(denied.message(),
+            "SubmitJob: tenant 'alice' may not call it: it needs the capability 'detached' and "
+            "the tenant has caps=solve in the server's tokens file");
+  EXPECT_TRUE((*r)->Require("bob", kCapDetached, "SubmitJob").ok());
+  EXPECT_EQ((*r)->Require("carol", kCapSolve, "Solve").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE((*r)->Require("dave", kCapDetached, "ListJobs").ok());
+  EXPECT_TRUE((*r)->Require("dave", kCapSolve, "Solve").ok());
+  std::remove(path.c_str());
+
+  EXPECT_EQ(ParseTokens("t a caps=solve,raw\n").status().message(),
+            "line 1: caps: unknown capability 'raw'; expected any of solve,detached");
+  EXPECT_EQ(ParseTokens("t a caps=solve\nu a caps=detached\n").status().message(),
+            "line 2: tenant 'a' already has other capabilities (line 1)");
 }
 
 TEST(TenantTest, BadFileFailsAtStart) {

@@ -244,6 +244,17 @@ TEST(DetachedJobs, AnotherTenantsJobIsNotFound) {
   ASSERT_TRUE(alices.ok());
   ASSERT_EQ(alices->size(), 1u);
   EXPECT_EQ((*alices)[0].job_id(), a->job_id());
+  // A tenant without the capability: PERMISSION_DENIED (tenant.h).
+  std::ofstream(c.tokens_file, std::ios::app) << "token-c carol caps=solve\n";
+  ASSERT_TRUE(t.server->ReloadTokens().ok());
+  Client::Options co;
+  co.bearer_token = "token-c";
+  auto carol = Client::Connect(t.server->target(), co);
+  const absl::Status denied = carol->SubmitJob(Saved(10, 10)).status();
+  EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied) << denied;
+  EXPECT_NE(denied.message().find("needs the capability 'detached'"), std::string::npos) << denied;
+  EXPECT_EQ(carol->ListJobs().status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(carol->Solve(Saved(10, 10)).ok());
   // No token: UNAUTHENTICATED, as for Solve.
   auto nobody = Client::Connect(t.server->target());
   EXPECT_EQ(nobody->SubmitJob(Saved(10, 10)).status().code(), absl::StatusCode::kUnauthenticated);
