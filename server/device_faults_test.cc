@@ -20,10 +20,12 @@ namespace {
 std::shared_ptr<Job> LorenzJob(const std::string& id, int64_t trajectories, int64_t batch) {
   JobSpec spec;
   spec.model = Model::Parse(ensolve::testing::kLorenz).value();
-  spec.options.t1 = 2;
+  // Batches of a few milliseconds each: long enough that every device takes some (a
+  // device whose thread is slow to wake could otherwise find them all taken).
+  spec.options.t1 = 20;
   spec.trajectories = trajectories;
   spec.batch_size = batch;
-  spec.save_times = {2};
+  spec.save_times = {20};
   spec.params.values = {10, 28, 8.0 / 3};
   return std::make_shared<Job>(id, std::move(spec));
 }
@@ -61,18 +63,18 @@ std::vector<double> Drain(BatchScheduler& s, Job& job) {
 TEST(DeviceFaults, AFailedBatchRunsAgainOnAnotherDeviceAndTheJobIsUnchanged) {
   Metrics healthy_metrics, metrics;
   auto healthy = Cluster(2, {}, &healthy_metrics);
-  auto reference = LorenzJob("ref", 600, 100);
+  auto reference = LorenzJob("ref", 20000, 100);
   ASSERT_TRUE(healthy->Submit(reference).ok());
   const std::vector<double> expected = Drain(*healthy, *reference);
   ASSERT_FALSE(expected.empty());
 
   auto s = Cluster(2, {{0, 0, 1}}, &metrics);  // device 0's first batch fails
-  auto job = LorenzJob("job", 600, 100);
+  auto job = LorenzJob("job", 20000, 100);
   ASSERT_TRUE(s->Submit(job).ok());
   const std::vector<double> got = Drain(*s, *job);
   ASSERT_TRUE(job->failure().ok()) << job->failure();
-  EXPECT_EQ(got, expected);  // bitwise: the retry ran the batch from its start
-  EXPECT_EQ(metrics.batch_retries().Value(), 1);
+  EXPECT_EQ(got, expected);                       // bitwise: the retry ran the batch from its start
+  EXPECT_EQ(metrics.batch_retries().Value(), 1);  // device 0 took a batch: its first failed
   for (const DeviceStatus& d : s->devices()) EXPECT_TRUE(d.in_service) << d.name;
   EXPECT_EQ(s->devices()[0].name, "cpu");
   EXPECT_EQ(s->devices()[1].name, "cpu:1");

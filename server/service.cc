@@ -116,6 +116,19 @@ std::string ServiceContext::NextJobId() {
   return id;
 }
 
+namespace {
+
+// The call's status for `s`, counted in the request metrics of `method`.
+grpc::Status Counted(ServiceContext* ctx, const char* method, absl::Time start,
+                     const absl::Status& s) {
+  const grpc::Status g = ToGrpcStatus(s, method);
+  ctx->metrics().RecordRequest(method, GrpcCodeName(g.error_code()),
+                               absl::ToDoubleSeconds(absl::Now() - start));
+  return g;
+}
+
+}  // namespace
+
 grpc::ServerWriteReactor<v1::SolveResponse>* EnsembleSolverService::Solve(
     grpc::CallbackServerContext* call, const v1::SolveRequest* request) {
   if (!request->request_id().empty() && !ctx_->detached_jobs().IsInternal(*call)) {
@@ -138,10 +151,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::SubmitJob(grpc::CallbackServerC
   ServiceContext* ctx = ctx_;
   auto answer = [ctx, reactor, response, start](absl::StatusOr<v1::SolveAccepted> accepted) {
     if (accepted.ok()) *response->mutable_accepted() = *std::move(accepted);
-    const grpc::Status status = ToGrpcStatus(accepted.status(), "SubmitJob");
-    ctx->metrics().RecordRequest("SubmitJob", GrpcCodeName(status.error_code()),
-                                 absl::ToDoubleSeconds(absl::Now() - start));
-    reactor->Finish(status);
+    reactor->Finish(Counted(ctx, "SubmitJob", start, accepted.status()));
   };
   absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call, kCapDetached, "SubmitJob");
   if (!tenant.ok()) {
@@ -192,11 +202,8 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CancelJob(grpc::CallbackServerC
                                          ? ctx_->detached_jobs().Cancel(*tenant, request->job_id())
                                          : absl::StatusOr<v1::JobInfo>(tenant.status());
   if (info.ok()) *response = *std::move(info);
-  const grpc::Status status = ToGrpcStatus(info.status(), "CancelJob");
-  ctx_->metrics().RecordRequest("CancelJob", GrpcCodeName(status.error_code()),
-                                absl::ToDoubleSeconds(absl::Now() - start));
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-  reactor->Finish(status);
+  reactor->Finish(Counted(ctx_, "CancelJob", start, info.status()));
   return reactor;
 }
 
@@ -208,11 +215,8 @@ grpc::ServerUnaryReactor* EnsembleSolverService::ListJobs(grpc::CallbackServerCo
   if (tenant.ok()) {
     for (v1::JobInfo& j : ctx_->detached_jobs().List(*tenant)) *response->add_jobs() = std::move(j);
   }
-  const grpc::Status status = ToGrpcStatus(tenant.status(), "ListJobs");
-  ctx_->metrics().RecordRequest("ListJobs", GrpcCodeName(status.error_code()),
-                                absl::ToDoubleSeconds(absl::Now() - start));
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-  reactor->Finish(status);
+  reactor->Finish(Counted(ctx_, "ListJobs", start, tenant.status()));
   return reactor;
 }
 
@@ -261,13 +265,6 @@ grpc::Status AnswerCompile(ServiceContext* ctx, grpc::CallbackServerContext* cal
   return status;
 }
 
-grpc::Status Refused(ServiceContext* ctx, absl::Time start, const absl::Status& s) {
-  const grpc::Status g = ToGrpcStatus(s, "CompileModel");
-  ctx->metrics().RecordRequest("CompileModel", GrpcCodeName(g.error_code()),
-                               absl::ToDoubleSeconds(absl::Now() - start));
-  return g;
-}
-
 }  // namespace
 
 grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
@@ -277,7 +274,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
   absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call, kCapSolve, "CompileModel");
   if (!tenant.ok()) {
-    reactor->Finish(Refused(ctx_, start, tenant.status()));
+    reactor->Finish(Counted(ctx_, "CompileModel", start, tenant.status()));
     return reactor;
   }
   if (ctx_->models().Contains(*tenant, request->model_source())) {
@@ -291,7 +288,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
   std::shared_ptr<MemoryAccount> memory = ctx_->memory().Open(*tenant);
   if (absl::Status s = memory->Reserve(CompileBytesEstimate(source_bytes), "compiling the model");
       !s.ok()) {
-    reactor->Finish(Refused(ctx_, start, s));
+    reactor->Finish(Counted(ctx_, "CompileModel", start, s));
     return reactor;
   }
   ServiceContext* ctx = ctx_;
@@ -301,7 +298,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
        tenant = *tenant](absl::Status ready) mutable {
         if (!ready.ok()) {
           memory.reset();
-          reactor->Finish(Refused(ctx, start, ready));
+          reactor->Finish(Counted(ctx, "CompileModel", start, ready));
           return;
         }
         bool cached = false;
@@ -317,7 +314,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::CompileModel(
         memory.reset();  // before the client can see the answer
         reactor->Finish(AnswerCompile(ctx, call, model, cached, start, response));
       });
-  if (!queued.ok()) reactor->Finish(Refused(ctx_, start, queued));
+  if (!queued.ok()) reactor->Finish(Counted(ctx_, "CompileModel", start, queued));
   return reactor;
 }
 
@@ -326,11 +323,8 @@ grpc::ServerUnaryReactor* EnsembleSolverService::GetServerInfo(grpc::CallbackSer
                                                                v1::ServerInfo* info) {
   const absl::Time start = absl::Now();
   if (absl::StatusOr<std::string> tenant = ctx_->tenants().ForCall(*call); !tenant.ok()) {
-    const grpc::Status g = ToGrpcStatus(tenant.status(), "GetServerInfo");
-    ctx_->metrics().RecordRequest("GetServerInfo", GrpcCodeName(g.error_code()),
-                                  absl::ToDoubleSeconds(absl::Now() - start));
     grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-    reactor->Finish(g);
+    reactor->Finish(Counted(ctx_, "GetServerInfo", start, tenant.status()));
     return reactor;
   }
   const ServerConfig& c = ctx_->config();
