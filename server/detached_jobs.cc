@@ -412,11 +412,6 @@ std::vector<v1::JobInfo> DetachedJobs::List(const std::string& tenant) {
   return out;
 }
 
-int64_t DetachedJobs::num_jobs() const {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int64_t>(jobs_.size());
-}
-
 void DetachedJobs::ExpireLocked(absl::Time now) {
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     if ((*it)->Expired(now, options_.ttl)) {

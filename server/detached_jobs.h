@@ -173,7 +173,6 @@ class DetachedJobs {
                                                const std::string& request_id);
   absl::StatusOr<v1::JobInfo> Cancel(const std::string& tenant, const std::string& job_id);
   std::vector<v1::JobInfo> List(const std::string& tenant);
-  int64_t num_jobs() const;
 
   // Cancels every running job and waits until their calls are done (before the server's
   // own shutdown completes). Submit afterwards is UNAVAILABLE.
