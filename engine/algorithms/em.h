@@ -28,8 +28,8 @@ struct EM {
 
   // unew = u + h f(t, u) + g(t, u) dw, with dw the step's Wiener increments (sqh = sqrt(h)).
   template <class Ctx, class R>
-  ENSOLVE_HD static void Step(Ctx& c, R t, R h, R /*sqh*/, const R* u, R* unew, R* const* k,
-                              R* const* G, const R* dw) {
+  ENSOLVE_HD_OUTLINE static void Step(Ctx& c, R t, R h, R /*sqh*/, const R* u, R* unew, R* const* k,
+                                      R* const* G, const R* dw) {
     const int n = c.n(), m = c.num_wiener();
     c.Rhs(t, u, k[0]);
     c.Noise(t, u, G[0]);

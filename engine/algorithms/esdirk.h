@@ -132,8 +132,9 @@ struct Esdirk {
   static constexpr int kMaxNewton = 10;
 
   template <class Ctx, class R, class I>
-  ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
-                              typename Ctx::Mask& fail, StepControls<typename Ctx::Scalar, I>& sc) {
+  ENSOLVE_HD_OUTLINE static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
+                                      typename Ctx::Mask& fail,
+                                      StepControls<typename Ctx::Scalar, I>& sc) {
     using S = typename Ctx::Scalar;
     using M = typename Ctx::Mask;
     // A local copy: the coefficients are constants in device code, with no device-side
@@ -275,8 +276,8 @@ struct Esdirk {
 
   // Cubic Hermite on [t, t + h] from u, k[s] = u_new, k[0] = f(t, u), k[s-1] = f(t+h, u_new).
   template <class Ctx, class R>
-  ENSOLVE_HD static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k, R* y,
-                                     bool /*first*/) {
+  ENSOLVE_HD_OUTLINE static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k,
+                                             R* y, bool /*first*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const R t2 = theta * theta, t3 = t2 * theta;

@@ -23,8 +23,8 @@ struct Euler {
 
   // k[0] = f(t, u) on return; unew = u + h k[0]. err is not written.
   template <class Ctx, class R>
-  ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* /*err*/, R* const* k,
-                              typename Ctx::Mask& /*fail*/) {
+  ENSOLVE_HD_OUTLINE static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* /*err*/,
+                                      R* const* k, typename Ctx::Mask& /*fail*/) {
     const int n = c.n();
     c.Rhs(t, u, k[0]);
     for (int i = 0; i < n; ++i) unew[i] = u[i] + h * k[0][i];
@@ -32,8 +32,8 @@ struct Euler {
 
   // y = u(t + theta h), from the last step's data.
   template <class Ctx, class R>
-  ENSOLVE_HD static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k, R* y,
-                                     bool /*first*/) {
+  ENSOLVE_HD_OUTLINE static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k,
+                                             R* y, bool /*first*/) {
     const int n = c.n();
     const R th = theta * h;
     for (int i = 0; i < n; ++i) y[i] = u[i] + th * k[0][i];

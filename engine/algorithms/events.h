@@ -100,8 +100,8 @@ ENSOLVE_HD M Crossed(R go, R gn, int d, R dir) {
 // two samples, like a ball's height about its peak, exactly so for a parabola). y and g
 // scratch (n and num_events() values); `first` is Interpolate's (integrate.h), cleared here.
 template <class Alg, class S, class Ctx, class R, class M>
-ENSOLVE_HD M FirstCrossing(Ctx& c, int e, M m, R dir, R t, R h, const R* u, R* const* k, R g0, R g1,
-                           R* y, R* g, bool& first, R& a, R& ga, R& b, R& gb) {
+ENSOLVE_HD_OUTLINE M FirstCrossing(Ctx& c, int e, M m, R dir, R t, R h, const R* u, R* const* k,
+                                   R g0, R g1, R* y, R* g, bool& first, R& a, R& ga, R& b, R& gb) {
   const int d = c.EventDirection(e);
   constexpr int kIntervals = kEventScanPoints + 1;
   const S step = S(1) / S(kIntervals);
@@ -158,8 +158,8 @@ ENSOLVE_HD M FirstCrossing(Ctx& c, int e, M m, R dir, R t, R h, const R* u, R* c
 // m: ga, gb its values at θ = a and b (opposite signs, gb possibly 0), y and g scratch (n
 // and num_events() values). `first` is Interpolate's (integrate.h), cleared here.
 template <class Alg, class S, class Ctx, class R, class M>
-ENSOLVE_HD R LocateRoot(Ctx& c, int e, M m, R t, R h, const R* u, R* const* k, R a, R ga, R b, R gb,
-                        R tol, R* y, R* g, bool& first) {
+ENSOLVE_HD_OUTLINE R LocateRoot(Ctx& c, int e, M m, R t, R h, const R* u, R* const* k, R a, R ga,
+                                R b, R gb, R tol, R* y, R* g, bool& first) {
   const M positive = ga > S(0);              // the sign before the crossing
   M moved_b = M(false), moved_a = M(false);  // which end the last iteration moved
   M live = m;

@@ -165,8 +165,8 @@ struct ExplicitRK {
   // hold the stages (k[N-1] = f(t + h, unew) for a FSAL pair), unew = u + h Σ b_i k_i, and
   // err = h Σ e_i k_i when the pair has an estimate. err doubles as stage scratch.
   template <class Ctx, class R>
-  ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
-                              typename Ctx::Mask& /*fail*/) {
+  ENSOLVE_HD_OUTLINE static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
+                                      typename Ctx::Mask& /*fail*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     constexpr bool fsal = IsFsal(M::kTableau);
@@ -212,8 +212,8 @@ struct ExplicitRK {
   // extra stages are evaluated into their k[] vectors, with y as scratch; later save points
   // of the same step reuse them.
   template <class Ctx, class R>
-  ENSOLVE_HD static void Interpolate(Ctx& c, R t, R theta, R h, const R* u, R* const* k, R* y,
-                                     bool first) {
+  ENSOLVE_HD_OUTLINE static void Interpolate(Ctx& c, R t, R theta, R h, const R* u, R* const* k,
+                                             R* y, bool first) {
     const int n = c.n();
     if constexpr (X() > 0) {
       if (first) Stages<N(), N() + X()>(c, t, h, u, y, y, k);

@@ -10,11 +10,18 @@
 
 #if defined(__CUDACC_RTC__) || defined(__CUDACC__)
 #define ENSOLVE_HD __host__ __device__ __forceinline__
+#define ENSOLVE_HD_OUTLINE __host__ __device__ __forceinline__
 #define ENSOLVE_HD_CONSTEXPR __host__ __device__ constexpr
 #define ENSOLVE_DEVICE_COMPILE 1
 #else
 #include <cmath>
 #define ENSOLVE_HD inline __attribute__((always_inline))
+// A method's Step and Interpolate and the event root finder: kept out of line on the host,
+// where one call runs a pack of lanes through thousands of operations. Inlined into
+// Integrate (five Interpolate sites, the Step, the events), a high-order method made one
+// function of several hundred KB per instruction set and precision, which took GCC minutes
+// to compile; on the GPU everything is inlined into the kernel.
+#define ENSOLVE_HD_OUTLINE inline __attribute__((noinline))
 #define ENSOLVE_HD_CONSTEXPR constexpr
 #endif
 

@@ -26,8 +26,8 @@ struct RK4 {
 
   // k[0..3] hold the stages on return; k[4] is scratch. err is not written.
   template <class Ctx, class R>
-  ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* /*err*/, R* const* k,
-                              typename Ctx::Mask& /*fail*/) {
+  ENSOLVE_HD_OUTLINE static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* /*err*/,
+                                      R* const* k, typename Ctx::Mask& /*fail*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const R half = h * S(0.5);
@@ -46,8 +46,8 @@ struct RK4 {
   }
 
   template <class Ctx, class R>
-  ENSOLVE_HD static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k, R* y,
-                                     bool /*first*/) {
+  ENSOLVE_HD_OUTLINE static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k,
+                                             R* y, bool /*first*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const R th2 = theta * theta;

@@ -91,8 +91,8 @@ struct Rosenbrock {
 
   // `fail` gains the lanes whose W is singular. unew doubles as the stage-state scratch.
   template <class Ctx, class R>
-  ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
-                              typename Ctx::Mask& fail) {
+  ENSOLVE_HD_OUTLINE static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
+                                      typename Ctx::Mask& fail) {
     using S = typename Ctx::Scalar;
     constexpr Tab tab = Method::Tableau();
     const int n = c.n();
@@ -165,8 +165,8 @@ struct Rosenbrock {
 
   // After Step: k[0] = u_new - u, k[1..NH] = D_1..D_NH.
   template <class Ctx, class R>
-  ENSOLVE_HD static void Interpolate(Ctx& c, R /*t*/, R theta, R /*h*/, const R* u, R* const* k,
-                                     R* y, bool /*first*/) {
+  ENSOLVE_HD_OUTLINE static void Interpolate(Ctx& c, R /*t*/, R theta, R /*h*/, const R* u,
+                                             R* const* k, R* y, bool /*first*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const R theta1 = S(1) - theta;

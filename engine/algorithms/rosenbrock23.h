@@ -37,8 +37,8 @@ struct Rosenbrock23 {
 
   // On entry k[0] = f(t, u). `fail` gains the lanes whose W is singular.
   template <class Ctx, class R>
-  ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
-                              typename Ctx::Mask& fail) {
+  ENSOLVE_HD_OUTLINE static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
+                                      typename Ctx::Mask& fail) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     R* const f0 = k[0];
@@ -78,8 +78,8 @@ struct Rosenbrock23 {
   }
 
   template <class Ctx, class R>
-  ENSOLVE_HD static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k, R* y,
-                                     bool /*first*/) {
+  ENSOLVE_HD_OUTLINE static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k,
+                                             R* y, bool /*first*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const S inv = S(1.0 / (1.0 - 2.0 * kD));

@@ -41,8 +41,8 @@ struct SIEA {
   static constexpr bool kDiagonalNoise = true;
 
   template <class Ctx, class R>
-  ENSOLVE_HD static void Step(Ctx& c, R t, R h, R sqh, const R* u, R* unew, R* const* k,
-                              R* const* G, const R* dw) {
+  ENSOLVE_HD_OUTLINE static void Step(Ctx& c, R t, R h, R sqh, const R* u, R* unew, R* const* k,
+                                      R* const* G, const R* dw) {
     using S = typename Ctx::Scalar;
     const int n = c.n(), m = c.num_wiener();
     R* k0 = k[0];

@@ -50,8 +50,8 @@ struct Tsit5 {
   // On entry k[0] = f(t, u) (first same as last). On return k[0..6] hold the stages,
   // k[6] = f(t + h, unew), and err = h Σ (b_i - b̂_i) k_i. err doubles as stage scratch.
   template <class Ctx, class R>
-  ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
-                              typename Ctx::Mask& /*fail*/) {
+  ENSOLVE_HD_OUTLINE static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k,
+                                      typename Ctx::Mask& /*fail*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const S c2 = S(0.161), c3 = S(0.327), c4 = S(0.9), c5 = S(0.9800255409045097);
@@ -98,8 +98,8 @@ struct Tsit5 {
   }
 
   template <class Ctx, class R>
-  ENSOLVE_HD static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k, R* y,
-                                     bool /*first*/) {
+  ENSOLVE_HD_OUTLINE static void Interpolate(Ctx& c, R /*t*/, R theta, R h, const R* u, R* const* k,
+                                             R* y, bool /*first*/) {
     using S = typename Ctx::Scalar;
     const int n = c.n();
     const R t2 = theta * theta;
