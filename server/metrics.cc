@@ -56,6 +56,12 @@ Metrics::Metrics()
                    .Name("ensolve_requests_total")
                    .Help("Finished RPCs by method and gRPC status code")
                    .Register(r);
+  undecodable_ = &prometheus::BuildCounter()
+                      .Name("ensolve_undecodable_requests_total")
+                      .Help(
+                          "Requests whose bytes did not parse as their method's message, "
+                          "answered INVALID_ARGUMENT, by method")
+                      .Register(r);
   request_duration_ = &prometheus::BuildHistogram()
                            .Name("ensolve_request_duration_seconds")
                            .Help("RPC latency from its start to its status, by method and code")
@@ -202,6 +208,10 @@ void Metrics::RemoveCollectable(const std::shared_ptr<prometheus::Collectable>& 
 void Metrics::RecordRequest(const std::string& method, const std::string& code, double seconds) {
   requests_->Add({{"method", method}, {"code", code}}).Increment();
   request_duration_->Add({{"method", method}, {"code", code}}, RequestBuckets()).Observe(seconds);
+}
+
+void Metrics::CountUndecodable(const std::string& method) {
+  undecodable_->Add({{"method", method}}).Increment();
 }
 
 void Metrics::CountRetCodes(const RetCode* codes, int64_t count) {

@@ -71,6 +71,8 @@ class Metrics {
 
   // A finished RPC: its method, status code name and latency in seconds.
   void RecordRequest(const std::string& method, const std::string& code, double seconds);
+  // A request of `method` whose bytes did not parse as its message (undecodable_requests.h).
+  void CountUndecodable(const std::string& method);
   // The return codes of a finished batch's trajectories.
   void CountRetCodes(const RetCode* codes, int64_t count);
   // The same from per-code counts (counts[i]: trajectories with RetCode i).
@@ -103,6 +105,7 @@ class Metrics {
   std::shared_ptr<prometheus::Collectable> process_;
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Histogram>* request_duration_;
+  prometheus::Family<prometheus::Counter>* undecodable_;
   prometheus::Counter* retcodes_[kNumRetCodes];
   prometheus::Family<prometheus::Counter>* trajectories_;
   prometheus::Family<prometheus::Counter>* batches_;

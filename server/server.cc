@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <limits>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -17,6 +18,7 @@
 #include "server/fault_injection.h"
 #include "server/log.h"
 #include "server/tls.h"
+#include "server/undecodable_requests.h"
 
 namespace ensolve::server {
 namespace {
@@ -81,6 +83,11 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
   if (!credentials.ok()) return credentials.status();
   builder.AddListeningPort(c.address, *credentials, &s->port_);
   builder.RegisterService(s->service_.get());
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(NewUndecodableRequestInterceptorFactory(s->metrics_.get()));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   if (c.max_connection_age > absl::ZeroDuration()) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, ClampedMillis(c.max_connection_age));
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,

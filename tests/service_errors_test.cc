@@ -1,11 +1,16 @@
 // Every bad request gets the right status code and a message that names the problem.
+#include <map>
 #include <string>
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "client/tensor.h"
 #include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/support.h"
 
@@ -152,6 +157,79 @@ TEST_F(ServiceErrors, LimitsAreResourceExhaustedNamingTheLimit) {
   EXPECT_EQ(MetricValue(*metrics, "ensolve_requests_total",
                         {{"method", "Solve"}, {"code", "resource_exhausted"}}),
             3);
+}
+
+// Bytes that are not a protobuf message: gRPC itself would answer UNIMPLEMENTED with no
+// message; the server says INVALID_ARGUMENT, names the message expected, and counts it.
+TEST_F(ServiceErrors, UndecodableRequestIsInvalidArgumentAndCounted) {
+  auto channel = grpc::CreateChannel(server_->server->target(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  // 0xff 0xff ...: a field tag whose varint never ends.
+  const std::string garbage(16, '\xff');
+  auto before = HttpGet(server_->server->metrics_port(), "/metrics");
+  ASSERT_TRUE(before.ok()) << before.status();
+  struct Case {
+    const char* method;
+    const char* message;
+    bool streaming;
+  };
+  for (const Case& c : {Case{"Solve", "ensolve.v1.SolveRequest", true},
+                        Case{"CompileModel", "ensolve.v1.CompileModelRequest", false},
+                        Case{"WatchJob", "ensolve.v1.WatchJobRequest", true}}) {
+    SCOPED_TRACE(c.method);
+    grpc::Slice slice(garbage);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext ctx;
+    grpc::CompletionQueue cq;
+    const std::string path = absl::StrCat("/ensolve.v1.EnsembleSolver/", c.method);
+    grpc::Status status;
+    if (c.streaming) {
+      // A server-streaming call: write the request, half-close, read until the status.
+      auto call = stub.PrepareCall(&ctx, path, &cq);
+      void* tag;
+      bool ok;
+      call->StartCall(reinterpret_cast<void*>(1));
+      ASSERT_TRUE(cq.Next(&tag, &ok));
+      call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
+      ASSERT_TRUE(cq.Next(&tag, &ok));
+      call->Read(&response, reinterpret_cast<void*>(3));
+      ASSERT_TRUE(cq.Next(&tag, &ok));
+      EXPECT_FALSE(ok) << "a message came back";
+      call->Finish(&status, reinterpret_cast<void*>(4));
+      ASSERT_TRUE(cq.Next(&tag, &ok));
+    } else {
+      absl::Notification done;
+      stub.UnaryCall(&ctx, path, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+        status = std::move(s);
+        done.Notify();
+      });
+      done.WaitForNotification();
+    }
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_THAT(status.error_message(), AllOf(HasSubstr(absl::StrCat("not a valid ", c.message)),
+                                              HasSubstr("protobuf decoding failed")));
+    cq.Shutdown();
+    void* tag;
+    bool ok;
+    while (cq.Next(&tag, &ok)) {
+    }
+  }
+  auto metrics = HttpGet(server_->server->metrics_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  for (const char* method : {"Solve", "CompileModel", "WatchJob"}) {
+    EXPECT_EQ(MetricValue(*metrics, "ensolve_undecodable_requests_total", {{"method", method}}), 1)
+        << method;
+    const std::map<std::string, std::string> labels = {{"method", method},
+                                                       {"code", "invalid_argument"}};
+    EXPECT_EQ(MetricValue(*metrics, "ensolve_requests_total", labels) -
+                  MetricValue(*before, "ensolve_requests_total", labels),
+              1)
+        << method;
+  }
+
+  // A valid request on the same server still solves.
+  EXPECT_TRUE(Run(LorenzRequest(10, 1)).ok());
 }
 
 TEST_F(ServiceErrors, QueueFullIsResourceExhausted) {
