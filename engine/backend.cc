@@ -26,6 +26,13 @@ absl::Status CheckStiffModelSize(const Model& model, Algorithm algorithm, int ma
 
 absl::Status CheckAlgorithmFitsModel(const Model& model, Algorithm algorithm) {
   const AlgorithmInfo& info = GetAlgorithmInfo(algorithm);
+  if (model.is_raw_kernel() && (info.stochastic || info.jacobian || info.time_derivative)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "algorithm: ", info.name, " needs the model's ",
+        info.stochastic ? "noise" : (info.jacobian ? "Jacobian" : "time derivative"),
+        ", which a raw kernel does not give (it defines only ModelRhs); use an explicit ODE "
+        "method such as tsit5, vern7 or vern9"));
+  }
   if (info.stochastic && !model.has_noise()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "algorithm: ", info.name,

@@ -90,6 +90,11 @@ struct ServerConfig {
 
   // Model text limits; ensolved sets max_compile_seconds from --max_compile_time (30 s).
   ModelLimits model_limits;
+  // Raw CUDA kernels (SolveRequest.raw_kernel): taken without a tokens file only when
+  // allowed (with one, from tenants with the capability `raw`); the largest source. NVRTC
+  // compiles one in at most model_limits.max_compile_seconds.
+  bool allow_raw_kernels = false;
+  int64_t max_raw_kernel_bytes = 64 * 1024;
   // Parsed models kept by content hash: at most this many, and about this many bytes
   // (ModelCache::ModelBytes() each).
   int model_cache_size = 256;

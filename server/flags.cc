@@ -101,6 +101,11 @@ ABSL_FLAG(absl::Duration, max_compile_time, absl::Seconds(30),
           "RESOURCE_EXHAUSTED (0: no limit)");
 ABSL_FLAG(int, max_identifier_length, 128,
           "Longest name or number in model text, in bytes; longer is INVALID_ARGUMENT");
+ABSL_FLAG(bool, allow_raw_kernels, false,
+          "Without --tokens_file: take raw CUDA kernels (SolveRequest.raw_kernel) from callers; "
+          "with one, only tenants with caps=...,raw may send them");
+ABSL_FLAG(int64_t, max_raw_kernel_bytes, 64 * 1024,
+          "Largest raw CUDA kernel source, in bytes; larger is INVALID_ARGUMENT");
 ABSL_FLAG(std::string, tokens_file, "",
           "File of \"token tenant\" lines: calls must send 'authorization: Bearer <token>' "
           "(UNAUTHENTICATED otherwise); re-read on SIGHUP. Empty: everyone is tenant default");
@@ -155,6 +160,8 @@ constexpr const char* kFlagNames[] = {"address",
                                       "tenant_compile_queue",
                                       "max_compile_time",
                                       "max_identifier_length",
+                                      "allow_raw_kernels",
+                                      "max_raw_kernel_bytes",
                                       "tokens_file",
                                       "tls_cert",
                                       "tls_key",
@@ -341,6 +348,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.compile_queue = absl::GetFlag(FLAGS_compile_queue);
   c.tenant_compile_queue = absl::GetFlag(FLAGS_tenant_compile_queue);
   c.model_limits.max_identifier_length = absl::GetFlag(FLAGS_max_identifier_length);
+  c.allow_raw_kernels = absl::GetFlag(FLAGS_allow_raw_kernels);
+  c.max_raw_kernel_bytes = absl::GetFlag(FLAGS_max_raw_kernel_bytes);
   const absl::Duration compile_time = absl::GetFlag(FLAGS_max_compile_time);
   if (compile_time < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--max_compile_time: must be >= 0");
@@ -370,7 +379,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
                                 {"compile_threads", c.compile_threads},
                                 {"compile_queue", c.compile_queue},
                                 {"tenant_compile_queue", c.tenant_compile_queue},
-                                {"max_identifier_length", c.model_limits.max_identifier_length}}) {
+                                {"max_identifier_length", c.model_limits.max_identifier_length},
+                                {"max_raw_kernel_bytes", c.max_raw_kernel_bytes}}) {
     if (absl::Status s = positive(name, v); !s.ok()) return s;
   }
   if (c.log_format != "kv" && c.log_format != "json") {

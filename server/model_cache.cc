@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/model/raw_kernel.h"
 #include "engine/model/sensitivity.h"
 #include "server/client_text.h"
 #include "server/metrics.h"
@@ -27,6 +28,22 @@ std::string ModelCache::Scoped(absl::string_view tenant, absl::string_view key) 
 absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrParse(absl::string_view tenant,
                                                                     absl::string_view source,
                                                                     bool* cached) {
+  return GetOrBuild(
+      tenant, source,
+      [&] { return Model::Parse(std::string_view(source.data(), source.size()), limits_); },
+      cached);
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrBuildRawKernel(
+    absl::string_view tenant, const RawKernelSpec& spec, bool* cached) {
+  const std::string text = RawKernelKey(spec);
+  return GetOrBuild(
+      tenant, text, [&] { return BuildRawKernelModel(spec, limits_); }, cached);
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrBuild(
+    absl::string_view tenant, absl::string_view source,
+    const std::function<absl::StatusOr<std::unique_ptr<Model>>()>& build, bool* cached) {
   const std::string key = Scoped(tenant, source);
   {
     absl::MutexLock lock(&mu_);
@@ -39,8 +56,7 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelCache::GetOrParse(absl::string
     }
   }
   // Parse outside the lock; two racing misses of one text both parse, and one result wins.
-  absl::StatusOr<std::unique_ptr<Model>> parsed =
-      Model::Parse(std::string_view(source.data(), source.size()), limits_);
+  absl::StatusOr<std::unique_ptr<Model>> parsed = build();
   if (metrics_ != nullptr) metrics_->model_compiles().Increment();
   if (!parsed.ok()) return parsed.status();
   std::shared_ptr<const Model> model = std::move(*parsed);

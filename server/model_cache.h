@@ -7,6 +7,7 @@
 #define ENSOLVE_SERVER_MODEL_CACHE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/model/limits.h"
 #include "engine/model/model.h"
+#include "engine/model/raw_kernel.h"
 
 namespace ensolve::server {
 
@@ -42,6 +44,11 @@ class ModelCache {
   absl::StatusOr<std::shared_ptr<const Model>> GetOrParse(absl::string_view tenant,
                                                           absl::string_view source,
                                                           bool* cached = nullptr);
+  // The same for a raw kernel (engine/model/raw_kernel.h), keyed by RawKernelKey(spec):
+  // BuildRawKernelModel's INVALID_ARGUMENT passed through.
+  absl::StatusOr<std::shared_ptr<const Model>> GetOrBuildRawKernel(absl::string_view tenant,
+                                                                   const RawKernelSpec& spec,
+                                                                   bool* cached = nullptr);
   // Whether `source` is cached now (GetOrParse would not parse it, unless evicted meanwhile).
   bool Contains(absl::string_view tenant, absl::string_view source) const;
   // The tenant's cached model with this id, or NOT_FOUND.
@@ -69,6 +76,10 @@ class ModelCache {
     int64_t bytes = 0;   // ModelBytes of its text
     uint64_t last_use = 0;
   };
+  // The model keyed by `source` in the tenant's part, from build() on a miss.
+  absl::StatusOr<std::shared_ptr<const Model>> GetOrBuild(
+      absl::string_view tenant, absl::string_view source,
+      const std::function<absl::StatusOr<std::unique_ptr<Model>>()>& build, bool* cached);
   void Touch(Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { e.last_use = ++clock_; }
   void EvictIfFull() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/backend.h"
+#include "server/raw_kernels.h"
 #include "server/sensitivities.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -323,8 +324,20 @@ absl::StatusOr<JobSpec> BuildJobSpec(const v1::SolveRequest& req, const ServerCo
       spec.model = std::move(*m);
       break;
     }
+    case v1::SolveRequest::kRawKernel: {
+      // Who may send one, and the source's size: CheckRawKernelRequest, before this.
+      auto m = models.GetOrBuildRawKernel(tenant, RawKernelSpecOf(req.raw_kernel()), model_cached);
+      if (!m.ok()) return m.status();
+      spec.model = std::move(*m);
+      if (!req.sensitivities().empty()) {
+        return Invalid(
+            "sensitivities: a raw kernel gives only the right-hand side, not its derivatives; "
+            "send the model as model_source for sensitivities");
+      }
+      break;
+    }
     default:
-      return Invalid("model_source or model_id: one of them is required");
+      return Invalid("model_source, model_id or raw_kernel: one of them is required");
   }
   const Model& model = *spec.model;
 

@@ -38,7 +38,8 @@ int64_t InputBytesEstimate(const v1::SolveRequest& request) {
   return TensorBytes(request.u0()) + TensorBytes(request.params()) + TensorBytes(request.t0()) +
          TensorBytes(request.t1()) + TensorBytes(request.saveat()) +
          TensorBytes(request.reductions().histogram_edges()) +
-         static_cast<int64_t>(request.model_source().size());
+         static_cast<int64_t>(request.model_source().size()) +
+         static_cast<int64_t>(request.raw_kernel().ByteSizeLong());
 }
 
 int64_t CompileBytesEstimate(int64_t source_bytes) {

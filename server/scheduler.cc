@@ -494,7 +494,8 @@ std::optional<double> BatchScheduler::SolveBatch(Worker* w, Task& task) {
     {
       absl::MutexLock lock(&mu_);
       if (fault) {
-        retried = RetryElsewhereLocked(*w, task);
+        // A raw kernel's fault is most likely the kernel's own: not run again elsewhere.
+        if (!spec.model->is_raw_kernel()) retried = RetryElsewhereLocked(*w, task);
         stranded = NoteOutcomeLocked(*w, /*ok=*/false);
       }
     }

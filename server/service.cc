@@ -376,6 +376,7 @@ grpc::ServerUnaryReactor* EnsembleSolverService::GetServerInfo(grpc::CallbackSer
   l->set_stream_unread_timeout_seconds(absl::ToDoubleSeconds(c.stream_unread_timeout));
   l->set_max_identifier_length(c.model_limits.max_identifier_length);
   l->set_max_compile_seconds(c.model_limits.max_compile_seconds);
+  l->set_max_raw_kernel_bytes(c.max_raw_kernel_bytes);
   l->set_tenant_max_memory(c.tenant_max_memory);
   l->set_tenant_max_jobs(c.tenant_max_jobs);
   l->set_tenant_max_trajectories(c.tenant_max_trajectories);

@@ -11,6 +11,7 @@
 #include "engine/solve_inputs.h"
 #include "server/client_text.h"
 #include "server/log.h"
+#include "server/raw_kernels.h"
 #include "server/request.h"
 #include "server/request_cost.h"
 #include "server/sensitivities.h"
@@ -43,6 +44,12 @@ SolveStream::SolveStream(ServiceContext* ctx, grpc::CallbackServerContext* call,
     return;
   }
   tenant_ = *std::move(tenant);
+  if (absl::Status s = CheckRawKernelRequest(*request_, tenant_, ctx_->tenants(), ctx_->config(),
+                                             ctx_->scheduler().device_names());
+      !s.ok()) {
+    Reject(s);
+    return;
+  }
   memory_ = ctx_->memory().Open(tenant_);
   // The request's tensors are decoded to float64 while validating: reserve that first.
   if (absl::Status s = memory_->Reserve(InputBytesEstimate(*request_), "the request's inputs");
@@ -111,6 +118,13 @@ void SolveStream::Admit() {
   }
   memory_->Release(compile_bytes_);  // compiled; the cache has a bound of its own
   compile_bytes_ = 0;
+  if (spec.ok() && spec->model->is_raw_kernel()) {
+    if (absl::Status s = CheckRawKernelAllowed(tenant_, ctx_->tenants(), ctx_->config(),
+                                               ctx_->scheduler().device_names());
+        !s.ok()) {
+      spec = s;
+    }
+  }
   if (!spec.ok()) {
     Reject(spec.status());
     return;

@@ -52,7 +52,7 @@ absl::Status ParseShareField(absl::string_view field, SharePolicy& share, bool& 
 constexpr struct {
   const char* name;
   Capability cap;
-} kCapabilityNames[] = {{"solve", kCapSolve}, {"detached", kCapDetached}};
+} kCapabilityNames[] = {{"solve", kCapSolve}, {"detached", kCapDetached}, {"raw", kCapRaw}};
 
 std::string CapabilityList(uint32_t caps) {
   std::string out;
@@ -203,19 +203,38 @@ absl::StatusOr<std::string> TenantResolver::ForCall(const grpc::CallbackServerCo
   return ForAuthorization(&value);
 }
 
+uint32_t TenantResolver::CapabilitiesOf(const std::string& tenant) const {
+  absl::MutexLock lock(&mu_);
+  auto it = tokens_.caps_by_tenant.find(tenant);
+  return it != tokens_.caps_by_tenant.end() ? it->second : kDefaultCapabilities;
+}
+
 absl::Status TenantResolver::Require(const std::string& tenant, Capability c,
                                      absl::string_view method) const {
-  uint32_t caps = kAllCapabilities;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = tokens_.caps_by_tenant.find(tenant);
-    if (it != tokens_.caps_by_tenant.end()) caps = it->second;
-  }
+  const uint32_t caps = CapabilitiesOf(tenant);
   if (caps & c) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat(
       method, ": tenant '", ClientText(tenant), "' may not call it: it needs the capability '",
       CapabilityList(c), "' and the tenant has caps=", CapabilityList(caps),
       " in the server's tokens file"));
+}
+
+absl::Status TenantResolver::RequireRawKernels(const std::string& tenant,
+                                               bool allowed_without_tokens) const {
+  if (authenticates()) {
+    const uint32_t caps = CapabilitiesOf(tenant);
+    if (caps & kCapRaw) return absl::OkStatus();
+    return absl::PermissionDeniedError(
+        absl::StrCat("raw_kernel: tenant '", ClientText(tenant),
+                     "' may not send raw CUDA kernels: it needs the capability 'raw' and has caps=",
+                     CapabilityList(caps), " in the server's tokens file"));
+  }
+  if (allowed_without_tokens) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      "raw_kernel: this server takes raw CUDA kernels only from tenants with the capability "
+      "'raw' (caps=...,raw on their line of --tokens_file), or from anyone when started with "
+      "--allow_raw_kernels and no tokens file; a raw kernel runs with the server's rights on "
+      "the device (docs/reliability.md, \"Trust model\")");
 }
 
 absl::StatusOr<std::string> TenantResolver::ForCall(const grpc::CallbackServerContext& call,

@@ -34,8 +34,11 @@ inline constexpr char kDefaultTenant[] = "default";
 enum Capability : uint32_t {
   kCapSolve = 1,     // "solve": Solve, CompileModel
   kCapDetached = 2,  // "detached": SubmitJob, WatchJob, CancelJob, ListJobs
+  kCapRaw = 4,       // "raw": a SolveRequest.raw_kernel (CUDA source run with the server's rights)
 };
-inline constexpr uint32_t kAllCapabilities = kCapSolve | kCapDetached;
+inline constexpr uint32_t kAllCapabilities = kCapSolve | kCapDetached | kCapRaw;
+// What a tenant without caps= on its tokens line may do: everything but raw kernels.
+inline constexpr uint32_t kDefaultCapabilities = kCapSolve | kCapDetached;
 
 // The contents of a tokens file.
 struct Tokens {
@@ -63,12 +66,17 @@ class TenantResolver {
   SharePolicy Share(const std::string& tenant) const;
   // OK if the tenant has capability `c`, else PERMISSION_DENIED saying what `method` needs.
   absl::Status Require(const std::string& tenant, Capability c, absl::string_view method) const;
+  // OK if the tenant may send raw kernels: with a tokens file, the capability `raw`; without
+  // one (a single trusted tenant), `allowed_without_tokens` (--allow_raw_kernels).
+  absl::Status RequireRawKernels(const std::string& tenant, bool allowed_without_tokens) const;
   // Re-reads the tokens file; on error keeps the tokens it had and says why.
   absl::Status Reload();
   int num_tokens() const;
 
  private:
   explicit TenantResolver(std::string file) : file_(std::move(file)) {}
+  // The tenant's caps= (kDefaultCapabilities for a tenant without).
+  uint32_t CapabilitiesOf(const std::string& tenant) const;
   const std::string file_;
   mutable absl::Mutex mu_;
   Tokens tokens_ ABSL_GUARDED_BY(mu_);

@@ -106,7 +106,8 @@ TEST(TenantTest, CapabilitiesComeFromTheTokensFileAndDenyWithAMessage) {
       "ta2 alice\n"  // a second token, no caps given: alice keeps caps=solve
       "tb bob caps=detached,solve weight=2\n"
       "tc carol caps=\n"  // nothing at all
-      "td dave\n");       // the default: everything
+      "td dave\n"         // the default: everything but raw kernels
+      "te erin caps=solve,raw\n");
   auto r = TenantResolver::Create(path);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE((*r)->Require("alice", kCapSolve, "Solve").ok());
@@ -119,10 +120,15 @@ TEST(TenantTest, CapabilitiesComeFromTheTokensFileAndDenyWithAMessage) {
   EXPECT_EQ((*r)->Require("carol", kCapSolve, "Solve").code(), absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE((*r)->Require("dave", kCapDetached, "ListJobs").ok());
   EXPECT_TRUE((*r)->Require("dave", kCapSolve, "Solve").ok());
+  // Raw kernels only where a line names `raw`.
+  EXPECT_TRUE((*r)->RequireRawKernels("erin", false).ok());
+  EXPECT_EQ((*r)->RequireRawKernels("dave", true).message(),
+            "raw_kernel: tenant 'dave' may not send raw CUDA kernels: it needs the capability "
+            "'raw' and has caps=solve,detached in the server's tokens file");
   std::remove(path.c_str());
 
-  EXPECT_EQ(ParseTokens("t a caps=solve,raw\n").status().message(),
-            "line 1: caps: unknown capability 'raw'; expected any of solve,detached");
+  EXPECT_EQ(ParseTokens("t a caps=solve,rawk\n").status().message(),
+            "line 1: caps: unknown capability 'rawk'; expected any of solve,detached,raw");
   EXPECT_EQ(ParseTokens("t a caps=solve\nu a caps=detached\n").status().message(),
             "line 2: tenant 'a' already has other capabilities (line 1)");
 }

@@ -122,7 +122,8 @@ TEST_F(ServiceErrors, BadOptionsNameTheOption) {
 
   req = LorenzRequest(10, 1);
   req.clear_model_source();
-  EXPECT_THAT(Run(req), IsError(absl::StatusCode::kInvalidArgument, "model_source or model_id"));
+  EXPECT_THAT(Run(req), IsError(absl::StatusCode::kInvalidArgument,
+                                "model_source, model_id or raw_kernel: one of them is required"));
 
   req = LorenzRequest(10, 1);
   req.set_model_id("feedface");

@@ -77,6 +77,10 @@ class CpuBackend : public Backend {
   absl::StatusOr<std::unique_ptr<PreparedModel>> Prepare(const Model& model,
                                                          const SolveOptions& options) override {
     if (!isa_.ok()) return isa_.status();
+    if (model.is_raw_kernel()) {
+      return absl::FailedPreconditionError(
+          "raw_kernel: a raw CUDA kernel runs only on a GPU device, not on the CPU backend");
+    }
     if (absl::Status s = CheckStiffModelSize(model, options.algorithm, kMaxStiffStatesCpu, "CPU");
         !s.ok()) {
       return s;

@@ -309,8 +309,14 @@ std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precis
   absl::StrAppend(&src,
                   "__device__ __forceinline__ R Infinity() { return "
                   "R(__longlong_as_double(0x7ff0000000000000LL)); }\n");
-  absl::StrAppend(&src, GenerateModelCode(model, precision, info.jacobian, info.time_derivative,
-                                          info.stochastic));
+  if (model.is_raw_kernel()) {
+    // The tenant's ModelRhs, its lines numbered as in the request for NVRTC's messages.
+    absl::StrAppend(&src, "#line 1 \"", kRawKernelSourceName, "\"\n", model.raw_cuda_source(),
+                    "\n#line 1 \"ensolve_generated.cu\"\n");
+  } else {
+    absl::StrAppend(&src, GenerateModelCode(model, precision, info.jacobian, info.time_derivative,
+                                            info.stochastic));
+  }
   absl::StrAppend(&src, "#define ENSOLVE_SELECTION ", selection.empty() ? 0 : 1, "\n");
   absl::StrAppend(&src, "constexpr int kOut = ",
                   selection.empty() ? model.num_states() : static_cast<int>(selection.size()),

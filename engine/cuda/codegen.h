@@ -34,9 +34,13 @@ inline constexpr int kBlockSize = 128;
 std::string GenerateModelCode(const Model& model, Precision precision, bool jacobian,
                               bool time_derivative, bool noise = false);
 
+// What NVRTC's messages call a raw kernel's source (its lines keep their numbers).
+inline constexpr char kRawKernelSourceName[] = "raw_kernel.cuda_source";
+
 // The kernel translation unit for `model` solved with `algorithm` in `precision`: defines
 // the kernels ensolve_fixed, ensolve_adaptive and ensolve_transpose (see
-// ensemble_kernel.cuh for their contract).
+// ensemble_kernel.cuh for their contract). A raw-kernel model's source takes the place of
+// the generated ModelRhs (engine/model/raw_kernel.h).
 // `selection` (Model::SelectionRoots; empty: every state) is what each save point holds.
 std::string GenerateKernelSource(const Model& model, Algorithm algorithm, Precision precision,
                                  const std::vector<ir::NodeId>& selection = {});

@@ -47,6 +47,24 @@ size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
   if (!lhs##_or.ok()) return lhs##_or.status(); \
   auto lhs = *lhs##_or
 
+// A raw kernel's compile failure as the tenant's error: INVALID_ARGUMENT with NVRTC's log
+// (at most 8 KiB of it), RESOURCE_EXHAUSTED past the compile time limit.
+absl::Status RawKernelError(const absl::Status& s) {
+  constexpr size_t kMaxLog = 8 * 1024;
+  std::string what(s.message());
+  if (what.size() > kMaxLog) what = absl::StrCat(what.substr(0, kMaxLog), "\n... (log cut)");
+  if (s.code() == absl::StatusCode::kInvalidArgument) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("raw_kernel.cuda_source: does not compile: ", what));
+  }
+  if (s.code() == absl::StatusCode::kDeadlineExceeded) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("raw_kernel.cuda_source: ", what,
+                     " (the limit max_compile_seconds, --max_compile_time); simplify the kernel"));
+  }
+  return s;
+}
+
 class CudaPreparedModel : public PreparedModel {
  public:
   CudaPreparedModel(const Model& model, const cuda::LoadedKernel* kernel)
@@ -139,10 +157,14 @@ class CudaBackendImpl : public CudaBackend {
       ++compile_stats_.cache_hits;
       return std::make_unique<CudaPreparedModel>(model, it->second.get());
     }
-    absl::StatusOr<cuda::CubinLookup> cubin = cuda::GetOrCompileCubin(key, arch_, [&] {
-      return cuda::GenerateKernelSource(model, options.algorithm, options.precision, *selection);
-    });
-    if (!cubin.ok()) return cubin.status();
+    absl::StatusOr<cuda::CubinLookup> cubin = cuda::GetOrCompileCubin(
+        key, arch_,
+        [&] {
+          return cuda::GenerateKernelSource(model, options.algorithm, options.precision,
+                                            *selection);
+        },
+        model.is_raw_kernel() ? model.raw_compile_seconds() : 0);
+    if (!cubin.ok()) return model.is_raw_kernel() ? RawKernelError(cubin.status()) : cubin.status();
     const auto load_start = Clock::now();
     auto kernel = std::make_unique<cuda::LoadedKernel>();
     kernel->algorithm = options.algorithm;

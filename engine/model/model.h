@@ -82,6 +82,14 @@ class Model {
   // The values event e assigns, one root per assignment.
   std::vector<ir::NodeId> EventValues(int e) const;
 
+  // A raw-kernel model (engine/model/raw_kernel.h): its right-hand side is a tenant's CUDA
+  // source, run only by the CUDA backend; the graph holds only the state and parameter
+  // leaves, and rhs(), jacobian(), time_derivative() and outputs() are empty.
+  bool is_raw_kernel() const { return !raw_cuda_source_.empty(); }
+  const std::string& raw_cuda_source() const { return raw_cuda_source_; }
+  // The longest NVRTC may take to compile it (ModelLimits::max_compile_seconds; 0: no limit).
+  double raw_compile_seconds() const { return raw_compile_seconds_; }
+
   // Content hash (hex) of the source text; the model's id.
   const std::string& hash() const { return hash_; }
   const std::string& source() const { return source_; }
@@ -96,6 +104,7 @@ class Model {
  private:
   friend class ModelBuilder;
   friend class SensitivityModelBuilder;
+  friend class RawKernelModelBuilder;
   Model() = default;
 
   std::vector<std::string> state_names_, param_names_, output_names_;
@@ -112,6 +121,8 @@ class Model {
   std::vector<ModelEvent> events_;
   bool events_assign_params_ = false;
   std::string hash_, source_;
+  std::string raw_cuda_source_;
+  double raw_compile_seconds_ = 0;
   std::vector<int> sensitivity_params_;
   int input_states_ = -1;
 };

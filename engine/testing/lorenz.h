@@ -17,6 +17,19 @@ y' = x*(rho - z) - y
 z' = x*y - beta*z
 )";
 
+// kLorenz's right-hand side as a raw CUDA kernel (engine/model/raw_kernel.h), with states
+// x, y, z and parameters sigma, rho, beta in that order: the same operations as the code
+// generated from kLorenz.
+inline constexpr char kRawLorenzRhs[] = R"(// Lorenz, by hand
+__device__ void ModelRhs(R t, const R* __restrict__ u, const R* __restrict__ p,
+                         R* __restrict__ du) {
+  (void)t;
+  du[0] = p[0] * (u[1] - u[0]);
+  du[1] = u[0] * (p[1] - u[2]) - u[1];
+  du[2] = u[0] * u[1] - p[2] * u[2];
+}
+)";
+
 // The state at each of `times` (ascending, >= 0) from u0 = (1, 0, 0) with sigma = 10,
 // beta = 8/3 and the given rho; RK4 with h = 1e-5.
 inline std::vector<std::vector<double>> LorenzReference(double rho,

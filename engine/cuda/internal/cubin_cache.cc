@@ -23,7 +23,8 @@ Cache& TheCache() {
 }  // namespace
 
 absl::StatusOr<CubinLookup> GetOrCompileCubin(const std::string& key, const std::string& arch,
-                                              const std::function<std::string()>& source) {
+                                              const std::function<std::string()>& source,
+                                              double max_seconds) {
   Cache& cache = TheCache();
   const std::string full_key = absl::StrCat(key, "@", arch);
   absl::MutexLock lock(&cache.mu);
@@ -33,7 +34,7 @@ absl::StatusOr<CubinLookup> GetOrCompileCubin(const std::string& key, const std:
   absl::StatusOr<const Nvrtc*> nvrtc = Nvrtc::Get();
   if (!nvrtc.ok()) return nvrtc.status();
   absl::StatusOr<CompiledProgram> program =
-      (*nvrtc)->Compile(source(), absl::StrCat(key, ".cu"), KernelHeaders(), arch);
+      (*nvrtc)->Compile(source(), absl::StrCat(key, ".cu"), KernelHeaders(), arch, {}, max_seconds);
   if (!program.ok()) return program.status();
   auto shared = std::make_shared<const CompiledProgram>(*std::move(program));
   cache.programs.emplace(full_key, shared);

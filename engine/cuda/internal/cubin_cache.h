@@ -20,10 +20,11 @@ struct CubinLookup {
   bool compiled_now = false;  // false: an earlier compilation was reused
 };
 
-// The cubin for `key` on `arch`, compiled from source() on first use. Failed
-// compilations are not cached.
+// The cubin for `key` on `arch`, compiled from source() on first use (in at most
+// `max_seconds` when > 0: Nvrtc::Compile). Failed compilations are not cached.
 absl::StatusOr<CubinLookup> GetOrCompileCubin(const std::string& key, const std::string& arch,
-                                              const std::function<std::string()>& source);
+                                              const std::function<std::string()>& source,
+                                              double max_seconds = 0);
 
 }  // namespace ensolve::cuda
 

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 
@@ -26,6 +27,19 @@ void* OpenFirst(std::vector<std::string>* tried) {
     if (void* lib = dlopen(c.c_str(), RTLD_NOW | RTLD_LOCAL)) return lib;
   }
   return nullptr;
+}
+
+// A compile's deadline, read by NVRTC's flow callback (on NVRTC's thread).
+struct Deadline {
+  std::chrono::steady_clock::time_point at;
+  std::atomic<bool> passed{false};
+};
+
+// Once it returns 1 it must keep doing so (nvrtc.h): `passed` latches.
+int PastDeadline(void* payload, void*) {
+  auto* d = static_cast<Deadline*>(payload);
+  if (!d->passed.load() && std::chrono::steady_clock::now() > d->at) d->passed.store(true);
+  return d->passed.load() ? 1 : 0;
 }
 
 }  // namespace
@@ -61,6 +75,8 @@ absl::StatusOr<const Nvrtc*> Nvrtc::Load() {
   if (missing != nullptr) {
     return absl::UnavailableError(absl::StrCat("NVRTC too old: no symbol ", missing));
   }
+  load(n.SetFlowCallback, "nvrtcSetFlowCallback");  // optional
+  missing = nullptr;
   return &n;
 }
 
@@ -70,9 +86,11 @@ std::string Nvrtc::version() const {
   return absl::StrCat(major, ".", minor);
 }
 
-absl::StatusOr<CompiledProgram> Nvrtc::Compile(
-    const std::string& source, const std::string& name, const std::vector<NamedHeader>& headers,
-    const std::string& arch, const std::vector<std::string>& extra_options) const {
+absl::StatusOr<CompiledProgram> Nvrtc::Compile(const std::string& source, const std::string& name,
+                                               const std::vector<NamedHeader>& headers,
+                                               const std::string& arch,
+                                               const std::vector<std::string>& extra_options,
+                                               double max_seconds) const {
   const auto start = std::chrono::steady_clock::now();
   auto fail = [this](nvrtcResult r, const char* call) {
     return absl::InternalError(absl::StrCat(call, " failed: ", GetErrorString(r)));
@@ -92,6 +110,17 @@ absl::StatusOr<CompiledProgram> Nvrtc::Compile(
     nvrtcProgram* p;
     ~Destroy() { n->DestroyProgram(p); }
   } destroy{this, &prog};
+  Deadline deadline{start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(max_seconds))};
+  if (max_seconds > 0) {
+    if (SetFlowCallback == nullptr) {
+      return absl::UnavailableError(
+          "this NVRTC has no nvrtcSetFlowCallback, so a compile time limit cannot be kept");
+    }
+    if ((r = SetFlowCallback(prog, PastDeadline, &deadline)) != NVRTC_SUCCESS) {
+      return fail(r, "nvrtcSetFlowCallback");
+    }
+  }
 
   std::vector<std::string> options = {"--gpu-architecture=" + arch, "-std=c++17",
                                       "--ptxas-options=-v"};
@@ -113,6 +142,11 @@ absl::StatusOr<CompiledProgram> Nvrtc::Compile(
   if (compiled == NVRTC_ERROR_COMPILATION) {
     return absl::InvalidArgumentError(
         absl::StrCat("nvrtcCompileProgram failed for ", name, " (", arch, "):\n", out.log));
+  }
+  if (compiled == NVRTC_ERROR_CANCELLED || (max_seconds > 0 && deadline.passed.load())) {
+    return absl::DeadlineExceededError(absl::StrCat("nvrtcCompileProgram of ", name,
+                                                    " was stopped after the limit of ", max_seconds,
+                                                    " s of compile time"));
   }
   if (compiled != NVRTC_SUCCESS) return fail(compiled, "nvrtcCompileProgram");
   size_t size = 0;

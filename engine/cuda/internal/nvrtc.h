@@ -34,11 +34,14 @@ class Nvrtc {
   static absl::StatusOr<const Nvrtc*> Get();
 
   // Compiles `source` (named `name` in messages) for `arch` ("sm_90"). Compilation errors
-  // are INVALID_ARGUMENT with the compiler log; a failing NVRTC call is INTERNAL.
+  // are INVALID_ARGUMENT with the compiler log; a failing NVRTC call is INTERNAL. With
+  // `max_seconds` > 0, NVRTC is asked to stop once that much time has passed
+  // (nvrtcSetFlowCallback): then DEADLINE_EXCEEDED.
   absl::StatusOr<CompiledProgram> Compile(const std::string& source, const std::string& name,
                                           const std::vector<NamedHeader>& headers,
                                           const std::string& arch,
-                                          const std::vector<std::string>& extra_options = {}) const;
+                                          const std::vector<std::string>& extra_options = {},
+                                          double max_seconds = 0) const;
 
   // "13.0".
   std::string version() const;
@@ -57,6 +60,8 @@ class Nvrtc {
   nvrtcResult (*GetCUBIN)(nvrtcProgram, char*);
   nvrtcResult (*GetProgramLogSize)(nvrtcProgram, size_t*);
   nvrtcResult (*GetProgramLog)(nvrtcProgram, char*);
+  // Null in an NVRTC without it (before 12.x): then a compile with a deadline is refused.
+  nvrtcResult (*SetFlowCallback)(nvrtcProgram, int (*)(void*, void*), void*) = nullptr;
 };
 
 }  // namespace ensolve::cuda
