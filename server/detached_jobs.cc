@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "server/log.h"
 #include "server/status_adapter.h"
 
 namespace ensolve::server {
@@ -29,13 +30,16 @@ std::string NewSecret() {
 
 DetachedJob::DetachedJob(DetachedJobs* store, std::string tenant, std::string request_id,
                          int64_t trajectories, int64_t job_bytes, int64_t slot_bytes,
-                         std::unique_ptr<MemoryAccount> memory)
+                         std::unique_ptr<MemoryAccount> memory, std::shared_ptr<SpillFolder> spill,
+                         int64_t spill_bytes)
     : store_(store),
       tenant_(std::move(tenant)),
       request_id_(std::move(request_id)),
       trajectories_(trajectories),
       job_bytes_(job_bytes),
       slot_reserve_(slot_bytes),
+      spill_folder_(std::move(spill)),
+      spill_bytes_(spill_bytes),
       submitted_(absl::Now()),
       memory_(std::move(memory)) {}
 
@@ -45,13 +49,19 @@ std::string DetachedJob::id() const {
 }
 
 bool DetachedJob::ReadOrPauseLocked() {
-  if (reading_ || ended_) return false;
-  if (kept_bytes_ + slot_reserve_ <= job_bytes_ &&
-      memory_->Reserve(slot_reserve_, "a detached job's kept results").ok()) {
+  if (reading_ || ended_ || failure_.has_value()) return false;
+  // Spilled, the next message takes room on disk; in memory, room in the job's bound. The
+  // message being read is in memory either way.
+  const bool disk = spill_ != nullptr && !spill_broken_;
+  const bool room =
+      disk ? spill_->Reserve(slot_reserve_) : memory_kept_bytes_ + slot_reserve_ <= job_bytes_;
+  if (room && memory_->Reserve(slot_reserve_, "a detached job's kept results").ok()) {
     slot_bytes_ = slot_reserve_;
+    disk_slot_ = disk;
     reading_ = true;
     return true;
   }
+  if (room && disk) spill_->Unreserve();
   if (!paused_) {
     paused_ = true;
     AddHold();  // only counts: safe under mu_ (and we are in a reaction or before the call)
@@ -65,42 +75,106 @@ void DetachedJob::OnReadDone(bool ok) {
     reading_ = false;
     memory_->Release(slot_bytes_);
     slot_bytes_ = 0;
+    if (disk_slot_ && spill_ != nullptr) spill_->Unreserve();
+    disk_slot_ = false;
     return;  // the call is over: OnDone follows
   }
   auto message = std::make_shared<v1::SolveResponse>(std::move(incoming_));
   incoming_.Clear();
   const int64_t size = static_cast<int64_t>(message->ByteSizeLong());
+  // The file is written without mu_ (watchers read meanwhile); this is the only writer.
+  std::shared_ptr<SpillFile> file;
+  {
+    absl::MutexLock lock(&mu_);
+    if (disk_slot_) file = spill_;
+  }
+  absl::StatusOr<SpillFile::Extent> written = absl::UnknownError("not written");
+  if (file != nullptr) written = file->Append(message->SerializeAsString());
+  // The SolveAccepted names the job, and so its file: the messages after it go there.
+  absl::StatusOr<std::shared_ptr<SpillFile>> created = absl::UnknownError("not created");
+  if (spill_folder_ != nullptr && message->has_accepted()) {
+    created = spill_folder_->Create(message->accepted().job_id(), spill_bytes_);
+    if (!created.ok()) {
+      Log(LogLevel::kError, "detached_job_spill_failed")
+          .Kv("job", message->accepted().job_id())
+          .Kv("error", std::string(created.status().message()))
+          .Kv("message", "its results are kept in memory (--job_kept_bytes)");
+    }
+  }
   std::vector<Accepted> callbacks;
   v1::SolveAccepted accepted;
   bool read;
+  bool fail;
   {
     absl::MutexLock lock(&mu_);
-    reading_ = false;
-    int64_t reserved = slot_bytes_;
-    slot_bytes_ = 0;
-    if (size < reserved) {
-      memory_->Release(reserved - size);
-      reserved = size;
-    } else if (size > reserved &&
-               memory_->Reserve(size - reserved, "a detached job's kept results").ok()) {
-      reserved = size;  // larger than a slot (inputs travel with its states): counted too
+    if (message->has_accepted() && spill_ == nullptr && !spill_broken_) {
+      if (created.ok()) {
+        spill_ = *std::move(created);
+      } else if (spill_folder_ != nullptr) {
+        spill_broken_ = true;
+      }
     }
-    kept_.push_back(Kept{message, size, reserved});
-    kept_bytes_ += size;
+    read = KeepLocked(message, size, file != nullptr, written);
+    fail = failure_.has_value();
     if (message->has_accepted() && !accepted_.has_value()) {
       accepted_ = message->accepted();
       accepted = *accepted_;
       callbacks.swap(on_accepted_);
     }
     if (message->has_summary()) succeeded_ = true;
-    read = ReadOrPauseLocked();
   }
   if (!accepted.job_id().empty()) {
     store_->Register(this);
     for (Accepted& c : callbacks) c(accepted);
   }
+  if (fail) call_.TryCancel();  // OnDone follows, with failure_
   NotifyWatchers();
   if (read) StartRead(&incoming_);
+}
+
+bool DetachedJob::KeepLocked(std::shared_ptr<const v1::SolveResponse> message, int64_t size,
+                             bool to_disk, const absl::StatusOr<SpillFile::Extent>& written) {
+  reading_ = false;
+  disk_slot_ = false;
+  int64_t reserved = slot_bytes_;
+  slot_bytes_ = 0;
+  if (to_disk && written.ok()) {
+    // Only its place stays in memory.
+    const int64_t index = std::min<int64_t>(reserved, sizeof(Kept));
+    memory_->Release(reserved - index);
+    kept_.push_back(Kept{nullptr, *written, size, index});
+    kept_bytes_ += size;
+    return ReadOrPauseLocked();
+  }
+  if (to_disk) {
+    // Not lost silently: in memory if it fits, else the job fails with the write's error.
+    spill_broken_ = true;
+    const bool fits = memory_kept_bytes_ + size <= job_bytes_;
+    Log(LogLevel::kError, "detached_job_spill_failed")
+        .Kv("job", accepted_.has_value() ? accepted_->job_id() : "")
+        .Kv("error", std::string(written.status().message()))
+        .Kv("message", fits ? "its results are kept in memory from now on (--job_kept_bytes)"
+                            : "the job fails: its message does not fit in --job_kept_bytes");
+    if (!fits) {
+      memory_->Release(reserved);
+      failure_ = grpc::Status(
+          static_cast<grpc::StatusCode>(written.status().code()),
+          absl::StrCat(written.status().message(), "; and a message of ", FormatBytes(size),
+                       " does not fit in memory either (--job_kept_bytes=", job_bytes_, ")"));
+      return false;
+    }
+  }
+  if (size < reserved) {
+    memory_->Release(reserved - size);
+    reserved = size;
+  } else if (size > reserved &&
+             memory_->Reserve(size - reserved, "a detached job's kept results").ok()) {
+    reserved = size;  // larger than a slot (inputs travel with its states): counted too
+  }
+  kept_.push_back(Kept{std::move(message), {}, size, reserved});
+  kept_bytes_ += size;
+  memory_kept_bytes_ += size;
+  return ReadOrPauseLocked();
 }
 
 void DetachedJob::OnDone(const grpc::Status& status) {
@@ -113,6 +187,8 @@ void DetachedJob::OnDone(const grpc::Status& status) {
     if (status.ok() && !succeeded_) {
       status_ =
           grpc::Status(grpc::StatusCode::INTERNAL, "the job's stream ended without a summary");
+    } else if (failure_.has_value()) {
+      status_ = *failure_;
     } else if (cancel_requested_ && status.error_code() == grpc::StatusCode::CANCELLED) {
       status_ = grpc::Status(grpc::StatusCode::CANCELLED, "the job was cancelled (CancelJob)");
     } else {
@@ -120,6 +196,8 @@ void DetachedJob::OnDone(const grpc::Status& status) {
     }
     memory_->Release(slot_bytes_);
     slot_bytes_ = 0;
+    if (disk_slot_ && spill_ != nullptr) spill_->Unreserve();
+    disk_slot_ = false;
     accepted = accepted_.has_value();
     callbacks.swap(on_accepted_);
   }
@@ -148,7 +226,56 @@ void DetachedJob::NotifyWatchers() {
 }
 
 DetachedJob::Next DetachedJob::Get(int64_t offset, JobWatcher* watcher) {
-  absl::MutexLock lock(&mu_);
+  std::shared_ptr<SpillFile> file;
+  SpillFile::Extent extent;
+  {
+    absl::MutexLock lock(&mu_);
+    const int64_t end = first_offset_ + static_cast<int64_t>(kept_.size());
+    if (offset < first_offset_ || offset >= end ||
+        kept_[static_cast<size_t>(offset - first_offset_)].message != nullptr) {
+      return GetLocked(offset, watcher);
+    }
+    file = spill_;
+    extent = kept_[static_cast<size_t>(offset - first_offset_)].extent;
+  }
+  return ReadBack(file, extent, offset);  // without mu_: the file is append-only
+}
+
+DetachedJob::Next DetachedJob::ReadBack(const std::shared_ptr<SpillFile>& file,
+                                        SpillFile::Extent extent, int64_t offset) {
+  Next n;
+  n.finished = true;
+  if (file == nullptr) {
+    n.status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "the job's kept messages were removed (it expired or the server is "
+                            "stopping)");
+    return n;
+  }
+  std::string bytes;
+  const absl::Status read = file->Read(extent, &bytes);
+  if (read.code() == absl::StatusCode::kOutOfRange) {
+    n.status = grpc::Status(grpc::StatusCode::OUT_OF_RANGE,
+                            absl::StrCat("the message at offset ", offset,
+                                         " was acknowledged by a later watch and dropped; watch "
+                                         "from a later offset"));
+    return n;
+  }
+  auto message = std::make_shared<v1::SolveResponse>();
+  if (!read.ok()) {
+    n.status =
+        grpc::Status(static_cast<grpc::StatusCode>(read.code()), std::string(read.message()));
+  } else if (!message->ParseFromString(bytes)) {
+    n.status = grpc::Status(grpc::StatusCode::DATA_LOSS,
+                            absl::StrCat("the kept message at offset ", offset, " read back from ",
+                                         file->path(), " does not parse (--job_spill_dir)"));
+  } else {
+    n.finished = false;
+    n.message = std::move(message);
+  }
+  return n;
+}
+
+DetachedJob::Next DetachedJob::GetLocked(int64_t offset, JobWatcher* watcher) {
   Next n;
   const int64_t end = first_offset_ + static_cast<int64_t>(kept_.size());
   if (offset < first_offset_) {
@@ -187,13 +314,20 @@ absl::Status DetachedJob::Acknowledge(int64_t offset) {
       return absl::OutOfRangeError(absl::StrCat("from_offset: ", offset, " is past the ", end,
                                                 " messages the job has produced so far"));
     }
+    int64_t reclaim = 0;  // the file's bytes before it are acknowledged
     while (first_offset_ < offset) {
       const Kept& k = kept_.front();
       kept_bytes_ -= k.bytes;
+      if (k.message != nullptr) {
+        memory_kept_bytes_ -= k.bytes;
+      } else {
+        reclaim = k.extent.offset + k.extent.size;
+      }
       memory_->Release(k.reserved);
       kept_.pop_front();
       ++first_offset_;
     }
+    if (reclaim > 0 && spill_ != nullptr) spill_->Reclaim(reclaim);
     if (paused_ && ReadOrPauseLocked()) {
       paused_ = false;
       resume = true;
@@ -204,6 +338,17 @@ absl::Status DetachedJob::Acknowledge(int64_t offset) {
     RemoveHold();  // the read keeps the call open now
   }
   return absl::OkStatus();
+}
+
+void DetachedJob::RemoveSpill() {
+  std::shared_ptr<SpillFile> file;
+  {
+    absl::MutexLock lock(&mu_);
+    file = std::move(spill_);
+    spill_.reset();
+  }
+  // Unlinked now; a read in progress holds the file open until it is done.
+  if (file != nullptr) file->Remove();
 }
 
 void DetachedJob::RemoveWatcher(JobWatcher* watcher) {
@@ -264,6 +409,11 @@ void DetachedJobs::SetChannel(std::shared_ptr<grpc::Channel> channel) {
   absl::MutexLock lock(&mu_);
   channel_ = std::move(channel);
   stub_ = v1::EnsembleSolver::NewStub(channel_);
+}
+
+void DetachedJobs::SetSpillFolder(std::shared_ptr<SpillFolder> folder) {
+  absl::MutexLock lock(&mu_);
+  spill_ = std::move(folder);
 }
 
 bool DetachedJobs::IsInternal(const grpc::CallbackServerContext& call) const {
@@ -327,9 +477,9 @@ std::shared_ptr<DetachedJob> DetachedJobs::StartOrAnswer(
     *answer = s;
     return nullptr;
   }
-  auto job =
-      std::make_shared<DetachedJob>(this, tenant, request.request_id(), request.trajectories(),
-                                    options_.job_bytes, slot, std::move(account));
+  auto job = std::make_shared<DetachedJob>(this, tenant, request.request_id(),
+                                           request.trajectories(), options_.job_bytes, slot,
+                                           std::move(account), spill_, options_.spill_bytes);
   {
     absl::MutexLock job_lock(&job->mu_);
     job->slot_bytes_ = slot;  // the first read's slot, reserved above
@@ -415,6 +565,7 @@ std::vector<v1::JobInfo> DetachedJobs::List(const std::string& tenant) {
 void DetachedJobs::ExpireLocked(absl::Time now) {
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     if ((*it)->Expired(now, options_.ttl)) {
+      (*it)->RemoveSpill();
       by_id_.erase((*it)->id());
       it = jobs_.erase(it);
     } else {
@@ -434,6 +585,7 @@ void DetachedJobs::Stop() {
   absl::MutexLock lock(&mu_);
   auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ == 0; };
   mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10));
+  for (const auto& j : jobs_) j->RemoveSpill();  // jobs do not survive a restart
 }
 
 }  // namespace ensolve::server
