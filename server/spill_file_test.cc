@@ -154,9 +154,8 @@ TEST(SpillFile, AFailedWriteNamesTheFileAndTheErrorAndCountsNothing) {
   absl::StatusOr<SpillFile::Extent> e = f->Append(std::string(10000, 'z'));
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
   EXPECT_EQ(e.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(e.status().message(),
-            absl::StrCat("cannot write a detached job's results to ", f->path(),
-                         " (--job_spill_dir): File too large"));
+  EXPECT_EQ(e.status().message(), absl::StrCat("cannot write a detached job's results to ",
+                                               f->path(), " (--job_spill_dir): File too large"));
   EXPECT_EQ(f->bytes(), 0);
   EXPECT_EQ(folder->bytes(), 0);
   // The next append starts where the failed one did.
