@@ -70,6 +70,11 @@ struct ServerConfig {
   absl::Duration job_ttl = absl::Hours(1);
   int64_t job_kept_bytes = int64_t{256} << 20;
   int64_t max_kept_jobs = 64;
+  // With a spill folder, kept messages go to one file per job there instead of memory:
+  // at most job_spill_bytes per job and job_spill_total_bytes over all jobs on disk.
+  std::string job_spill_dir;  // empty: kept in memory
+  int64_t job_spill_bytes = int64_t{4} << 30;
+  int64_t job_spill_total_bytes = int64_t{64} << 30;
   // Model compilation pool: threads, waiting compiles, waiting compiles of one tenant.
   int compile_threads = 2;
   int compile_queue = 16;

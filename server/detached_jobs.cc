@@ -27,234 +27,6 @@ std::string NewSecret() {
 
 }  // namespace
 
-DetachedJob::DetachedJob(DetachedJobs* store, std::string tenant, std::string request_id,
-                         int64_t trajectories, int64_t job_bytes, int64_t slot_bytes,
-                         std::unique_ptr<MemoryAccount> memory)
-    : store_(store),
-      tenant_(std::move(tenant)),
-      request_id_(std::move(request_id)),
-      trajectories_(trajectories),
-      job_bytes_(job_bytes),
-      slot_reserve_(slot_bytes),
-      submitted_(absl::Now()),
-      memory_(std::move(memory)) {}
-
-std::string DetachedJob::id() const {
-  absl::MutexLock lock(&mu_);
-  return accepted_.has_value() ? accepted_->job_id() : "";
-}
-
-bool DetachedJob::ReadOrPauseLocked() {
-  if (reading_ || ended_) return false;
-  if (kept_bytes_ + slot_reserve_ <= job_bytes_ &&
-      memory_->Reserve(slot_reserve_, "a detached job's kept results").ok()) {
-    slot_bytes_ = slot_reserve_;
-    reading_ = true;
-    return true;
-  }
-  if (!paused_) {
-    paused_ = true;
-    AddHold();  // only counts: safe under mu_ (and we are in a reaction or before the call)
-  }
-  return false;
-}
-
-void DetachedJob::OnReadDone(bool ok) {
-  if (!ok) {
-    absl::MutexLock lock(&mu_);
-    reading_ = false;
-    memory_->Release(slot_bytes_);
-    slot_bytes_ = 0;
-    return;  // the call is over: OnDone follows
-  }
-  auto message = std::make_shared<v1::SolveResponse>(std::move(incoming_));
-  incoming_.Clear();
-  const int64_t size = static_cast<int64_t>(message->ByteSizeLong());
-  std::vector<Accepted> callbacks;
-  v1::SolveAccepted accepted;
-  bool read;
-  {
-    absl::MutexLock lock(&mu_);
-    reading_ = false;
-    int64_t reserved = slot_bytes_;
-    slot_bytes_ = 0;
-    if (size < reserved) {
-      memory_->Release(reserved - size);
-      reserved = size;
-    } else if (size > reserved &&
-               memory_->Reserve(size - reserved, "a detached job's kept results").ok()) {
-      reserved = size;  // larger than a slot (inputs travel with its states): counted too
-    }
-    kept_.push_back(Kept{message, size, reserved});
-    kept_bytes_ += size;
-    if (message->has_accepted() && !accepted_.has_value()) {
-      accepted_ = message->accepted();
-      accepted = *accepted_;
-      callbacks.swap(on_accepted_);
-    }
-    if (message->has_summary()) succeeded_ = true;
-    read = ReadOrPauseLocked();
-  }
-  if (!accepted.job_id().empty()) {
-    store_->Register(this);
-    for (Accepted& c : callbacks) c(accepted);
-  }
-  NotifyWatchers();
-  if (read) StartRead(&incoming_);
-}
-
-void DetachedJob::OnDone(const grpc::Status& status) {
-  std::vector<Accepted> callbacks;
-  bool accepted;
-  {
-    absl::MutexLock lock(&mu_);
-    ended_ = true;
-    ended_at_ = absl::Now();
-    if (status.ok() && !succeeded_) {
-      status_ =
-          grpc::Status(grpc::StatusCode::INTERNAL, "the job's stream ended without a summary");
-    } else if (cancel_requested_ && status.error_code() == grpc::StatusCode::CANCELLED) {
-      status_ = grpc::Status(grpc::StatusCode::CANCELLED, "the job was cancelled (CancelJob)");
-    } else {
-      status_ = status;
-    }
-    memory_->Release(slot_bytes_);
-    slot_bytes_ = 0;
-    accepted = accepted_.has_value();
-    callbacks.swap(on_accepted_);
-  }
-  if (!accepted) {
-    const absl::Status why = FromGrpcStatus(status);
-    for (Accepted& c : callbacks) {
-      c(why.ok() ? absl::InternalError("the job ended before it was accepted") : why);
-    }
-  }
-  NotifyWatchers();
-  std::shared_ptr<DetachedJob> self = std::move(self_);  // may be the last reference
-  store_->CallDone(this, accepted);
-}
-
-void DetachedJob::NotifyWatchers() {
-  std::vector<JobWatcher*> watchers;
-  {
-    absl::MutexLock lock(&mu_);
-    watchers.swap(watchers_);  // each is told once; it asks again if it must wait again
-    for (JobWatcher* w : watchers) w->Ref();
-  }
-  for (JobWatcher* w : watchers) {
-    w->OnJobMessages();
-    w->Unref();
-  }
-}
-
-DetachedJob::Next DetachedJob::Get(int64_t offset, JobWatcher* watcher) {
-  absl::MutexLock lock(&mu_);
-  Next n;
-  const int64_t end = first_offset_ + static_cast<int64_t>(kept_.size());
-  if (offset < first_offset_) {
-    n.finished = true;
-    n.status =
-        grpc::Status(grpc::StatusCode::OUT_OF_RANGE,
-                     absl::StrCat("messages before offset ", first_offset_,
-                                  " were acknowledged by a later watch and dropped; watch from ",
-                                  first_offset_, " or later"));
-  } else if (offset < end) {
-    n.message = kept_[static_cast<size_t>(offset - first_offset_)].message;
-  } else if (ended_) {
-    n.finished = true;
-    n.status = status_;
-  } else if (paused_) {
-    n.finished = true;  // OK before a summary: watch again from `offset` to go on
-  } else if (watcher != nullptr &&
-             std::find(watchers_.begin(), watchers_.end(), watcher) == watchers_.end()) {
-    watchers_.push_back(watcher);
-  }
-  return n;
-}
-
-absl::Status DetachedJob::Acknowledge(int64_t offset) {
-  bool resume = false;
-  {
-    absl::MutexLock lock(&mu_);
-    const int64_t end = first_offset_ + static_cast<int64_t>(kept_.size());
-    if (offset < first_offset_) {
-      return absl::OutOfRangeError(
-          absl::StrCat("from_offset: messages before ", first_offset_,
-                       " were acknowledged by an earlier watch and dropped; watch from ",
-                       first_offset_, " or later"));
-    }
-    if (offset > end) {
-      return absl::OutOfRangeError(absl::StrCat("from_offset: ", offset, " is past the ", end,
-                                                " messages the job has produced so far"));
-    }
-    while (first_offset_ < offset) {
-      const Kept& k = kept_.front();
-      kept_bytes_ -= k.bytes;
-      memory_->Release(k.reserved);
-      kept_.pop_front();
-      ++first_offset_;
-    }
-    if (paused_ && ReadOrPauseLocked()) {
-      paused_ = false;
-      resume = true;
-    }
-  }
-  if (resume) {
-    StartRead(&incoming_);
-    RemoveHold();  // the read keeps the call open now
-  }
-  return absl::OkStatus();
-}
-
-void DetachedJob::RemoveWatcher(JobWatcher* watcher) {
-  absl::MutexLock lock(&mu_);
-  watchers_.erase(std::remove(watchers_.begin(), watchers_.end(), watcher), watchers_.end());
-}
-
-void DetachedJob::Cancel() {
-  bool release = false;
-  {
-    absl::MutexLock lock(&mu_);
-    if (ended_) return;
-    cancel_requested_ = true;
-    release = paused_;
-    paused_ = false;
-  }
-  call_.TryCancel();
-  if (release) RemoveHold();  // with no read in progress, the call may end now
-}
-
-bool DetachedJob::Expired(absl::Time now, absl::Duration ttl) const {
-  absl::MutexLock lock(&mu_);
-  return ended_ && now - ended_at_ > ttl;
-}
-
-v1::JobInfo DetachedJob::Info(absl::Time now, absl::Duration ttl) const {
-  absl::MutexLock lock(&mu_);
-  v1::JobInfo info;
-  if (accepted_.has_value()) info.set_job_id(accepted_->job_id());
-  info.set_request_id(request_id_);
-  info.set_trajectories(trajectories_);
-  if (!ended_) {
-    info.set_state(paused_ ? v1::JobInfo::STATE_PAUSED : v1::JobInfo::STATE_RUNNING);
-  } else if (status_.ok()) {
-    info.set_state(v1::JobInfo::STATE_SUCCEEDED);
-  } else {
-    info.set_state(cancel_requested_ && status_.error_code() == grpc::StatusCode::CANCELLED
-                       ? v1::JobInfo::STATE_CANCELLED
-                       : v1::JobInfo::STATE_FAILED);
-    info.set_status_code(static_cast<int32_t>(status_.error_code()));
-    info.set_status_message(status_.error_message());
-  }
-  info.set_first_offset(first_offset_);
-  info.set_end_offset(first_offset_ + static_cast<int64_t>(kept_.size()));
-  info.set_kept_bytes(kept_bytes_);
-  info.set_age_seconds(absl::ToDoubleSeconds(now - submitted_));
-  if (ended_)
-    info.set_expires_in_seconds(std::max(0.0, absl::ToDoubleSeconds(ended_at_ + ttl - now)));
-  return info;
-}
-
 DetachedJobs::DetachedJobs(Options options, MemoryBudget* memory)
     : options_(options), memory_(memory), secret_(NewSecret()) {}
 
@@ -264,6 +36,11 @@ void DetachedJobs::SetChannel(std::shared_ptr<grpc::Channel> channel) {
   absl::MutexLock lock(&mu_);
   channel_ = std::move(channel);
   stub_ = v1::EnsembleSolver::NewStub(channel_);
+}
+
+void DetachedJobs::SetSpillFolder(std::shared_ptr<SpillFolder> folder) {
+  absl::MutexLock lock(&mu_);
+  spill_ = std::move(folder);
 }
 
 bool DetachedJobs::IsInternal(const grpc::CallbackServerContext& call) const {
@@ -327,9 +104,9 @@ std::shared_ptr<DetachedJob> DetachedJobs::StartOrAnswer(
     *answer = s;
     return nullptr;
   }
-  auto job =
-      std::make_shared<DetachedJob>(this, tenant, request.request_id(), request.trajectories(),
-                                    options_.job_bytes, slot, std::move(account));
+  auto job = std::make_shared<DetachedJob>(this, tenant, request.request_id(),
+                                           request.trajectories(), options_.job_bytes, slot,
+                                           std::move(account), spill_, options_.spill_bytes);
   {
     absl::MutexLock job_lock(&job->mu_);
     job->slot_bytes_ = slot;  // the first read's slot, reserved above
@@ -415,6 +192,7 @@ std::vector<v1::JobInfo> DetachedJobs::List(const std::string& tenant) {
 void DetachedJobs::ExpireLocked(absl::Time now) {
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     if ((*it)->Expired(now, options_.ttl)) {
+      (*it)->RemoveSpill();
       by_id_.erase((*it)->id());
       it = jobs_.erase(it);
     } else {
@@ -434,6 +212,7 @@ void DetachedJobs::Stop() {
   absl::MutexLock lock(&mu_);
   auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ == 0; };
   mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10));
+  for (const auto& j : jobs_) j->RemoveSpill();  // jobs do not survive a restart
 }
 
 }  // namespace ensolve::server

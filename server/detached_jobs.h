@@ -17,6 +17,14 @@
 // its messages are dropped `ttl` after it ended. Jobs live in memory: a server that stops
 // loses them (drain lets running ones finish first).
 //
+// Spilled (a SpillFolder set): each message after the SolveAccepted is written to the job's
+// own SpillFile and dropped from memory, where only its (offset, size) stays and counts;
+// the job pauses at `spill_bytes` on disk or the folder's total bound instead of at
+// `job_bytes`, and acknowledged messages are reclaimed from the file. A write that fails
+// switches the job to memory: that message and later ones are kept there within
+// `job_bytes`; if that message does not fit, the job fails with the write's error. The
+// file is removed when the job expires or the store stops.
+//
 // Thread-safety: every method may be called from any thread.
 #ifndef ENSOLVE_SERVER_DETACHED_JOBS_H_
 #define ENSOLVE_SERVER_DETACHED_JOBS_H_
@@ -38,6 +46,7 @@
 #include "ensolve/v1/solver.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "server/memory_budget.h"
+#include "server/spill_file.h"
 
 namespace ensolve::server {
 
@@ -72,9 +81,11 @@ class DetachedJob final : public grpc::ClientReadReactor<v1::SolveResponse> {
     grpc::Status status;    // when finished: the job's status, or OK when it is paused
   };
 
-  // `slot_bytes` is reserved in `memory` ahead of each read.
+  // `slot_bytes` is reserved in `memory` ahead of each read (and in its spill file, when
+  // `spill` is not null).
   DetachedJob(DetachedJobs* store, std::string tenant, std::string request_id, int64_t trajectories,
-              int64_t job_bytes, int64_t slot_bytes, std::unique_ptr<MemoryAccount> memory);
+              int64_t job_bytes, int64_t slot_bytes, std::unique_ptr<MemoryAccount> memory,
+              std::shared_ptr<SpillFolder> spill, int64_t spill_bytes);
 
   const std::string& tenant() const { return tenant_; }
   const std::string& request_id() const { return request_id_; }
@@ -101,9 +112,10 @@ class DetachedJob final : public grpc::ClientReadReactor<v1::SolveResponse> {
  private:
   friend class DetachedJobs;
   struct Kept {
-    std::shared_ptr<const v1::SolveResponse> message;
-    int64_t bytes;     // its size
-    int64_t reserved;  // what it holds in the memory account
+    std::shared_ptr<const v1::SolveResponse> message;  // null when it is in the spill file
+    SpillFile::Extent extent;                          // where it is in the spill file
+    int64_t bytes;                                     // its size
+    int64_t reserved;                                  // what it holds in the memory account
   };
   // Whether the next message may be read (its slot reserved): the kept ones leave room in
   // the job's bound and the tenant's memory account. If not, the job pauses: a hold keeps
@@ -111,6 +123,18 @@ class DetachedJob final : public grpc::ClientReadReactor<v1::SolveResponse> {
   bool ReadOrPauseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Tells the watchers; called without mu_.
   void NotifyWatchers();
+  // OnReadDone's part: a new message of `size` bytes was read (written to `extent` of the
+  // spill file when `written` is OK). Returns whether to read on.
+  bool KeepLocked(std::shared_ptr<const v1::SolveResponse> message, int64_t size, bool to_disk,
+                  const absl::StatusOr<SpillFile::Extent>& written)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Get's part for a message in memory (or none), under mu_.
+  Next GetLocked(int64_t offset, JobWatcher* watcher) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The message at `offset`, read back from `extent` of `file` (null: removed).
+  static Next ReadBack(const std::shared_ptr<SpillFile>& file, SpillFile::Extent extent,
+                       int64_t offset);
+  // The file is removed (expiry, stop); watchers of spilled messages get UNAVAILABLE.
+  void RemoveSpill();
 
   DetachedJobs* const store_;
   const std::string tenant_;
@@ -118,6 +142,8 @@ class DetachedJob final : public grpc::ClientReadReactor<v1::SolveResponse> {
   const int64_t trajectories_;
   const int64_t job_bytes_;
   const int64_t slot_reserve_;
+  const std::shared_ptr<SpillFolder> spill_folder_;  // null: kept in memory
+  const int64_t spill_bytes_;
   const absl::Time submitted_;
   grpc::ClientContext call_;
   v1::SolveRequest request_;
@@ -131,9 +157,14 @@ class DetachedJob final : public grpc::ClientReadReactor<v1::SolveResponse> {
   // Called once with the SolveAccepted or the admission error (DetachedJobs::Submit).
   std::vector<Accepted> on_accepted_ ABSL_GUARDED_BY(mu_);
   std::deque<Kept> kept_ ABSL_GUARDED_BY(mu_);
-  int64_t first_offset_ ABSL_GUARDED_BY(mu_) = 0;  // the offset of kept_.front()
-  int64_t kept_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t slot_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // reserved for the read in progress
+  int64_t first_offset_ ABSL_GUARDED_BY(mu_) = 0;       // the offset of kept_.front()
+  int64_t kept_bytes_ ABSL_GUARDED_BY(mu_) = 0;         // in memory and on disk
+  int64_t memory_kept_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // of messages kept in memory
+  std::shared_ptr<SpillFile> spill_ ABSL_GUARDED_BY(mu_);
+  bool spill_broken_ ABSL_GUARDED_BY(mu_) = false;            // a write failed: memory from now on
+  bool disk_slot_ ABSL_GUARDED_BY(mu_) = false;               // the read in progress goes to spill_
+  std::optional<grpc::Status> failure_ ABSL_GUARDED_BY(mu_);  // it failed itself (a write)
+  int64_t slot_bytes_ ABSL_GUARDED_BY(mu_) = 0;               // reserved for the read in progress
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool paused_ ABSL_GUARDED_BY(mu_) = false;  // no read in progress; a hold is kept
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
@@ -151,12 +182,15 @@ class DetachedJobs {
     int64_t job_bytes = int64_t{256} << 20;
     int max_jobs_per_tenant = 64;
     int64_t max_message_bytes = int64_t{4} << 20;  // reserved ahead of each read
+    int64_t spill_bytes = int64_t{4} << 30;        // on disk per job, with a spill folder
   };
   DetachedJobs(Options options, MemoryBudget* memory);
   ~DetachedJobs();
 
   // The channel to this server's own service; set once the server is built.
   void SetChannel(std::shared_ptr<grpc::Channel> channel);
+  // Jobs submitted from now on keep their messages in `folder` (before serving).
+  void SetSpillFolder(std::shared_ptr<SpillFolder> folder);
   // Whether `call` is one of this store's own Solve calls.
   bool IsInternal(const grpc::CallbackServerContext& call) const;
 
@@ -200,6 +234,7 @@ class DetachedJobs {
   mutable absl::Mutex mu_;
   std::shared_ptr<grpc::Channel> channel_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<v1::EnsembleSolver::Stub> stub_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<SpillFolder> spill_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   // Every kept job, oldest first; and by id once accepted.
   std::vector<std::shared_ptr<DetachedJob>> jobs_ ABSL_GUARDED_BY(mu_);

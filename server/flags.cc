@@ -84,6 +84,14 @@ ABSL_FLAG(absl::Duration, job_ttl, absl::Hours(1),
 ABSL_FLAG(int64_t, job_kept_bytes, int64_t{256} << 20,
           "Bytes of messages one detached job keeps; at the bound it pauses until a WatchJob "
           "acknowledges some");
+ABSL_FLAG(std::string, job_spill_dir, "",
+          "Folder where detached jobs keep their messages on disk instead of in memory (one "
+          "file per job, mode 0600; the pod's own volume). Empty: kept in memory");
+ABSL_FLAG(int64_t, job_spill_bytes, int64_t{4} << 30,
+          "With --job_spill_dir: bytes of messages one detached job keeps on disk; at the bound "
+          "it pauses until a WatchJob acknowledges some");
+ABSL_FLAG(int64_t, job_spill_total_bytes, int64_t{64} << 30,
+          "With --job_spill_dir: bytes all detached jobs together keep on disk");
 ABSL_FLAG(int64_t, max_kept_jobs, 64,
           "Detached jobs one tenant may keep (running or ended, until they expire)");
 ABSL_FLAG(int64_t, tenant_max_jobs, 0, "Most admitted, unfinished jobs of one tenant (0: none)");
@@ -151,6 +159,9 @@ constexpr const char* kFlagNames[] = {"address",
                                       "stream_unread_timeout",
                                       "job_ttl",
                                       "job_kept_bytes",
+                                      "job_spill_dir",
+                                      "job_spill_bytes",
+                                      "job_spill_total_bytes",
                                       "max_kept_jobs",
                                       "tenant_max_jobs",
                                       "tenant_max_trajectories",
@@ -340,6 +351,9 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.stream_unread_timeout = absl::GetFlag(FLAGS_stream_unread_timeout);
   c.job_ttl = absl::GetFlag(FLAGS_job_ttl);
   c.job_kept_bytes = absl::GetFlag(FLAGS_job_kept_bytes);
+  c.job_spill_dir = absl::GetFlag(FLAGS_job_spill_dir);
+  c.job_spill_bytes = absl::GetFlag(FLAGS_job_spill_bytes);
+  c.job_spill_total_bytes = absl::GetFlag(FLAGS_job_spill_total_bytes);
   c.max_kept_jobs = absl::GetFlag(FLAGS_max_kept_jobs);
   c.tenant_max_jobs = absl::GetFlag(FLAGS_tenant_max_jobs);
   c.tenant_max_trajectories = absl::GetFlag(FLAGS_tenant_max_trajectories);
@@ -375,6 +389,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
                                 {"max_request_memory", c.max_request_memory},
                                 {"max_request_steps", c.max_request_steps},
                                 {"job_kept_bytes", c.job_kept_bytes},
+                                {"job_spill_bytes", c.job_spill_bytes},
+                                {"job_spill_total_bytes", c.job_spill_total_bytes},
                                 {"max_kept_jobs", c.max_kept_jobs},
                                 {"compile_threads", c.compile_threads},
                                 {"compile_queue", c.compile_queue},

@@ -17,6 +17,7 @@
 #include "server/devices.h"
 #include "server/fault_injection.h"
 #include "server/log.h"
+#include "server/spill_file.h"
 #include "server/tls.h"
 #include "server/undecodable_requests.h"
 
@@ -72,6 +73,13 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
   s->budget_metrics_ = std::make_shared<BudgetCollector>(s->context_.get());
   s->metrics_->AddCollectable(s->budget_metrics_);
   s->service_ = std::make_unique<EnsembleSolverService>(s->context_.get());
+  if (!c.job_spill_dir.empty()) {
+    // Checked before serving; a previous run's files are removed (jobs do not survive it).
+    absl::StatusOr<std::shared_ptr<SpillFolder>> spill =
+        SpillFolder::Open(c.job_spill_dir, c.job_spill_total_bytes);
+    if (!spill.ok()) return spill.status();
+    s->context_->detached_jobs().SetSpillFolder(*std::move(spill));
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -131,6 +139,7 @@ absl::StatusOr<std::unique_ptr<EnsolveServer>> EnsolveServer::Start(ServerConfig
       .Kv("memory_budget", c.memory_budget)
       .Kv("memory_budget_from", budget_from)
       .Kv("max_request_memory", c.max_request_memory)
+      .Kv("job_spill_dir", c.job_spill_dir.empty() ? "off" : c.job_spill_dir)
       .Kv("authentication", s->context_->tenants().authenticates() ? "bearer tokens" : "none")
       .Kv("tls", TlsMode(c));
   const std::string host = c.address.substr(0, c.address.rfind(':'));

@@ -41,6 +41,7 @@ DetachedJobs::Options DetachedOptions(const ServerConfig& c) {
   DetachedJobs::Options o;
   o.ttl = c.job_ttl;
   o.job_bytes = c.job_kept_bytes;
+  o.spill_bytes = c.job_spill_bytes;
   o.max_jobs_per_tenant = static_cast<int>(std::min<int64_t>(c.max_kept_jobs, 1 << 30));
   // A chunk's states are at most max_chunk_bytes; its counters and inputs come beside them.
   o.max_message_bytes = 2 * c.max_chunk_bytes + (int64_t{1} << 20);
