@@ -21,7 +21,7 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g0 $san -fno-omit-frame-pointer" \
   -DCMAKE_EXE_LINKER_FLAGS_SANITIZE="$san" -DCMAKE_SHARED_LINKER_FLAGS_SANITIZE="$san" \
-  -DENSOLVE_ENGINE_OPT=-O1 -DENSOLVE_CPU_ISAS_ONLY=sse2 -DENSOLVE_BENCH=OFF -DENSOLVE_FUZZ=ON \
+  -DENSOLVE_ENGINE_OPT=-O1 -DENSOLVE_CPU_ISA_OPT=-O0 -DENSOLVE_CPU_ISAS_ONLY=sse2 -DENSOLVE_BENCH=OFF -DENSOLVE_FUZZ=ON \
   -DENSOLVE_SERVER=ON "$@" >/dev/null
 [[ $mode == configure ]] && exit 0
 
