@@ -112,9 +112,9 @@ ENSOLVE_HD float PortableLogf(float x) {
 }
 
 ENSOLVE_HD float PortableExpf(float x) {
-  // exp(x) overflows past 88.73 and is below the smallest subnormal before -103.98; NaN
-  // passes the clamp unchanged.
-  const float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+  // exp(x) overflows past 88.73 and is below the smallest subnormal before -103.98. NaN
+  // computes with 0 (converting NaN to int is undefined: UBSan, fuzz_model) and is returned.
+  const float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : (x == x ? x : 0.0f));
   const float nf = xc * 1.44269504088896341f;
   const float half = BitsFloat((FloatBits(nf) & 0x80000000u) | 0x3f000000u);  // ±0.5 as nf
   const int n = static_cast<int>(nf + half);                                  // nearest
@@ -132,7 +132,7 @@ ENSOLVE_HD float PortableExpf(float x) {
   const int n1 = n / 2, n2 = n - n / 2;
   const float s1 = BitsFloat(static_cast<unsigned>(n1 + 127) << 23);
   const float s2 = BitsFloat(static_cast<unsigned>(n2 + 127) << 23);
-  return y * s1 * s2;
+  return x != x ? x : y * s1 * s2;
 }
 
 ENSOLVE_HD float LowLog(float x) { return PortableLogf(x); }

@@ -1,5 +1,7 @@
 #include "engine/cpu/isa.h"
 
+#include <cpuid.h>
+
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
@@ -19,15 +21,48 @@ const char* CpuIsaName(CpuIsa isa) {
   return "?";
 }
 
+namespace {
+
+// Whether the build has `isa`'s solve code: every set, unless -DENSOLVE_CPU_ISAS_ONLY
+// (engine/CMakeLists.txt) named some.
+bool CpuIsaBuilt(CpuIsa isa) {
+#ifdef ENSOLVE_CPU_ISAS_ONLY
+  switch (isa) {
+    case CpuIsa::kSse2:
+      return ENSOLVE_CPU_ISA_BUILT_SSE2 == 1;
+    case CpuIsa::kAvx2:
+      return ENSOLVE_CPU_ISA_BUILT_AVX2 == 1;
+    case CpuIsa::kAvx512:
+      return ENSOLVE_CPU_ISA_BUILT_AVX512 == 1;
+  }
+  return false;
+#else
+  (void)isa;
+  return true;
+#endif
+}
+
+// BMI1, BMI2, F16C and MOVBE from cpuid: clang 14's __builtin_cpu_supports does not know
+// their names (GCC's does).
+bool HasX86V3Extras() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const bool f16c = (c >> 29) & 1, movbe = (c >> 22) & 1;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  const bool bmi1 = (b >> 3) & 1, bmi2 = (b >> 8) & 1;
+  return f16c && movbe && bmi1 && bmi2;
+}
+
+}  // namespace
+
 bool CpuIsaSupported(CpuIsa isa) {
+  if (!CpuIsaBuilt(isa)) return false;
   // What -march=x86-64-v3 and -march=x86-64-v4 (engine/CMakeLists.txt) let the compiler use.
   switch (isa) {
     case CpuIsa::kSse2:
       return true;
     case CpuIsa::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
-             __builtin_cpu_supports("f16c") && __builtin_cpu_supports("movbe");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && HasX86V3Extras();
     case CpuIsa::kAvx512:
       return CpuIsaSupported(CpuIsa::kAvx2) && __builtin_cpu_supports("avx512f") &&
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512cd") &&
@@ -39,13 +74,19 @@ bool CpuIsaSupported(CpuIsa isa) {
 CpuIsa BestCpuIsa() {
   if (CpuIsaSupported(CpuIsa::kAvx512)) return CpuIsa::kAvx512;
   if (CpuIsaSupported(CpuIsa::kAvx2)) return CpuIsa::kAvx2;
-  return CpuIsa::kSse2;
+  return CpuIsa::kSse2;  // every build has it (engine/CMakeLists.txt)
 }
 
 absl::StatusOr<CpuIsa> ParseCpuIsa(absl::string_view value) {
   if (value.empty() || value == "auto") return BestCpuIsa();
   for (CpuIsa isa : kCpuIsas) {
     if (value != CpuIsaName(isa)) continue;
+    if (!CpuIsaBuilt(isa)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("ENSOLVE_CPU_ISA=", value,
+                       ": this build leaves it out (built with -DENSOLVE_CPU_ISAS_ONLY; best: ",
+                       CpuIsaName(BestCpuIsa()), ")"));
+    }
     if (!CpuIsaSupported(isa)) {
       return absl::FailedPreconditionError(
           absl::StrCat("ENSOLVE_CPU_ISA=", value,
