@@ -21,6 +21,7 @@ from ensolve.samplers import Sampler, grid, normal, uniform  # noqa: E402
 from ensolve.solution import Chunk, Solution, RETCODES  # noqa: E402
 from ensolve.statistics import Statistics  # noqa: E402
 from ensolve.client import Client, Model  # noqa: E402
+from ensolve.raw_kernel import RawKernel  # noqa: E402
 
 load = Solution.load
 

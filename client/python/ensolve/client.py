@@ -11,6 +11,7 @@ import numpy as np
 from ensolve import _tensor
 from ensolve.errors import EnsolveError
 from ensolve.jobs import WatchCall
+from ensolve.raw_kernel import RawKernel
 from ensolve.samplers import Sampler
 from ensolve.solution import Chunk, Solution
 from ensolve.statistics import Statistics, reductions_message
@@ -240,6 +241,8 @@ class Client:
         req.return_inputs = bool(return_inputs)
         if isinstance(model, Model):
             req.model_id = model.model_id
+        elif isinstance(model, RawKernel):
+            model.fill(req.raw_kernel)
         else:
             req.model_source = _model_source(model)
         o = req.options
@@ -295,6 +298,8 @@ class Client:
             if value is not None:
                 setattr(o, key, value)
         names = model if isinstance(model, Model) else None
+        if isinstance(model, RawKernel):
+            names = model.with_zero_defaults()
         if p is not None or u0 is not None:
             for value, inputs, what in ((p, req.params, "p"), (u0, req.u0, "u0")):
                 if isinstance(value, dict):
