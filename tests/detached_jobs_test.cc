@@ -7,6 +7,7 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/job_support.h"
 #include "tests/support.h"
 
 namespace ensolve::testing {
@@ -22,44 +23,6 @@ v1::SolveRequest Saved(int64_t n, int64_t batch, const std::string& request_id =
   s->mutable_range()->set_step(0.5);
   req.set_request_id(request_id);
   return req;
-}
-
-// A request that runs for minutes: it is cancelled or the server stops first.
-v1::SolveRequest Endless() {
-  v1::SolveRequest req = LorenzRequest(10000, 1e6);
-  req.set_batch_size(100);
-  req.mutable_options()->set_adaptive(false);
-  req.mutable_options()->set_dt(0.01);
-  req.mutable_options()->set_max_steps(int64_t{200000000});
-  return req;
-}
-
-void ExpectSameResult(const SolveResult& a, const SolveResult& b) {
-  ASSERT_EQ(a.trajectories, b.trajectories);
-  EXPECT_EQ(a.states, b.states);
-  EXPECT_EQ(a.retcodes, b.retcodes);
-  EXPECT_EQ(a.accepted_steps, b.accepted_steps);
-  EXPECT_EQ(a.rhs_evals, b.rhs_evals);
-  EXPECT_EQ(a.t_final, b.t_final);
-}
-
-// The job's info once `done(info)` holds, polling ListJobs for up to 60 s.
-template <class Done>
-v1::JobInfo WaitFor(Client& client, const std::string& id, Done done) {
-  v1::JobInfo last;
-  for (int i = 0; i < 600; ++i) {
-    absl::StatusOr<std::vector<v1::JobInfo>> jobs = client.ListJobs();
-    if (jobs.ok()) {
-      for (const v1::JobInfo& j : *jobs) {
-        if (j.job_id() == id) last = j;
-      }
-      if (last.job_id() == id && done(last)) return last;
-    }
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  ADD_FAILURE() << "job " << id << " never reached the state asked for; last "
-                << last.ShortDebugString();
-  return last;
 }
 
 grpc::Status WatchRaw(const std::string& target, const std::string& token, const std::string& id,

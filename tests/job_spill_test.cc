@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/job_support.h"
 #include "tests/support.h"
 
 namespace ensolve::testing {
@@ -35,16 +36,6 @@ v1::SolveRequest Big() {
 }
 constexpr int64_t kBigStates = 4000 * 101 * 3 * 8;
 
-// A request that runs for minutes: it is cancelled or the server stops first.
-v1::SolveRequest Endless() {
-  v1::SolveRequest req = LorenzRequest(10000, 1e6);
-  req.set_batch_size(100);
-  req.mutable_options()->set_adaptive(false);
-  req.mutable_options()->set_dt(0.01);
-  req.mutable_options()->set_max_steps(int64_t{200000000});
-  return req;
-}
-
 // Messages of about 70 KiB; kept messages bounded to 2 MiB in memory, spilled to `dir`.
 server::ServerConfig SpillConfig(const std::string& dir) {
   server::ServerConfig c = TestConfig();
@@ -52,15 +43,6 @@ server::ServerConfig SpillConfig(const std::string& dir) {
   c.job_kept_bytes = 2 << 20;
   c.job_spill_dir = dir;
   return c;
-}
-
-void ExpectSameResult(const SolveResult& a, const SolveResult& b) {
-  ASSERT_EQ(a.trajectories, b.trajectories);
-  EXPECT_EQ(a.states, b.states);
-  EXPECT_EQ(a.retcodes, b.retcodes);
-  EXPECT_EQ(a.accepted_steps, b.accepted_steps);
-  EXPECT_EQ(a.rhs_evals, b.rhs_evals);
-  EXPECT_EQ(a.t_final, b.t_final);
 }
 
 // The names in `dir` (no . and ..).
@@ -83,28 +65,6 @@ std::string SpillPath(const std::string& dir, const std::string& job_id) {
 int64_t FileSize(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
-}
-
-// The job's info once `done(info)` holds, polling ListJobs for up to 60 s; every state
-// seen on the way is added to `*states` (may be null).
-template <class Done>
-v1::JobInfo WaitFor(Client& client, const std::string& id, Done done,
-                    std::vector<v1::JobInfo::State>* states = nullptr) {
-  v1::JobInfo last;
-  for (int i = 0; i < 1200; ++i) {
-    absl::StatusOr<std::vector<v1::JobInfo>> jobs = client.ListJobs();
-    if (jobs.ok()) {
-      for (const v1::JobInfo& j : *jobs) {
-        if (j.job_id() == id) last = j;
-      }
-      if (states != nullptr && last.job_id() == id) states->push_back(last.state());
-      if (last.job_id() == id && done(last)) return last;
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  ADD_FAILURE() << "job " << id << " never reached the state asked for; last "
-                << last.ShortDebugString();
-  return last;
 }
 
 bool Ended(const v1::JobInfo& j) {
