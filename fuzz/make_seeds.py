@@ -116,6 +116,12 @@ params { sampler { grid { lo: 5 lo: 0.5 hi: 15 hi: 1 points: 3 points: 4 } } }
 outputs: "speed"
 first_trajectory: 2
 """,
+    "raw_kernel": """raw_kernel { cuda_source: "__device__ void ModelRhs(R t, const R* u, const R* p, R* du) { du[0] = -p[0] * u[0]; }"
+  states: "x" params: "k" state_defaults: 2 param_defaults: 0.5 }
+trajectories: 4
+outputs: "x"
+options { algorithm: "vern7" t1: 1 }
+""",
 }
 
 
