@@ -17,6 +17,7 @@ tests=(
   # tests/deploy_check.py: YAML, docker-compose config, promtool (Debian's prometheus)
   yamllint python3-yaml docker-compose prometheus
   clang  # scripts/check-code.sh: the thread-safety analysis of the lock annotations
+  libclang-rt-14-dev  # scripts/sanitize.sh: ASan, UBSan and libFuzzer's runtimes
 )
 packages=("${build[@]}")
 [[ ${1:-} == --build-only ]] || packages+=("${tests[@]}")

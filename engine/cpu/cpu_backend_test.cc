@@ -2,6 +2,8 @@
 // references from two independent integrators, against the one-trajectory reference driver
 // (exact equality: lanes, masks and refills must not change any trajectory's result), and
 // against the acceptance problems' bounds (shared/acceptance/PROBLEMS.md, problems 1 and 2).
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <optional>
 #include <random>
@@ -385,11 +387,16 @@ TEST(Slices, SlicedBatchEqualsUnslicedBitwise) {
                    << info.name << (with_saveat ? " saveat" : "") << " seed " << seed);
       auto prepared = backend->Prepare(*model, o);
       ASSERT_TRUE(prepared.ok()) << prepared.status();
+      const auto start = std::chrono::steady_clock::now();
       auto whole = backend->Solve(**prepared, o, in);
+      const double whole_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       ASSERT_TRUE(whole.ok()) << whole.status();
       EXPECT_EQ(whole->resume.status.size(), 0u);
       BatchInputs sliced = in;
-      sliced.slice_seconds = 2e-4;
+      // About 16 slices of the whole run's time, however fast this build is (a sanitizer
+      // build runs it 100 times slower than -O3).
+      sliced.slice_seconds = std::max(1e-6, whole_seconds / 16);
       auto r = backend->Solve(**prepared, o, sliced);
       int slices = 1;
       while (r.ok() && r->resume.Unfinished() > 0 && slices < 100000) {

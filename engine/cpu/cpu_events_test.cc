@@ -2,6 +2,8 @@
 // (bouncing ball) and 5 (decay with kicks) of ../shared/acceptance/PROBLEMS.md for every
 // method of the algorithm table, against their analytic solutions, and terminate,
 // parameter assignment, simultaneous events, directions, backward integration and slices.
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -418,10 +420,15 @@ TEST(Slices, KeepEventsAndParams) {
       o.saveat = Range(0.5, 0.5, 30);
       auto prepared = backend->Prepare(**model, o);
       ASSERT_TRUE(prepared.ok()) << prepared.status();
+      const auto start = std::chrono::steady_clock::now();
       auto whole = backend->Solve(**prepared, o, in);
+      const double whole_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       ASSERT_TRUE(whole.ok()) << whole.status();
       BatchInputs sliced = in;
-      sliced.slice_seconds = 2e-5;  // short: the adaptive runs take a few ms in all
+      // About 16 slices of the whole run's time, however fast this build is (a sanitizer
+      // build runs it 100 times slower than -O3).
+      sliced.slice_seconds = std::max(1e-6, whole_seconds / 16);
       auto r = backend->Solve(**prepared, o, sliced);
       int slices = 1;
       while (r.ok() && r->resume.Unfinished() > 0 && slices < 100000) {
@@ -431,6 +438,7 @@ TEST(Slices, KeepEventsAndParams) {
         ++slices;
       }
       ASSERT_TRUE(r.ok()) << r.status();
+      ASSERT_EQ(r->resume.Unfinished(), 0);
       EXPECT_GT(slices, 2);
       EXPECT_TRUE(testing::SameBits(whole->states_f64.data(), r->states_f64.data(),
                                     whole->states_f64.size()));
