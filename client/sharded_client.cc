@@ -387,6 +387,9 @@ v1::SolveRequest ShardRequest(const v1::SolveRequest& request, int64_t total, in
     case v1::SolveRequest::kModelId:
       sub.set_model_id(request.model_id());
       break;
+    case v1::SolveRequest::kRawKernel:
+      *sub.mutable_raw_kernel() = request.raw_kernel();
+      break;
     default:
       break;
   }

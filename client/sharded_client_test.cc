@@ -92,5 +92,20 @@ TEST(ShardRequestTest, SlicesPerTrajectoryRowsAndOffsetsSamplers) {
   EXPECT_THAT(ShardRequest(r, 10, 4, 3).u0().values().shape(), ElementsAre(1, 2));
 }
 
+// Every form of the model travels with each shard: text, id and raw kernel.
+TEST(ShardRequestTest, KeepsTheModelInEveryForm) {
+  v1::SolveRequest r;
+  r.set_trajectories(10);
+  r.set_model_id("feedface");
+  EXPECT_EQ(ShardRequest(r, 10, 0, 5).model_id(), "feedface");
+  v1::RawKernel* raw = r.mutable_raw_kernel();
+  raw->set_cuda_source("__device__ void ModelRhs(R t, const R* u, const R* p, R* du) {}");
+  raw->add_states("x");
+  raw->add_state_defaults(2);
+  const v1::SolveRequest s = ShardRequest(r, 10, 5, 5);
+  ASSERT_EQ(s.model_case(), v1::SolveRequest::kRawKernel);
+  EXPECT_EQ(s.raw_kernel().SerializeAsString(), r.raw_kernel().SerializeAsString());
+}
+
 }  // namespace
 }  // namespace ensolve
