@@ -22,15 +22,15 @@ inline constexpr double kLogQoldInit = -9.210340371976184;  // log(1e-4)
 //   rejected: h / min(1/qmin, q^β1 / γ).
 // A non-finite q shrinks the step as much as allowed. log_qold holds log(qold); the powers
 // are float32 exp/log of it (LowExp, LowLog), the same on every backend.
-template <class S, int kOrder, class R, class M>
-ENSOLVE_HD R NextStepSize(R q, R h, M accept, R& log_qold) {
-  constexpr double kBeta1 = 7.0 / (10.0 * kOrder);
-  constexpr double kBeta2 = 2.0 / (5.0 * kOrder);
+// `order` is the method's; a compile-time constant on the GPU, where the gains fold.
+template <class S, class R, class M>
+ENSOLVE_HD R NextStepSize(R q, R h, M accept, R& log_qold, int order) {
+  const S beta1 = S(7.0 / (10.0 * order));
+  const S beta2 = S(2.0 / (5.0 * order));
   const R lq = LowLog(Select(IsFinite(q), q, R(S(1e30))));  // -inf for q = 0
-  const R q11 = LowExp(S(kBeta1) * lq);
-  const R fac =
-      Max(R(S(1.0 / kQmax)),
-          Min(R(S(1.0 / kQmin)), LowExp(S(kBeta1) * lq - S(kBeta2) * log_qold) / S(kGamma)));
+  const R q11 = LowExp(beta1 * lq);
+  const R fac = Max(R(S(1.0 / kQmax)),
+                    Min(R(S(1.0 / kQmin)), LowExp(beta1 * lq - beta2 * log_qold) / S(kGamma)));
   const R hacc = h / fac;
   const R hrej = h / Min(R(S(1.0 / kQmin)), q11 / S(kGamma));
   log_qold = Select(accept, Max(lq, R(S(kLogQoldInit))), log_qold);

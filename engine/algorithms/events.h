@@ -99,9 +99,10 @@ ENSOLVE_HD M Crossed(R go, R gn, int d, R dir) {
 // condition at the parabola's vertex (a condition that crosses and crosses back between
 // two samples, like a ball's height about its peak, exactly so for a parabola). y and g
 // scratch (n and num_events() values); `first` is Interpolate's (integrate.h), cleared here.
-template <class Alg, class S, class Ctx, class R, class M>
-ENSOLVE_HD_OUTLINE M FirstCrossing(Ctx& c, int e, M m, R dir, R t, R h, const R* u, R* const* k,
-                                   R g0, R g1, R* y, R* g, bool& first, R& a, R& ga, R& b, R& gb) {
+template <class S, class Method, class Ctx, class R, class M>
+ENSOLVE_HD_OUTLINE M FirstCrossing(const Method& meth, Ctx& c, int e, M m, R dir, R t, R h,
+                                   const R* u, R* const* k, R g0, R g1, R* y, R* g, bool& first,
+                                   R& a, R& ga, R& b, R& gb) {
   const int d = c.EventDirection(e);
   constexpr int kIntervals = kEventScanPoints + 1;
   const S step = S(1) / S(kIntervals);
@@ -115,7 +116,7 @@ ENSOLVE_HD_OUTLINE M FirstCrossing(Ctx& c, int e, M m, R dir, R t, R h, const R*
     const R thj = R(S(j) * step);
     R gj = g1;
     if (j < kIntervals) {
-      Alg::Interpolate(c, t, thj, h, u, k, y, first);
+      meth.Interpolate(c, t, thj, h, u, k, y, first);
       first = false;
       c.EventConditions(t + thj * h, y, g);
       gj = g[e];
@@ -128,7 +129,7 @@ ENSOLVE_HD_OUTLINE M FirstCrossing(Ctx& c, int e, M m, R dir, R t, R h, const R*
       const M near = m & !found & (Abs(off) < S(1)) & Crossed<M, S>(gp, top, d, dir);
       if (Any(near)) {
         const R th = (R(S(j - 1)) + off) * step;
-        Alg::Interpolate(c, t, th, h, u, k, y, first);
+        meth.Interpolate(c, t, th, h, u, k, y, first);
         first = false;
         c.EventConditions(t + th * h, y, g);
         const M before_prev = off < S(0);  // the vertex lies before sample j - 1
@@ -157,9 +158,9 @@ ENSOLVE_HD_OUTLINE M FirstCrossing(Ctx& c, int e, M m, R dir, R t, R h, const R*
 // θ in (a, b] where event e's condition crosses zero in the step (t, t + h) of the lanes in
 // m: ga, gb its values at θ = a and b (opposite signs, gb possibly 0), y and g scratch (n
 // and num_events() values). `first` is Interpolate's (integrate.h), cleared here.
-template <class Alg, class S, class Ctx, class R, class M>
-ENSOLVE_HD_OUTLINE R LocateRoot(Ctx& c, int e, M m, R t, R h, const R* u, R* const* k, R a, R ga,
-                                R b, R gb, R tol, R* y, R* g, bool& first) {
+template <class S, class Method, class Ctx, class R, class M>
+ENSOLVE_HD_OUTLINE R LocateRoot(const Method& meth, Ctx& c, int e, M m, R t, R h, const R* u,
+                                R* const* k, R a, R ga, R b, R gb, R tol, R* y, R* g, bool& first) {
   const M positive = ga > S(0);              // the sign before the crossing
   M moved_b = M(false), moved_a = M(false);  // which end the last iteration moved
   M live = m;
@@ -167,7 +168,7 @@ ENSOLVE_HD_OUTLINE R LocateRoot(Ctx& c, int e, M m, R t, R h, const R* u, R* con
     R th = (a * gb - b * ga) / (gb - ga);
     const M inside = (th > a) & (th < b);  // false also for NaN
     th = Select(inside, th, S(0.5) * (a + b));
-    Alg::Interpolate(c, t, th, h, u, k, y, first);
+    meth.Interpolate(c, t, th, h, u, k, y, first);
     first = false;
     c.EventConditions(t + th * h, y, g);
     const R gm = g[e];

@@ -235,9 +235,9 @@ ENSOLVE_HD R ErrorNorm(Ctx& c, const R* err, const R* u, const R* unew, S abstol
 // Starts the lanes in m at their t0: counters, saves at t0, f(t0, u0) for methods
 // that carry it, and the first step size (Hairer, Norsett & Wanner, "Solving ODEs I", II.4, the
 // starting step size algorithm).
-template <class Alg, class Ctx, class R, class M, class I, class S>
-ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, LaneState<R, I>& st,
-                           R* u, R* unew, R* err, R* const* k) {
+template <class Method, class Ctx, class R, class M, class I, class S>
+ENSOLVE_HD void StartLanes(const Method& meth, Ctx& c, const Controls<S>& o, bool adaptive, M m,
+                           LaneState<R, I>& st, R* u, R* unew, R* err, R* const* k) {
   const int n = c.n();
   const Span<R> span = LaneSpan<R>(c, o);
   st.t = Select(m, span.t0, st.t);
@@ -251,7 +251,7 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
   st.restart = Select(m, I(0), st.restart);
   const R dir = span.dir;
   SaveReached<S>(c, m, st.save, st.t, u, dir);
-  if (!Alg::kFsal && !(adaptive && o.dt <= S(0))) {
+  if (!meth.fsal && !(adaptive && o.dt <= S(0))) {
     st.h = Select(m, dir * o.dt, st.h);
     return;
   }
@@ -287,18 +287,18 @@ ENSOLVE_HD void StartLanes(Ctx& c, const Controls<S>& o, bool adaptive, M m, Lan
   d2 = Sqrt(d2 / S(n)) / h0;
   const R dmax = Max(d1, d2);
   const R h1 = Select(dmax <= S(1e-15), Max(R(S(1e-6)), h0 * S(1e-3)),
-                      Pow(S(0.01) / dmax, S(1) / S(Alg::kOrder)));
+                      Pow(S(0.01) / dmax, S(1) / S(meth.order)));
   st.h = Select(m, dir * Min(Min(S(100) * h0, h1), length), st.h);
 }
 
 // Lanes the context just loaded (fresh): suspended trajectories continue where they
 // stood, the others start at their t0.
-template <class Alg, class Ctx, class R, class M, class I, class S>
-ENSOLVE_HD void LoadLanes(Ctx& c, const Controls<S>& o, bool adaptive, M fresh, LaneState<R, I>& st,
-                          R* u, R* unew, R* err, R* const* k) {
+template <class Method, class Ctx, class R, class M, class I, class S>
+ENSOLVE_HD void LoadLanes(const Method& meth, Ctx& c, const Controls<S>& o, bool adaptive, M fresh,
+                          LaneState<R, I>& st, R* u, R* unew, R* err, R* const* k) {
   const M resumed = RestoreLanes(0, c, fresh, st, u, k);
   const M start = fresh & !resumed;
-  if (Any(start)) StartLanes<Alg>(c, o, adaptive, start, st, u, unew, err, k);
+  if (Any(start)) StartLanes(meth, c, o, adaptive, start, st, u, unew, err, k);
   if constexpr (HasEvents<Ctx>::value) {
     // The conditions where the lanes stand (a resumed lane's too: they are a function of
     // its t, u and parameters, so a sliced run continues bitwise).
@@ -322,21 +322,56 @@ ENSOLVE_HD void RecordEvents(Ctx& c, M m, I events) {
 
 }  // namespace internal
 
-// Integrates every trajectory the context hands out, from t0 to t1.
-template <class Alg, class Ctx>
-ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
+// What the driver below needs of a method (the contract above), as the same names whether
+// they are compile-time constants or run-time values:
+//   adaptive, fsal, fsal_stage, order, stages, lazy_stages, vectors (Alg::kAdaptive, ...),
+//   kMaxVectors, a compile-time bound on vectors, and Step and Interpolate.
+// StaticMethod<Alg> holds them as constants: the GPU kernel and the host reference inline
+// the whole method into one driver per method. DynamicMethod<Ctx> (dynamic_method.h) holds
+// them as values and the method's Step and Interpolate as pointers, so that the CPU backend
+// compiles the driver once per lane context and not once per method (the driver of each
+// of 17 methods, for 2 precisions and 3 instruction sets, was half of the CPU backend's
+// code and of its build time).
+template <class Alg>
+struct StaticMethod {
+  static_assert(!Alg::kAdaptive || Alg::kVectors >= 2, "the initial step needs k[0], k[1]");
+  static constexpr bool adaptive = Alg::kAdaptive;
+  static constexpr bool fsal = Alg::kFsal;
+  static constexpr int fsal_stage = Alg::kFsalStage;
+  static constexpr int order = Alg::kOrder;
+  static constexpr int stages = Alg::kStages;
+  static constexpr int lazy_stages = internal::LazyStages<Alg>::value;
+  static constexpr int vectors = Alg::kVectors;
+  static constexpr int kMaxVectors = Alg::kVectors;
+
+  template <class Ctx, class R, class M, class S, class I>
+  ENSOLVE_HD static void Step(Ctx& c, R t, R h, const R* u, R* unew, R* err, R* const* k, M& fail,
+                              StepControls<S, I>& sc) {
+    internal::CallStep<Alg>(0, c, t, h, u, unew, err, k, fail, sc);
+  }
+  template <class Ctx, class R>
+  ENSOLVE_HD static void Interpolate(Ctx& c, R t, R theta, R h, const R* u, R* const* k, R* y,
+                                     bool first) {
+    Alg::Interpolate(c, t, theta, h, u, k, y, first);
+  }
+};
+
+// Integrates every trajectory the context hands out, from t0 to t1, with the method `meth`
+// (a StaticMethod or a DynamicMethod).
+template <class Method, class Ctx>
+ENSOLVE_HD void IntegrateMethod(Ctx& c, const Controls<typename Ctx::Scalar>& o,
+                                const Method& meth) {
   using S = typename Ctx::Scalar;
   using R = typename Ctx::Real;
   using M = typename Ctx::Mask;
   using I = typename Ctx::Index;
   const int n = c.n();
-  static_assert(!Alg::kAdaptive || Alg::kVectors >= 2, "the initial step needs k[0], k[1]");
-  const bool adaptive = Alg::kAdaptive && o.adaptive;
+  const bool adaptive = meth.adaptive && o.adaptive;
   R* u = c.vec(0);
   R* unew = c.vec(1);
   R* err = c.vec(2);
-  R* k[Alg::kVectors];
-  for (int j = 0; j < Alg::kVectors; ++j) k[j] = c.vec(kDriverVectors + j);
+  R* k[Method::kMaxVectors];
+  for (int j = 0; j < meth.vectors; ++j) k[j] = c.vec(kDriverVectors + j);
   const S eps = Epsilon<S>::value;
   // Events: compiled only for a context that has them, run only for a model that has them.
   constexpr bool kEventCode = internal::HasEvents<Ctx>::value;
@@ -345,7 +380,7 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
 
   LaneState<R, I> st{R(S(0)), R(S(0)), R(S(0)), R(S(0)), I(0), I(0), I(0), I(0), I(0), I(0)};
   M active = c.Begin(u);
-  internal::LoadLanes<Alg>(c, o, adaptive, active, st, u, unew, err, k);
+  internal::LoadLanes(meth, c, o, adaptive, active, st, u, unew, err, k);
 
   while (Any(active)) {
     if (c.Stop()) return;
@@ -396,8 +431,8 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     M fail = M(false);
     StepControls<S, I> sc{o.abstol, o.reltol, adaptive, I(0), st.accepted + st.rejected};
     if (kEventCode && ne > 0) sc.steps = Select(st.restart == 1, I(0), sc.steps);
-    internal::CallStep<Alg>(0, c, st.t, h, u, unew, err, k, fail, sc);
-    st.rhs_evals = Select(active, st.rhs_evals + Alg::kStages + sc.extra_evals, st.rhs_evals);
+    meth.Step(c, st.t, h, u, unew, err, k, fail, sc);
+    st.rhs_evals = Select(active, st.rhs_evals + meth.stages + sc.extra_evals, st.rhs_evals);
     if (kEventCode && ne > 0) st.restart = Select(active, I(0), st.restart);
 
     // A step that could not be computed is rejected (a smaller step may succeed) when the
@@ -436,18 +471,18 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
             th[e] = Select(at, R(S(1)), th[e]);
           } else {
             if (Any(accept)) {
-              if (internal::LazyStages<Alg>::value > 0) {  // the scan interpolates
+              if (meth.lazy_stages > 0) {  // the scan interpolates
                 st.rhs_evals =
-                    Select(accept & !charged, st.rhs_evals + internal::LazyStages<Alg>::value,
-                           st.rhs_evals);
+                    Select(accept & !charged, st.rhs_evals + meth.lazy_stages, st.rhs_evals);
                 charged = charged | accept;
               }
               R a, ga, b, gb;  // the first bracket with a crossing
-              const M crossed = internal::FirstCrossing<Alg, S>(
-                  c, e, accept, dir, st.t, h, u, k, g[e], gn[e], err, gs, first, a, ga, b, gb);
+              const M crossed =
+                  internal::FirstCrossing<S>(meth, c, e, accept, dir, st.t, h, u, k, g[e], gn[e],
+                                             err, gs, first, a, ga, b, gb);
               if (Any(crossed)) {
-                const R root = internal::LocateRoot<Alg, S>(c, e, crossed, st.t, h, u, k, a, ga, b,
-                                                            gb, tol, err, gs, first);
+                const R root = internal::LocateRoot<S>(meth, c, e, crossed, st.t, h, u, k, a, ga, b,
+                                                       gb, tol, err, gs, first);
                 th[e] = Select(crossed, root, th[e]);
               }
             }
@@ -461,7 +496,7 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
           const M cut = evented & (thbest < S(1) - tol);
           te = Select(cut, st.t + thbest * h, tland);
           if (Any(cut)) {
-            Alg::Interpolate(c, st.t, Select(cut, thbest, R(S(1))), h, u, k, err, first);
+            meth.Interpolate(c, st.t, Select(cut, thbest, R(S(1))), h, u, k, err, first);
             first = false;
             for (int i = 0; i < n; ++i) unew[i] = Select(cut, err[i], unew[i]);
             tsave = Select(cut, te, tend);
@@ -478,13 +513,12 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     // a compile-time 0 drops this block: the GPU's final-state-only kernels.)
     if (c.num_save() > 0) {
       M ms = accept & Reached<M, S>(c.SaveTime(st.save), tsave, dir);
-      bool charge = internal::LazyStages<Alg>::value > 0;  // once, for lanes not yet charged
+      bool charge = meth.lazy_stages > 0;  // once, for lanes not yet charged
       while (Any(ms)) {
         const R theta = (c.SaveTime(st.save) - st.t) / h;
-        Alg::Interpolate(c, st.t, theta, h, u, k, err, first);
+        meth.Interpolate(c, st.t, theta, h, u, k, err, first);
         if (charge) {
-          st.rhs_evals =
-              Select(ms & !charged, st.rhs_evals + internal::LazyStages<Alg>::value, st.rhs_evals);
+          st.rhs_evals = Select(ms & !charged, st.rhs_evals + meth.lazy_stages, st.rhs_evals);
           charge = false;
         }
         first = false;
@@ -498,7 +532,7 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     for (int i = 0; i < n; ++i) {
       u[i] = Select(accept, unew[i], u[i]);
       finite = finite & IsFinite(unew[i]);
-      if (Alg::kFsal) k[0][i] = Select(accept, k[Alg::kFsalStage][i], k[0][i]);
+      if (meth.fsal) k[0][i] = Select(accept, k[meth.fsal_stage][i], k[0][i]);
     }
     st.t = Select(accept, tland, st.t);
     st.nfixed = Select(kEventCode && ne > 0 ? accept & grid : accept, st.nfixed + S(1), st.nfixed);
@@ -527,7 +561,7 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
         for (int i = 0; i < n; ++i) finite = finite & ((!evented) | IsFinite(u[i]));
         c.EventConditions(te, u, gs);
         for (int e = 0; e < ne; ++e) g[e] = Select(evented, gs[e], g[e]);
-        if (Alg::kFsal && Any(restarted)) {
+        if (meth.fsal && Any(restarted)) {
           c.Rhs(te, u, err);
           for (int i = 0; i < n; ++i) k[0][i] = Select(restarted, err[i], k[0][i]);
           st.rhs_evals = Select(restarted, st.rhs_evals + 1, st.rhs_evals);
@@ -539,7 +573,7 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     M too_small = M(false);
     M singular = M(false);
     if (adaptive) {
-      const R hnew = NextStepSize<S, Alg::kOrder>(q, h, accept, st.log_qold);
+      const R hnew = NextStepSize<S>(q, h, accept, st.log_qold, meth.order);
       st.h = Select(active, hnew, st.h);
       // A few ulps of the current t (not of t1: a stiff transient near t0 = 0 needs steps
       // far below t1's ulps, in float32 especially), and never a zero step.
@@ -576,9 +610,15 @@ ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
       internal::RecordEvents(c, finished, st.events);
       const M fresh = c.Retire(finished, code, st.t, u, st.accepted, st.rejected, st.rhs_evals);
       active = (active & !finished) | fresh;
-      if (Any(fresh)) internal::LoadLanes<Alg>(c, o, adaptive, fresh, st, u, unew, err, k);
+      if (Any(fresh)) internal::LoadLanes(meth, c, o, adaptive, fresh, st, u, unew, err, k);
     }
   }
+}
+
+// Integrates every trajectory the context hands out, from t0 to t1, with the method Alg.
+template <class Alg, class Ctx>
+ENSOLVE_HD void Integrate(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
+  IntegrateMethod(c, o, StaticMethod<Alg>{});
 }
 
 }  // namespace ensolve::alg

@@ -52,9 +52,9 @@ ENSOLVE_HD void IntegrateSde(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
   R* dw = c.increments();
   const S eps = Epsilon<S>::value;
 
-  LaneState<R, I> st{R(S(0)), R(S(0)), R(S(0)), R(S(0)), I(0), I(0), I(0), I(0)};
+  LaneState<R, I> st{R(S(0)), R(S(0)), R(S(0)), R(S(0)), I(0), I(0), I(0), I(0), I(0), I(0)};
   M active = c.Begin(u);
-  internal::LoadLanes<Alg>(c, o, false, active, st, u, unew, y, k);
+  internal::LoadLanes(StaticMethod<Alg>{}, c, o, false, active, st, u, unew, y, k);
 
   while (Any(active)) {
     if (c.Stop()) return;
@@ -109,7 +109,8 @@ ENSOLVE_HD void IntegrateSde(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
           Select(unstable, I(kRetUnstable), Select(maxed & !done, I(kRetMaxSteps), I(kRetSuccess)));
       const M fresh = c.Retire(finished, code, st.t, u, st.accepted, st.rejected, st.rhs_evals);
       active = (active & !finished) | fresh;
-      if (Any(fresh)) internal::LoadLanes<Alg>(c, o, false, fresh, st, u, unew, y, k);
+      if (Any(fresh))
+        internal::LoadLanes(StaticMethod<Alg>{}, c, o, false, fresh, st, u, unew, y, k);
     }
   }
 }

@@ -54,7 +54,7 @@ ENSOLVE_HD typename Ctx::Mask LuFactorBlock(Ctx& c, int n, int stride, R* a, I* 
         a[i * stride + j] = Select(m, top, a[i * stride + j]);
       }
     }
-    const M bad = !(best > S(0)) | !IsFinite(best);
+    const M bad = (!(best > S(0))) | (!IsFinite(best));
     singular = singular | bad;
     const R inv = S(1) / Select(bad, R(S(1)), a[k * stride + k]);
     for (int i = k + 1; i < n; ++i) {

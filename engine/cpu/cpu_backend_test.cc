@@ -3,7 +3,6 @@
 // (exact equality: lanes, masks and refills must not change any trajectory's result), and
 // against the acceptance problems' bounds (shared/acceptance/PROBLEMS.md, problems 1 and 2).
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <optional>
 #include <random>
@@ -26,6 +25,7 @@
 #include "engine/testing/initial_state.h"
 #include "engine/testing/lorenz.h"
 #include "engine/testing/robertson.h"
+#include "engine/testing/slices.h"
 #include "engine/testing/solve_options.h"
 #include "engine/testing/spans.h"
 #include "gtest/gtest.h"
@@ -387,24 +387,11 @@ TEST(Slices, SlicedBatchEqualsUnslicedBitwise) {
                    << info.name << (with_saveat ? " saveat" : "") << " seed " << seed);
       auto prepared = backend->Prepare(*model, o);
       ASSERT_TRUE(prepared.ok()) << prepared.status();
-      const auto start = std::chrono::steady_clock::now();
-      auto whole = backend->Solve(**prepared, o, in);
-      const double whole_seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      auto run = testing::SolveInSlices(*backend, **prepared, o, in);
+      auto& whole = run.whole;
+      auto& r = run.sliced;
+      const int slices = run.slices;
       ASSERT_TRUE(whole.ok()) << whole.status();
-      EXPECT_EQ(whole->resume.status.size(), 0u);
-      BatchInputs sliced = in;
-      // About 16 slices of the whole run's time, however fast this build is (a sanitizer
-      // build runs it 100 times slower than -O3).
-      sliced.slice_seconds = std::max(1e-6, whole_seconds / 16);
-      auto r = backend->Solve(**prepared, o, sliced);
-      int slices = 1;
-      while (r.ok() && r->resume.Unfinished() > 0 && slices < 100000) {
-        BatchInputs next = sliced;
-        next.resume = &*r;
-        r = backend->Solve(**prepared, o, next);
-        ++slices;
-      }
       ASSERT_TRUE(r.ok()) << r.status();
       ASSERT_EQ(r->resume.Unfinished(), 0);
       EXPECT_GT(slices, 2);

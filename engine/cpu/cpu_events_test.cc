@@ -3,7 +3,6 @@
 // method of the algorithm table, against their analytic solutions, and terminate,
 // parameter assignment, simultaneous events, directions, backward integration and slices.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -15,6 +14,7 @@
 #include "engine/backend.h"
 #include "engine/testing/events.h"
 #include "engine/testing/seed.h"
+#include "engine/testing/slices.h"
 #include "engine/testing/solve_options.h"
 #include "engine/testing/spans.h"
 #include "gtest/gtest.h"
@@ -420,23 +420,11 @@ TEST(Slices, KeepEventsAndParams) {
       o.saveat = Range(0.5, 0.5, 30);
       auto prepared = backend->Prepare(**model, o);
       ASSERT_TRUE(prepared.ok()) << prepared.status();
-      const auto start = std::chrono::steady_clock::now();
-      auto whole = backend->Solve(**prepared, o, in);
-      const double whole_seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      auto run = testing::SolveInSlices(*backend, **prepared, o, in);
+      auto& whole = run.whole;
+      auto& r = run.sliced;
+      const int slices = run.slices;
       ASSERT_TRUE(whole.ok()) << whole.status();
-      BatchInputs sliced = in;
-      // About 16 slices of the whole run's time, however fast this build is (a sanitizer
-      // build runs it 100 times slower than -O3).
-      sliced.slice_seconds = std::max(1e-6, whole_seconds / 16);
-      auto r = backend->Solve(**prepared, o, sliced);
-      int slices = 1;
-      while (r.ok() && r->resume.Unfinished() > 0 && slices < 100000) {
-        BatchInputs next = sliced;
-        next.resume = &*r;
-        r = backend->Solve(**prepared, o, next);
-        ++slices;
-      }
       ASSERT_TRUE(r.ok()) << r.status();
       ASSERT_EQ(r->resume.Unfinished(), 0);
       EXPECT_GT(slices, 2);

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "engine/algorithms/dispatch.h"
+#include "engine/algorithms/dynamic_method.h"
 #include "engine/algorithms/integrate.h"
 #include "engine/algorithms/integrate_sde.h"
 #include "engine/cpu/lane_context.h"
@@ -39,13 +40,16 @@ alg::Controls<T> MakeControls(const SolveOptions& o) {
 template <class T>
 void RunAlgorithm(ThreadPool& pool, const BatchJob<T>& job, const SolveOptions& o) {
   const alg::Controls<T> controls = MakeControls<T>(o);
-  alg::Dispatch(o.algorithm, [&](auto tag) {
-    using Alg = typename decltype(tag)::type;
+  using Ctx = LaneContext<T, kLanes<T>>;
+  // One driver for every ODE method (dynamic_method.h): only the methods' Step and
+  // Interpolate are compiled per method.
+  const alg::DynamicMethod<Ctx> method = alg::DynamicMethodFor<Ctx>(o.algorithm);
+  if (method.step != nullptr) {
     pool.Run([&](int) {
-      LaneContext<T, kLanes<T>> ctx(job, alg::kDriverVectors + Alg::kVectors, Alg::kMatrices);
-      alg::Integrate<Alg>(ctx, controls);
+      Ctx ctx(job, alg::kDriverVectors + method.vectors, method.matrices);
+      alg::IntegrateMethod(ctx, controls, method);
     });
-  });
+  }
   alg::DispatchSde(o.algorithm, [&](auto tag) {
     using Alg = typename decltype(tag)::type;
     pool.Run([&](int) {

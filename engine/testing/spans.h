@@ -107,8 +107,9 @@ inline void ExpectSpansEqualSeparateSolves(Backend& backend, SolveOptions o, int
     EXPECT_EQ(r.stats[k].rhs_evals, s.stats[0].rhs_evals) << "trajectory " << k;
     successes += s.retcodes[0] == RetCode::kSuccess;
     // Each trajectory reached its own t1.
-    if (s.retcodes[0] == RetCode::kSuccess)
+    if (s.retcodes[0] == RetCode::kSuccess) {
       EXPECT_EQ(r.t_final[k], f32 ? double(float(spans.t1[k])) : spans.t1[k]);
+    }
   }
   EXPECT_EQ(successes, count);
 }
