@@ -44,11 +44,6 @@ absl::Status CheckAlgorithmFitsModel(const Model& model, Algorithm algorithm) {
         "algorithm: ", info.name,
         " is an ODE method, but the model has noise (an SDE); use an SDE method: em or siea"));
   }
-  if (info.stochastic && model.num_events() > 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("algorithm: ", info.name,
-                     " is an SDE method; events (when/at) are not supported with SDE methods yet"));
-  }
   if (info.diagonal_noise && !model.noise_is_diagonal()) {
     const int n = model.num_states(), m = model.num_wiener();
     for (int i = 0; i < n; ++i) {

@@ -134,6 +134,36 @@ TEST_F(ServiceSensitivities, ExponentialDecayIsAnalytic) {
   }
 }
 
+// Across an event: u' = -k u with u = a u at t = 2, so u = 10 a e^{-kt} after it,
+// du/dk = -t u and du/da = 10 e^{-kt}; an event that assigns a parameter is refused.
+TEST_F(ServiceSensitivities, AcrossAnEventAndItsLimit) {
+  v1::SolveRequest req;
+  req.set_model_source("state u = 10\nparam k = 0.5, a = 2\nu' = -k*u\nat t = 2: u = a*u\n");
+  req.set_trajectories(1);
+  req.mutable_options()->set_t1(3);
+  req.mutable_options()->set_abstol(1e-12);
+  req.mutable_options()->set_reltol(1e-12);
+  for (double t : {1.0, 3.0}) req.mutable_options()->mutable_saveat()->add_times(t);
+  req.add_sensitivities("k");
+  req.add_sensitivities("a");
+  absl::StatusOr<SolveResult> got = client().Solve(req);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_NEAR(got->sensitivity(0, 0, 0, 0), -1 * 10 * std::exp(-0.5), 1e-9);
+  EXPECT_NEAR(got->sensitivity(0, 0, 0, 1), 0, 1e-12);
+  EXPECT_NEAR(got->sensitivity(0, 1, 0, 0), -3 * 20 * std::exp(-1.5), 1e-9);
+  EXPECT_NEAR(got->sensitivity(0, 1, 0, 1), 10 * std::exp(-1.5), 1e-9);
+
+  req.set_model_source("state u = 10\nparam k = 0.5\nu' = -k*u\nat t = 2: k = 2*k\n");
+  req.clear_sensitivities();
+  req.add_sensitivities("k");
+  got = client().Solve(req);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(got.status().message(),
+            "sensitivities: the event at line 4, column 1 assigns parameter 'k'; sensitivities "
+            "across events that assign parameters are not supported");
+}
+
 TEST_F(ServiceSensitivities, BadListsAreInvalidArgument) {
   v1::SolveRequest req;
   req.set_model_source(kLorenz);

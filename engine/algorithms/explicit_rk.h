@@ -180,16 +180,17 @@ struct ExplicitRK {
     }
   }
 
-  // Σ_{p < D()} r_Ip θ^p by Horner, from coefficient P on (zero coefficients skipped).
-  template <int I, int P, class S, class R>
-  ENSOLVE_HD static R Horner(R theta) {
+  // Σ_{p < D()} r_Ip θ^p by Horner, from coefficient P on (zero coefficients skipped), in
+  // the wide type of Widen (hd.h): double coefficients and arithmetic at every precision.
+  template <int I, int P, class Wd>
+  ENSOLVE_HD static Wd Horner(Wd theta) {
     constexpr double r = Rcoef(I, P);
     if constexpr (P == D() - 1) {
-      return R(S(r));
+      return Wd(r);
     } else if constexpr (r == 0.0) {
-      return theta * Horner<I, P + 1, S>(theta);
+      return theta * Horner<I, P + 1>(theta);
     } else {
-      return S(r) + theta * Horner<I, P + 1, S>(theta);
+      return Wd(r) + theta * Horner<I, P + 1>(theta);
     }
   }
   // y += h b_J(θ) k_J for the stages J..End-1 in the interpolant, one stage at a time, so
@@ -197,11 +198,11 @@ struct ExplicitRK {
   template <int J, int End, class Ctx, class R>
   ENSOLVE_HD static void AddStages(Ctx& c, R theta, R h, R* const* k, R* y) {
     if constexpr (J < End) {
-      using S = typename Ctx::Scalar;
       if constexpr (Dense(J)) {
         const int n = c.n();
         constexpr int s = Slot(J);
-        const R w = h * theta * Horner<J, 0, S>(theta);
+        const auto wide = Widen(theta);
+        const R w = h * Narrow<R>(wide * Horner<J, 0>(wide));
         for (int i = 0; i < n; ++i) y[i] = y[i] + w * k[s][i];
       }
       AddStages<J + 1, End>(c, theta, h, k, y);

@@ -24,6 +24,15 @@
 // GPUSIEA do): exact in distribution only at step points, so save times on the step grid
 // are the ones to use for statistics; a save time at a step's end saves that step's state
 // itself.
+//
+// Events (a context with events.h's interface): an `at` time cuts the step it falls in
+// (the grid goes on after it; the cut step draws the normals of the next step index, so
+// the path stays a function of the trajectory alone); a crossing is found and located, as
+// integrate.h does on a method's dense output, on the straight line between the step's
+// ends: the trajectory lands there, the events fire, and the next step goes from the event
+// time to the grid point. The located time is exact for that line; where the path itself
+// first crosses inside a step is not resolved (the path is nowhere differentiable), so a
+// crossing's time is known to within about a step.
 #ifndef ENSOLVE_ENGINE_ALGORITHMS_INTEGRATE_SDE_H_
 #define ENSOLVE_ENGINE_ALGORITHMS_INTEGRATE_SDE_H_
 
@@ -31,6 +40,21 @@
 #include "engine/algorithms/integrate.h"
 
 namespace ensolve::alg {
+
+namespace internal {
+
+// The straight line from a step's start u to its end k[0], as a method's dense output:
+// what an SDE step's save points and events see.
+struct LinearPath {
+  template <class Ctx, class R>
+  ENSOLVE_HD void Interpolate(Ctx& c, R /*t*/, R theta, R /*h*/, const R* u, R* const* k, R* y,
+                              bool /*first*/) const {
+    const int n = c.n();
+    for (int i = 0; i < n; ++i) y[i] = u[i] + theta * (k[0][i] - u[i]);
+  }
+};
+
+}  // namespace internal
 
 // Integrates every trajectory the context hands out, from t0 to t1, with SDE method Alg.
 // Controls: t0, t1, dt and max_steps (the tolerances and `adaptive` are not used).
@@ -52,6 +76,13 @@ ENSOLVE_HD void IntegrateSde(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
   R* dw = c.increments();
   const S eps = Epsilon<S>::value;
 
+  // Events: compiled only for a context that has them, run only for a model that has them.
+  constexpr bool kEventCode = internal::HasEvents<Ctx>::value;
+  int ne = 0;
+  if constexpr (kEventCode) ne = c.num_events();
+  const internal::LinearPath line;
+  R* const path[1] = {unew};  // the line's end, as LinearPath reads it
+
   LaneState<R, I> st{R(S(0)), R(S(0)), R(S(0)), R(S(0)), I(0), I(0), I(0), I(0), I(0), I(0)};
   M active = c.Begin(u);
   internal::LoadLanes(StaticMethod<Alg>{}, c, o, false, active, st, u, unew, y, k);
@@ -65,48 +96,133 @@ ENSOLVE_HD void IntegrateSde(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     const internal::Span<R> span = internal::LaneSpan<R>(c, o);
     const R t1 = span.t1;
     const R tnext = span.t0 + (st.nfixed + S(1)) * o.dt;
-    const M last = (tnext - t1) >= -S(8) * eps * Abs(t1);
-    const R h = Select(last, t1 - st.t, tnext - st.t);
+    M last = (tnext - t1) >= -S(8) * eps * Abs(t1);
+    R h = Select(last, t1 - st.t, tnext - st.t);
+    M stop = M(false);  // this step ends on tstop, an `at` time
+    M grid = M(true);   // this step ends on its grid point
+    R tstop = t1;
+    if constexpr (kEventCode) {
+      if (ne > 0) {
+        // As integrate.h's fixed steps: a stop before the grid point cuts the step there
+        // (the grid goes on after it, the cut step drawing its own normals); one on the
+        // grid point (to 8 ulps) is landed on exactly.
+        tstop = c.NextStop(st.t, R(S(1)));
+        const R tgrid = st.t + h;
+        const R slack = S(8) * eps * Abs(tgrid);
+        const M cut = (tstop - tgrid) < -slack;
+        stop = cut | ((tstop - tgrid) <= slack);
+        h = Select(stop, tstop - st.t, h);
+        last = last & !cut;
+        grid = !cut;
+      }
+    }
     const R sqh = Sqrt(Abs(h));
     c.Normals(st.accepted, dw);
     for (int j = 0; j < m; ++j) dw[j] = sqh * dw[j];
     Alg::Step(c, st.t, h, sqh, u, unew, k, G, dw);
     st.rhs_evals = Select(active, st.rhs_evals + Alg::kStages, st.rhs_evals);
 
-    // Save points in (t, t + h]: the straight line between u and unew, unew itself at the
+    R tend = Select(last, t1, st.t + h);
+    if (kEventCode && ne > 0) tend = Select(last, t1, Select(stop, tstop, tend));
+    // Events (events.h), located on the straight line between the step's ends (the path
+    // save points see): the earliest, at te; the lanes where it is inside the step end
+    // there (`cut`).
+    M evented = M(false), cut = M(false);
+    R te = tend, thbest = R(S(2)), tol = R(S(0));
+    if constexpr (kEventCode) {
+      if (ne > 0) {
+        R* g = c.event_values();  // [0, ne): the conditions at st.t
+        R* gn = g + ne;           // at the step's end
+        R* th = g + 2 * ne;       // each event's θ in the step (2: none)
+        R* gs = g + 3 * ne;       // scratch
+        c.EventConditions(tend, unew, gn);
+        tol = S(kRootTolUlps) * eps * Max(Abs(st.t), Abs(tend)) / Abs(h);
+        bool first = true;  // LinearPath's Interpolate ignores it
+        for (int e = 0; e < ne; ++e) {
+          th[e] = R(S(2));
+          if (c.EventIsTimes(e)) {
+            th[e] = Select(active & stop & c.AtStop(e, tstop), R(S(1)), th[e]);
+          } else {
+            R a, ga, b, gb;
+            const M crossed =
+                internal::FirstCrossing<S>(line, c, e, active, R(S(1)), st.t, h, u, path, g[e],
+                                           gn[e], y, gs, first, a, ga, b, gb);
+            if (Any(crossed)) {
+              const R root = internal::LocateRoot<S>(line, c, e, crossed, st.t, h, u, path, a, ga,
+                                                     b, gb, tol, y, gs, first);
+              th[e] = Select(crossed, root, th[e]);
+            }
+          }
+          thbest = Min(thbest, th[e]);
+          g[e] = Select(active, gn[e], g[e]);
+        }
+        evented = thbest <= S(1);
+        cut = evented & (thbest < S(1) - tol);  // within the tolerance of the end: at the end
+        te = Select(cut, st.t + thbest * h, tend);
+      }
+    }
+
+    // Save points in (t, te]: the straight line between u and unew, unew itself at the
     // step's end.
-    const R tend = Select(last, t1, st.t + h);
     if (c.num_save() > 0) {
-      M ms = active & Reached<M, S>(c.SaveTime(st.save), tend, R(S(1)));
+      M ms = active & Reached<M, S>(c.SaveTime(st.save), te, R(S(1)));
       while (Any(ms)) {
         const R ts = c.SaveTime(st.save);
         const R theta = (ts - st.t) / h;
-        const M at_end = ts >= tend;
+        const M at_end = (ts >= tend) & !cut;
         for (int i = 0; i < n; ++i) {
           y[i] = Select(at_end, unew[i], u[i] + theta * (unew[i] - u[i]));
         }
         c.Save(st.save, y, ms);
         st.save = Select(ms, st.save + 1, st.save);
-        ms = ms & Reached<M, S>(c.SaveTime(st.save), tend, R(S(1)));
+        ms = ms & Reached<M, S>(c.SaveTime(st.save), te, R(S(1)));
       }
     }
 
     M finite = active;
     for (int i = 0; i < n; ++i) {
-      u[i] = Select(active, unew[i], u[i]);
-      finite = finite & IsFinite(unew[i]);
+      const R landed = Select(cut, u[i] + thbest * (unew[i] - u[i]), unew[i]);
+      u[i] = Select(active, landed, u[i]);
+      finite = finite & IsFinite(landed);
     }
-    st.t = Select(active, tend, st.t);
-    st.nfixed = Select(active, st.nfixed + S(1), st.nfixed);
+    st.t = Select(active, te, st.t);
+    st.nfixed = Select(active & grid & !cut, st.nfixed + S(1), st.nfixed);
     st.accepted = Select(active, st.accepted + 1, st.accepted);
+    last = last & !cut;
+
+    // The events at te, in declaration order.
+    M terminated = M(false);
+    if constexpr (kEventCode) {
+      if (ne > 0 && Any(evented)) {
+        R* g = c.event_values();
+        R* th = g + 2 * ne;
+        R* gs = g + 3 * ne;
+        M go = evented & active;
+        for (int e = 0; e < ne; ++e) {
+          const M fire = go & (th[e] <= thbest + tol);
+          if (!Any(fire)) continue;
+          c.ApplyEvent(e, te, u, fire);
+          st.events = Select(fire, st.events + 1, st.events);
+          if (c.EventTerminates(e)) {
+            terminated = terminated | fire;
+            go = go & !fire;  // terminate ends the trajectory: later events do not fire
+          }
+        }
+        for (int i = 0; i < n; ++i) finite = finite & ((!evented) | IsFinite(u[i]));
+        c.EventConditions(te, u, gs);
+        for (int e = 0; e < ne; ++e) g[e] = Select(evented, gs[e], g[e]);
+      }
+    }
 
     const M unstable = active & !finite;
-    const M done = active & last;
+    const M done = (active & last) | terminated;
     const M maxed = active & !done & (st.accepted >= o.max_steps);
     const M finished = done | unstable | maxed;
     if (Any(finished)) {
-      const I code =
-          Select(unstable, I(kRetUnstable), Select(maxed & !done, I(kRetMaxSteps), I(kRetSuccess)));
+      const I code = Select(unstable, I(kRetUnstable),
+                            Select(terminated, I(kRetTerminated),
+                                   Select(maxed & !done, I(kRetMaxSteps), I(kRetSuccess))));
+      internal::RecordEvents(c, finished, st.events);
       const M fresh = c.Retire(finished, code, st.t, u, st.accepted, st.rejected, st.rhs_evals);
       active = (active & !finished) | fresh;
       if (Any(fresh))

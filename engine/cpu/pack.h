@@ -345,6 +345,30 @@ ENSOLVE_PACK_INLINE Mask<W> IsFinite(const Pack<T, W>& a) {
   return internal::Compare<T, W>([&](int k) { return (a.c[k] - a.c[k]) == T(0); });
 }
 
+// A pack's lanes in double and back: interpolation weights are computed in double at every
+// precision (alg::Widen in engine/algorithms/hd.h says why).
+template <class T, int W>
+ENSOLVE_PACK_INLINE Pack<double, W> Widen(const Pack<T, W>& a) {
+  T x[W];
+  double y[W];
+  __builtin_memcpy(x, a.c, sizeof x);
+  for (int l = 0; l < W; ++l) y[l] = x[l];
+  Pack<double, W> r;
+  __builtin_memcpy(r.c, y, sizeof y);
+  return r;
+}
+template <class R, int W>
+ENSOLVE_PACK_INLINE R Narrow(const Pack<double, W>& a) {
+  R r;
+  using T = std::remove_reference_t<decltype(r.v[0])>;
+  double x[W];
+  T y[W];
+  __builtin_memcpy(x, a.c, sizeof x);
+  for (int l = 0; l < W; ++l) y[l] = static_cast<T>(x[l]);
+  __builtin_memcpy(r.c, y, sizeof y);
+  return r;
+}
+
 #undef ENSOLVE_PACK_INLINE
 
 }  // namespace ENSOLVE_CPU_ISA_NS

@@ -190,10 +190,17 @@ constexpr char kThreeStates[] =
     "state x = 1, y = 2, z = 0\nparam k = 0.7\nx' = -k*x + y\ny' = sin(x) - y\nz' = x*y\n"
     "noise x = 0.3*x\nnoise y = 0.2 + 0.1*cos(t)\n";
 
-TEST(Reproducibility, PathsDoNotDependOnBatchingThreadsOrSlices) {
-  auto model = Parse(kThreeStates);
-  ASSERT_NE(model, nullptr);
-  EXPECT_TRUE(model->noise_is_diagonal());
+// The same with events: a kick at a time off the step grid (it cuts a step) and a crossing
+// that resets x (located on the step's line; the next step runs to the grid point).
+constexpr char kThreeStatesWithEvents[] =
+    "state x = 1, y = 2, z = 0\nparam k = 0.7\nx' = -k*x + y\ny' = sin(x) - y\nz' = x*y\n"
+    "noise x = 0.3*x\nnoise y = 0.2 + 0.1*cos(t)\nat t = 0.37: y = y + 1\n"
+    "when x - 2.5 crosses 0 up: x = 1\n";
+
+// Paths of `model` on 10,000 trajectories: the same bits in batches of 7 (one and three
+// threads), of one trajectory, and in slices, as in one batch.
+void ExpectPathsIndependentOfBatching(const Model& m) {
+  const Model* model = &m;
   const int64_t count = 10000;
   auto one = NewCpuBackend(1), two = NewCpuBackend(2), three = NewCpuBackend(3);
   const size_t per = 17 * 3;
@@ -222,6 +229,16 @@ TEST(Reproducibility, PathsDoNotDependOnBatchingThreadsOrSlices) {
       // Different trajectories follow different paths.
       EXPECT_FALSE(Same(whole, Paths(*one, *model, a, p, 1, 1)));
     }
+  }
+}
+
+TEST(Reproducibility, PathsDoNotDependOnBatchingThreadsOrSlices) {
+  for (const char* src : {kThreeStates, kThreeStatesWithEvents}) {
+    auto model = Parse(src);
+    ASSERT_NE(model, nullptr);
+    EXPECT_TRUE(model->noise_is_diagonal());
+    SCOPED_TRACE(model->num_events() > 0 ? "with events" : "without events");
+    ExpectPathsIndependentOfBatching(*model);
   }
 }
 
@@ -264,9 +281,7 @@ TEST(Validation, MethodMustFitTheModel) {
   EXPECT_TRUE(CheckAlgorithmFitsModel(*matrix, Algorithm::kEM).ok());
   EXPECT_TRUE(CheckAlgorithmFitsModel(*sde, Algorithm::kSIEA).ok());
   auto kicked = Parse("state x = 1\nx' = -x\nnoise x = x\nat t = 0.5: x = 2\n");
-  EXPECT_EQ(CheckAlgorithmFitsModel(*kicked, Algorithm::kEM).message(),
-            "algorithm: em is an SDE method; events (when/at) are not supported with SDE "
-            "methods yet");
+  EXPECT_TRUE(CheckAlgorithmFitsModel(*kicked, Algorithm::kEM).ok());  // sde_events_test
   auto backend = NewCpuBackend(1);
   SolveOptions o = Fixed(Algorithm::kEM, 1, 0.1, Precision::kFloat64);
   EXPECT_EQ(backend->Prepare(*ode, o).status().code(), absl::StatusCode::kInvalidArgument);

@@ -5,8 +5,10 @@
 #include "engine/cuda/cuda_backend.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -126,13 +128,14 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
       if (!info.adaptive) continue;
       const double tol = pr == Precision::kFloat32 ? (info.order >= 4 ? 1e-5 : 1e-4)
                                                    : (info.order >= 4 ? 1e-8 : 1e-6);
-      // float32 differences grow past 100 tol where rounding is amplified: vern9's
-      // interpolant weights reach 4e3 (6e-3 and 1.1e-2 measured at 1e-5 with save points on
-      // two draws), and the stiff methods' linear solves on chaotic Lorenz (rodas5p 1.4e-3);
-      // measured on an H200.
-      const double bound = pr == Precision::kFloat32 && info.order >= 9 ? 3e-2
-                           : pr == Precision::kFloat32 && info.stiff    ? 1e-2
-                                                                        : 100 * tol;
+      // float32 differences grow past 100 tol where rounding is amplified: vern7 on chaotic
+      // Lorenz at a tolerance near float32's rounding (1.025e-3 without save points, seed
+      // 378930943), and the stiff methods' linear solves (rodas5p 1.4e-3); measured on an
+      // H200. (vern9 needed 3e-2 while its interpolation weights, polynomials with
+      // coefficients up to 1.1e4, were evaluated in float32: 1.04e-4 since.)
+      const double bound = pr == Precision::kFloat32 && info.stiff        ? 1e-2
+                           : pr == Precision::kFloat32 && info.order >= 7 ? 3e-3
+                                                                          : 100 * tol;
       Case adaptive{Adaptive(1, tol, pr), bound};
       adaptive.o.algorithm = info.algorithm;
       cases.push_back(adaptive);
@@ -174,14 +177,22 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
         }
       }
     }
+    std::printf("GPU vs CPU %-12s %s adaptive=%d saves=%d: worst %.3g (bound %.3g)\n",
+                std::string(AlgorithmName(c.o.algorithm)).c_str(),
+                std::string(PrecisionName(c.o.precision)).c_str(), c.o.adaptive ? 1 : 0,
+                static_cast<int>(c.o.saveat.size()), worst, c.bound);
     EXPECT_LT(worst, c.bound);
     EXPECT_LE(worst_steps, 3);
     if (c.o.precision == Precision::kFloat32) {
       // The GPU's float32 error against a float64 solve is of the CPU's size (both are
       // rounding noise, rounded differently: the GPU contracts to FMA). Compared as RMS over
       // every element, with room for the spread seen over fresh random ensembles on an
-      // H200 (up to 2.4x; the worst single element once came out 3.7x): a precision bug,
-      // such as a float64 path computing in float32, is orders of magnitude larger.
+      // H200 (up to 2.4x; the worst single element once came out 3.7x), and for vern9's
+      // fixed steps, whose float32 rounding depends on the contraction itself: the host's
+      // one-trajectory driver on this test's inputs, compiled with -ffp-contract=off and
+      // =fast, gives 7.4e-7 and 6.2e-6 at t = 1 (the GPU: 2.7e-6 against the CPU's 4.9e-7,
+      // seed 378930943). A precision bug (a path computing in half precision, or
+      // approximate division) is orders of magnitude larger.
       SolveOptions o64 = c.o;
       o64.precision = Precision::kFloat64;
       auto ref = Run(*cpu_, *model, o64, in);
@@ -199,7 +210,8 @@ TEST_F(CudaTest, MatchesCpuBackendOnRandomEnsembles) {
         }
       }
       const double rms_gpu = std::sqrt(sq_gpu / elements), rms_cpu = std::sqrt(sq_cpu / elements);
-      EXPECT_LE(rms_gpu, 4 * rms_cpu + 1e-7) << "cpu float32 RMS error " << rms_cpu;
+      const double spread = GetAlgorithmInfo(c.o.algorithm).order >= 9 ? 10 : 4;
+      EXPECT_LE(rms_gpu, spread * rms_cpu + 1e-7) << "cpu float32 RMS error " << rms_cpu;
     }
   }
 }

@@ -41,6 +41,10 @@ int StackFrame(const std::string& log, const std::string& kernel) {
 constexpr char kSdeDiagonal[] =
     "state x = 1, y = 2, z = 0\nparam k = 0.7\nx' = -k*x + y\ny' = sin(x) - y\nz' = x*y\n"
     "noise x = 0.3*x\nnoise y = 0.2 + 0.1*cos(t)\n";
+// With events: an `at` kick and a crossing with an assignment (integrate_sde.h's events).
+constexpr char kSdeEvents[] =
+    "state x = 1, y = 2\nparam k = 0.7\nx' = -k*x + y\ny' = sin(x) - y\n"
+    "noise x = 0.3*x\nnoise y = 0.2\nat t = 0.37: y = y + 1\nwhen x - 2.5 crosses 0 up: x = 1\n";
 constexpr char kSdeMatrix[] =
     "state x = 1, y = 0\nparam a = 0.5\nwiener A, B, C\nx' = -x\ny' = x - y\n"
     "noise x = a*x*dA + dB\nnoise y = -dB + y*dC\n";
@@ -154,6 +158,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"EveryFunction", testing::kEveryFunction, Methods::kOnePerKind},
                       Case{"SdeDiagonal", kSdeDiagonal, Methods::kStochastic},
                       Case{"SdeNoiseMatrix", kSdeMatrix, Methods::kStochastic},
+                      Case{"SdeEvents", kSdeEvents, Methods::kStochastic},
                       // Events: every method with a crossing event that
                       // assigns a param, one per kind with `at` stops.
                       Case{"BouncingBall", kEventBall, Methods::kEvery},

@@ -1,7 +1,8 @@
 // Forward sensitivity models (engine/model/sensitivity.h) on a GPU (ctest label `gpu`)
 // against the CPU backend: the augmented Lorenz (explicit methods) and Robertson (stiff
-// methods; 12 states, within the GPU's stiff limit) at random parameters (seed logged),
-// float64, with outputs' sensitivities; and the stiff limit read on the augmented size.
+// methods; 12 states, within the GPU's stiff limit) and a bouncing ball (sensitivities
+// across events) at random parameters (seed logged), float64, with outputs' sensitivities;
+// and the stiff limit read on the augmented size.
 // SKIPS, with the reason, where there is no driver, device or NVRTC.
 #include <algorithm>
 #include <cmath>
@@ -15,22 +16,17 @@
 #include "engine/cuda/test_models.h"
 #include "engine/model/model.h"
 #include "engine/model/sensitivity.h"
+#include "engine/testing/events.h"
 #include "engine/testing/seed.h"
+#include "engine/testing/sensitivity.h"
 #include "gtest/gtest.h"
 
 namespace ensolve {
 namespace {
 
 std::unique_ptr<Model> SensitivityModel(const char* src, const std::vector<std::string>& names) {
-  auto base = Model::Parse(src);
-  EXPECT_TRUE(base.ok()) << base.status();
-  if (!base.ok()) return nullptr;
-  auto params = SensitivityParams(**base, names);
-  EXPECT_TRUE(params.ok()) << params.status();
-  if (!params.ok()) return nullptr;
-  auto m = BuildSensitivityModel(**base, *params);
-  EXPECT_TRUE(m.ok()) << m.status();
-  return m.ok() ? *std::move(m) : nullptr;
+  auto base = testing::ParseOrFail(src);
+  return base == nullptr ? nullptr : testing::Sens(*base, names);
 }
 
 class SensitivityGpuTest : public ::testing::Test {
@@ -136,6 +132,35 @@ TEST_F(SensitivityGpuTest, RobertsonStiffMethodsMatchCpu) {
     o.reltol = 1e-8;
     o.saveat = {1, 10, 100};
     Compare(*model, o, BatchInputs{n, nullptr, 1, p.data(), n}, 1e-5);
+  }
+}
+
+// Sensitivities across events (a crossing whose time moves with every parameter): the
+// jumps are assignments of the augmented model's event, so the GPU runs them unchanged.
+TEST_F(SensitivityGpuTest, BouncesMatchCpu) {
+  auto model = SensitivityModel(ensolve::testing::kGroundBall, {"g", "e", "h0", "ground"});
+  ASSERT_NE(model, nullptr);
+  ASSERT_EQ(model->num_states(), 10);
+  const uint64_t seed = ensolve::testing::TestSeed("BouncesMatchCpu");
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> uni(0, 1);
+  const int n = 1000;
+  std::vector<double> p(4 * n);
+  for (int i = 0; i < n; ++i) {
+    p[4 * i] = 8 + 4 * uni(rng);
+    p[4 * i + 1] = 0.8 + 0.1 * uni(rng);
+    p[4 * i + 2] = 4 + 2 * uni(rng);
+    p[4 * i + 3] = uni(rng);
+  }
+  for (Algorithm a :
+       {Algorithm::kTsit5, Algorithm::kVern9, Algorithm::kRodas5P, Algorithm::kKvaerno5}) {
+    SolveOptions o;
+    o.algorithm = a;
+    o.t1 = 4;
+    o.abstol = o.reltol = 1e-10;
+    o.saveat = {0.3, 1.1, 1.9, 2.7, 3.5, 4};
+    Compare(*model, o, BatchInputs{n, nullptr, 1, p.data(), n}, 1e-6);
   }
 }
 

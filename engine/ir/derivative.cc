@@ -3,6 +3,8 @@
 #include <cmath>
 #include <utility>
 
+#include "engine/ir/walk.h"
+
 namespace ensolve::ir {
 
 NodeId Differentiate(Graph& graph, NodeId f, Var var) {
@@ -11,32 +13,16 @@ NodeId Differentiate(Graph& graph, NodeId f, Var var) {
 
 NodeId Differentiator::Derive(NodeId f) {
   if (exceeded_) return kNoNode;
-  // Post-order walk with an explicit stack: a node is derived once all its operands are.
-  std::vector<std::pair<NodeId, bool>> stack;
-  stack.push_back({f, false});
-  while (!stack.empty()) {
-    auto [id, expanded] = stack.back();
-    stack.pop_back();
-    if (Memo(id) != kNoNode) continue;
-    const Node n = graph_.node(id);
-    const int arity = Arity(n.op);
-    if (!expanded && arity > 0) {
-      stack.push_back({id, true});
-      const NodeId ops[3] = {n.a, n.b, n.c};
-      for (int k = 0; k < arity; ++k) {
-        if (Memo(ops[k]) == kNoNode) stack.push_back({ops[k], false});
-      }
-      continue;
-    }
-    const NodeId d = Rule(id);
-    if (static_cast<NodeId>(memo_.size()) <= id) memo_.resize(id + 1, kNoNode);
-    memo_[id] = d;
-    if (max_nodes_ > 0 && graph_.size() > max_nodes_) {
-      exceeded_ = true;
-      return kNoNode;
-    }
-  }
-  return memo_[f];
+  const bool done = PostOrder(
+      graph_, f, [&](NodeId id) { return Memo(id) != kNoNode; },
+      [&](NodeId id) {
+        const NodeId d = Rule(id);
+        if (static_cast<NodeId>(memo_.size()) <= id) memo_.resize(id + 1, kNoNode);
+        memo_[id] = d;
+        exceeded_ = max_nodes_ > 0 && graph_.size() > max_nodes_;
+        return !exceeded_;
+      });
+  return done ? memo_[f] : kNoNode;
 }
 
 NodeId Differentiator::Rule(NodeId id) {

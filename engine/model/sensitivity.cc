@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/ir/derivative.h"
+#include "engine/ir/substitute.h"
 #include "engine/ir/tape.h"
 #include "engine/model/names.h"
 #include "engine/model/sha256.h"
@@ -62,11 +63,16 @@ absl::Status CheckSensitivitiesSupported(const Model& model) {
         "sensitivities: the model is stochastic (it has noise terms); forward sensitivities "
         "are for ODE models");
   }
-  // Events would need jump conditions for S (docs/sensitivities.md); not generated yet.
-  if (model.num_events() > 0) {
-    return absl::InvalidArgumentError(
-        "sensitivities: the model has events (when/at); sensitivities across events are not "
-        "supported yet");
+  // An event that assigns a parameter changes that parameter's own sensitivity, which the
+  // augmented system holds constant (docs/sensitivities.md, "Events").
+  for (const ModelEvent& e : model.events()) {
+    for (const ModelEvent::Assignment& a : e.assignments) {
+      if (!a.param) continue;
+      return absl::InvalidArgumentError(
+          absl::StrCat("sensitivities: the event at line ", e.line, ", column ", e.column,
+                       " assigns parameter '", model.param_names()[a.index],
+                       "'; sensitivities across events that assign parameters are not supported"));
+    }
   }
   return absl::OkStatus();
 }
@@ -192,10 +198,16 @@ class SensitivityModelBuilder {
       a->time_derivative_.push_back(d);
     }
     if (over()) return too_many_nodes;
-    // Events (issue 9 item 1) would be copied here with their jump conditions: at an event
-    // time tau with state jump u+ = g(u-, p), S+ = g_u S- + g_p + (g_u f- - f+) dtau/dp,
-    // dtau/dp = -(c_u S- + c_p) / (c_u f-) for a crossing of c; when the event times do not
-    // depend on p (discrete events) the last term vanishes.
+    // Events: every base event, with the jumps of the sensitivities it moves.
+    ir::Differentiator dt_event(g, ir::Var::Time(), limits.max_nodes);
+    for (const ModelEvent& e : base.events_) {
+      if (absl::Status s = out_of_time(); !s.ok()) return s;
+      a->events_.push_back(e);
+      if (!AddJumps(base, e, n, m, g, du, dp, dt_event, a->events_.back().assignments) || over()) {
+        return too_many_nodes;
+      }
+    }
+    a->events_assign_params_ = base.events_assign_params_;
 
     // Initial states: u0 (the defaults), then du0/dp_j from the defaults' derivatives.
     a->init_graph_ = base.init_graph_;
@@ -230,6 +242,12 @@ class SensitivityModelBuilder {
     all.insert(all.end(), a->outputs_.begin(), a->outputs_.end());
     all.insert(all.end(), a->jacobian_.begin(), a->jacobian_.end());
     all.insert(all.end(), a->time_derivative_.begin(), a->time_derivative_.end());
+    const std::vector<ir::NodeId> conditions = a->EventConditions();
+    all.insert(all.end(), conditions.begin(), conditions.end());
+    for (int e = 0; e < a->num_events(); ++e) {
+      const std::vector<ir::NodeId> values = a->EventValues(e);
+      all.insert(all.end(), values.begin(), values.end());
+    }
     if (absl::StatusOr<ir::Tape> tape = ir::TryCompileTape(g, all, N, a->num_params());
         !tape.ok()) {
       return absl::InvalidArgumentError(
@@ -244,6 +262,86 @@ class SensitivityModelBuilder {
     a->sensitivity_params_ = params;
     a->input_states_ = n;
     return a;
+  }
+
+ private:
+  // Appends to `out` (event e's assignments in the sensitivity model) the new value of
+  // every sensitivity state the event changes. With the jump u+ = g(t, u-, p) (g_i = u_i
+  // for a state the event leaves alone) at an event time tau,
+  //
+  //   S_j+ = g_u S_j- + g_p_j + (g_u f- + g_t - f+) dtau/dp_j,
+  //
+  // where dtau/dp_j = 0 for `at` events (their times are constants) and, for a crossing
+  // of c(t, u, p) = 0, dtau/dp_j = -(c_u S_j- + c_p_j) / (c_u f- + c_t) (the derivative of
+  // c(tau(p), u(tau(p), p), p) = 0); f+ = f(tau, u+, p), or 0 for a `terminate` event (the
+  // trajectory stops: what is differentiated is the final state g(tau, u(tau))). Every
+  // right-hand side reads the values before the event, as the event's own assignments do.
+  // False past the node budget.
+  static bool AddJumps(const Model& base, const ModelEvent& e, int n, int m, ir::Graph& g,
+                       std::vector<ir::Differentiator>& du, std::vector<ir::Differentiator>& dp,
+                       ir::Differentiator& dt, std::vector<ModelEvent::Assignment>& out) {
+    auto add = [&](ir::NodeId x, ir::NodeId y) { return g.Binary(ir::Op::kAdd, x, y); };
+    auto sub = [&](ir::NodeId x, ir::NodeId y) { return g.Binary(ir::Op::kSub, x, y); };
+    auto mul = [&](ir::NodeId x, ir::NodeId y) { return g.Binary(ir::Op::kMul, x, y); };
+    auto S = [&](int i, int j) { return g.State(n + j * n + i); };
+    const std::vector<ir::NodeId>& f = base.rhs_;
+    std::vector<ir::NodeId> jump(n);  // g(t, u, p), state by state
+    for (int i = 0; i < n; ++i) jump[i] = g.State(i);
+    for (const ModelEvent::Assignment& asg : e.assignments) jump[asg.index] = asg.value;
+    // g_u, row by row.
+    std::vector<ir::NodeId> gu(static_cast<size_t>(n) * n);
+    for (int i = 0; i < n; ++i) {
+      for (int k = 0; k < n; ++k) {
+        if ((gu[static_cast<size_t>(i) * n + k] = du[k].Derive(jump[i])) == ir::kNoNode) {
+          return false;
+        }
+      }
+    }
+    auto dot = [&](auto coef, auto vec) {  // sum_k coef(k) vec(k)
+      ir::NodeId sum = g.Constant(0);
+      for (int k = 0; k < n; ++k) sum = add(sum, mul(coef(k), vec(k)));
+      return sum;
+    };
+    const bool crossing = e.kind == ModelEvent::Kind::kCrossing;
+    std::vector<ir::NodeId> cu(n), moved(n);  // c_u; g_u f- + g_t - f+
+    ir::NodeId speed = ir::kNoNode;           // c_u f- + c_t
+    if (crossing) {
+      for (int k = 0; k < n; ++k) {
+        if ((cu[k] = du[k].Derive(e.condition)) == ir::kNoNode) return false;
+      }
+      const ir::NodeId ct = dt.Derive(e.condition);
+      if (ct == ir::kNoNode) return false;
+      speed = add(dot([&](int k) { return cu[k]; }, [&](int k) { return f[k]; }), ct);
+      ir::Substituter after(g, jump);
+      for (int i = 0; i < n; ++i) {
+        const ir::NodeId gt = dt.Derive(jump[i]);
+        const ir::NodeId fplus = e.terminate ? g.Constant(0) : after.Rewrite(f[i]);
+        if (gt == ir::kNoNode) return false;
+        const ir::NodeId gf = dot([&](int k) { return gu[static_cast<size_t>(i) * n + k]; },
+                                  [&](int k) { return f[k]; });
+        moved[i] = sub(add(gf, gt), fplus);
+      }
+    }
+    for (int j = 0; j < m; ++j) {
+      ir::NodeId dtau = ir::kNoNode;
+      if (crossing) {
+        const ir::NodeId cp = dp[j].Derive(e.condition);
+        if (cp == ir::kNoNode) return false;
+        const ir::NodeId cs =
+            add(dot([&](int k) { return cu[k]; }, [&](int k) { return S(k, j); }), cp);
+        dtau = g.Unary(ir::Op::kNeg, g.Binary(ir::Op::kDiv, cs, speed));
+      }
+      for (int i = 0; i < n; ++i) {
+        const ir::NodeId gp = dp[j].Derive(jump[i]);
+        if (gp == ir::kNoNode) return false;
+        ir::NodeId value = add(dot([&](int k) { return gu[static_cast<size_t>(i) * n + k]; },
+                                   [&](int k) { return S(k, j); }),
+                               gp);
+        if (crossing) value = add(value, mul(moved[i], dtau));
+        if (value != S(i, j)) out.push_back({false, n + j * n + i, value});
+      }
+    }
+    return true;
   }
 };
 

@@ -6,7 +6,9 @@
 //   S_j' = J(t, u, p) S_j + df/dp_j(t, u, p),      S_j(t0) = du0/dp_j
 //
 // It is an ordinary Model (right-hand side, outputs, Jacobian and df/dt derived like any
-// model's), so every algorithm solves it on every backend unchanged.
+// model's), so every algorithm solves it on every backend unchanged. Its events are the
+// base model's, each also assigning the jump of the sensitivities it moves (sensitivity.cc,
+// AddJumps; docs/sensitivities.md, "Events").
 //
 // Layout: the sensitivity model's states are u (n values), then S_0, S_1, ... (n values
 // each): state n + j*n + i is du_i/dp_j, named SensitivityName(u_i, p_j). Its outputs are
@@ -42,9 +44,9 @@ std::string SensitivityName(std::string_view quantity, std::string_view param);
 absl::StatusOr<std::vector<int>> SensitivityParams(const Model& model,
                                                    const std::vector<std::string>& names);
 
-// Whether `model` may have sensitivities at all: the hook that is to refuse
-// (INVALID_ARGUMENT) a stochastic model (an SDE path's sensitivities are not this system)
-// and a model with events (until their jump conditions are generated); OK today.
+// Whether `model` may have sensitivities at all: INVALID_ARGUMENT for a stochastic model
+// (an SDE path's sensitivities are not this system) and for one with an event that assigns
+// a parameter (naming the event's line and column and the parameter).
 absl::Status CheckSensitivitiesSupported(const Model& model);
 
 // The sensitivity model of `base` for the parameters `params` (indices, distinct, at least

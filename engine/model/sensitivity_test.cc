@@ -20,6 +20,7 @@
 #include "engine/ir/eval.h"
 #include "engine/testing/lorenz.h"
 #include "engine/testing/robertson.h"
+#include "engine/testing/sensitivity.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -42,37 +43,15 @@ x' = v
 v' = -w^2*x - 2*zeta*w*v
 )";
 
-std::unique_ptr<Model> Parse(const char* src) {
-  auto m = Model::Parse(src);
-  EXPECT_TRUE(m.ok()) << m.status();
-  return m.ok() ? *std::move(m) : nullptr;
-}
-
-std::unique_ptr<Model> Sens(const Model& base, const std::vector<std::string>& names) {
-  auto params = SensitivityParams(base, names);
-  EXPECT_TRUE(params.ok()) << params.status();
-  if (!params.ok()) return nullptr;
-  auto m = BuildSensitivityModel(base, *params);
-  EXPECT_TRUE(m.ok()) << m.status();
-  return m.ok() ? *std::move(m) : nullptr;
-}
+std::unique_ptr<Model> Parse(const char* src) { return testing::ParseOrFail(src); }
+using testing::Sens;
 
 absl::StatusOr<BatchResult> Solve(const Model& m, const SolveOptions& o, const BatchInputs& in) {
-  EXPECT_TRUE(ValidateOptions(o).ok()) << ValidateOptions(o);
-  static Backend* cpu = NewCpuBackend().release();
-  auto prepared = cpu->Prepare(m, o);
-  if (!prepared.ok()) return prepared.status();
-  return cpu->Solve(**prepared, o, in);
+  return testing::SolveOnCpu(m, o, in);
 }
 
 SolveOptions Options(Algorithm a, double t1, double tol, std::vector<double> saveat) {
-  SolveOptions o;
-  o.algorithm = a;
-  o.t1 = t1;
-  o.abstol = o.reltol = tol;
-  o.saveat = std::move(saveat);
-  o.max_steps = 1000000;
-  return o;
+  return testing::SensOptions(a, t1, tol, std::move(saveat));
 }
 
 TEST(SensitivityModel, LayoutNamesAndHash) {
@@ -180,15 +159,20 @@ TEST(SensitivityParams, ErrorsNameTheEntry) {
             "sensitivities[0]: 'k' is not a parameter: the model has none");
 }
 
-TEST(SensitivityModel, ModelsWithNoiseOrEventsAreRefused) {
+TEST(SensitivityModel, ModelsWithNoiseOrParameterEventsAreRefused) {
   auto sde = Parse("state x = 1\nparam k = 1\nx' = -k*x\nnoise x = x\n");
   EXPECT_EQ(CheckSensitivitiesSupported(*sde).message(),
             "sensitivities: the model is stochastic (it has noise terms); forward sensitivities "
             "are for ODE models");
   auto kicked = Parse("state x = 1\nparam k = 1\nx' = -k*x\nat t = 0.5: x = 2\n");
-  EXPECT_EQ(CheckSensitivitiesSupported(*kicked).message(),
-            "sensitivities: the model has events (when/at); sensitivities across events are not "
-            "supported yet");
+  EXPECT_TRUE(CheckSensitivitiesSupported(*kicked).ok());
+  auto dosed = Parse(
+      "state x = 1\nparam k = 1\nx' = -k*x\nat t = 0.5: x = 2\n"
+      "when x - 0.5 crosses 0 down: k = 2*k\n");
+  EXPECT_EQ(CheckSensitivitiesSupported(*dosed).message(),
+            "sensitivities: the event at line 5, column 1 assigns parameter 'k'; sensitivities "
+            "across events that assign parameters are not supported");
+  EXPECT_EQ(BuildSensitivityModel(*dosed, {0}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SensitivityModel, AugmentedSizeOverTheLimit) {

@@ -19,17 +19,36 @@ v' = -g
 when h crosses 0 down: v = -e*v
 )";
 
-// (h, v) at t of the ball above (each bounce multiplies the speed by e; t not a bounce).
-inline std::vector<double> BallAt(double t, double e = 1, double g = 10, double h0 = 45) {
-  double tb = std::sqrt(2 * h0 / g);  // the first bounce
-  if (t < tb) return {h0 - 0.5 * g * t * t, -g * t};
-  double speed = g * tb * e;  // just after the bounce at tb
-  while (t >= tb + 2 * speed / g) {
-    tb += 2 * speed / g;
+// A ball bouncing on a ground whose height, like gravity, restitution and the drop height,
+// is a parameter (the sensitivity tests: the crossing time moves with every parameter).
+inline constexpr char kGroundBall[] = R"(param g = 9.81, e = 0.8, h0 = 5, ground = 0.5
+state h = h0, v = 0
+h' = v
+v' = -g
+when h - ground crosses 0 down: v = -e*v
+)";
+
+// (h, v) at t of kGroundBall for parameters q = (g, e, h0, ground) (t not a bounce), and
+// the bounce times up to t into `bounces`.
+inline std::vector<double> GroundBallAt(double t, const std::vector<double>& q,
+                                        std::vector<double>* bounces = nullptr) {
+  const double g = q[0], e = q[1], h0 = q[2], ground = q[3];
+  double start = std::sqrt(2 * (h0 - ground) / g);  // the first bounce
+  if (t < start) return {h0 - 0.5 * g * t * t, -g * t};
+  double speed = g * start * e;  // just after the bounce at `start`
+  if (bounces != nullptr) bounces->push_back(start);
+  while (t >= start + 2 * speed / g && speed > 1e-9) {
+    start += 2 * speed / g;
     speed *= e;
+    if (bounces != nullptr) bounces->push_back(start);
   }
-  const double s = t - tb;
-  return {speed * s - 0.5 * g * s * s, speed - g * s};
+  const double s = t - start;
+  return {ground + speed * s - 0.5 * g * s * s, speed - g * s};
+}
+
+// (h, v) at t of kBouncingBall (each bounce multiplies the speed by e; t not a bounce).
+inline std::vector<double> BallAt(double t, double e = 1, double g = 10, double h0 = 45) {
+  return GroundBallAt(t, {g, e, h0, 0});
 }
 
 // Problem 5: decay with kicks at t = 2.4 and 4.
