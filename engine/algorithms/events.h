@@ -188,6 +188,65 @@ ENSOLVE_HD_OUTLINE R LocateRoot(const Method& meth, Ctx& c, int e, M m, R t, R h
   return b;
 }
 
+// Each event's θ in the step (t, t + h) of the lanes m into th[e] (2: none), and the
+// earliest: an `at` event at θ = 1 where the step ends on its stop (`stop`, at tstop); a
+// crossing found (FirstCrossing) and located (LocateRoot) on meth's dense output from the
+// conditions g at t and gn at t + h. g becomes gn for the lanes m. scan() runs before each
+// crossing event's samples (the driver charges lazy interpolation stages there); y and gs
+// are scratch (n and num_events() values), `first` is Interpolate's.
+template <class S, class Method, class Ctx, class R, class M, class Scan>
+ENSOLVE_HD R FindEvents(const Method& meth, Ctx& c, M m, M stop, R tstop, R dir, R t, R h,
+                        const R* u, R* const* k, R tol, R* g, const R* gn, R* th, R* gs, R* y,
+                        bool& first, Scan scan) {
+  const int ne = c.num_events();
+  R thbest = R(S(2));
+  for (int e = 0; e < ne; ++e) {
+    th[e] = R(S(2));
+    if (c.EventIsTimes(e)) {
+      th[e] = Select(m & stop & c.AtStop(e, tstop), R(S(1)), th[e]);
+    } else if (Any(m)) {
+      scan();
+      R a, ga, b, gb;  // the first bracket with a crossing
+      const M crossed =
+          FirstCrossing<S>(meth, c, e, m, dir, t, h, u, k, g[e], gn[e], y, gs, first, a, ga, b, gb);
+      if (Any(crossed)) {
+        const R root =
+            LocateRoot<S>(meth, c, e, crossed, t, h, u, k, a, ga, b, gb, tol, y, gs, first);
+        th[e] = Select(crossed, root, th[e]);
+      }
+    }
+    thbest = Min(thbest, th[e]);
+    g[e] = Select(m, gn[e], g[e]);
+  }
+  return thbest;
+}
+
+// Fires the events at te of the lanes m (th, thbest and tol as FindEvents left them) in
+// declaration order, counting them in `events`, and returns the lanes a `terminate` ended
+// (later events do not fire for them). Then clears `finite` where an assignment left a
+// state non-finite, and sets the conditions g where the lanes stand (gs scratch).
+template <class Ctx, class R, class M, class I>
+ENSOLVE_HD M FireEvents(Ctx& c, M m, R te, R* u, const R* th, R thbest, R tol, R* g, R* gs,
+                        I& events, M& finite) {
+  const int ne = c.num_events(), n = c.n();
+  M terminated = M(false);
+  M go = m;
+  for (int e = 0; e < ne; ++e) {
+    const M fire = go & (th[e] <= thbest + tol);
+    if (!Any(fire)) continue;
+    c.ApplyEvent(e, te, u, fire);
+    events = Select(fire, events + 1, events);
+    if (c.EventTerminates(e)) {
+      terminated = terminated | fire;
+      go = go & !fire;
+    }
+  }
+  for (int i = 0; i < n; ++i) finite = finite & ((!m) | IsFinite(u[i]));
+  c.EventConditions(te, u, gs);
+  for (int e = 0; e < ne; ++e) g[e] = Select(m, gs[e], g[e]);
+  return terminated;
+}
+
 }  // namespace internal
 }  // namespace ensolve::alg
 

@@ -464,32 +464,14 @@ ENSOLVE_HD void IntegrateMethod(Ctx& c, const Controls<typename Ctx::Scalar>& o,
         R* gs = g + 3 * ne;       // scratch
         c.EventConditions(tend, unew, gn);
         tol = S(kRootTolUlps) * eps * Max(Abs(st.t), Abs(tend)) / Abs(h);
-        for (int e = 0; e < ne; ++e) {
-          th[e] = R(S(2));
-          if (c.EventIsTimes(e)) {
-            const M at = accept & stop & c.AtStop(e, tstop);
-            th[e] = Select(at, R(S(1)), th[e]);
-          } else {
-            if (Any(accept)) {
+        thbest = internal::FindEvents<S>(
+            meth, c, accept, stop, tstop, dir, st.t, h, u, k, tol, g, gn, th, gs, err, first, [&] {
               if (meth.lazy_stages > 0) {  // the scan interpolates
                 st.rhs_evals =
                     Select(accept & !charged, st.rhs_evals + meth.lazy_stages, st.rhs_evals);
                 charged = charged | accept;
               }
-              R a, ga, b, gb;  // the first bracket with a crossing
-              const M crossed =
-                  internal::FirstCrossing<S>(meth, c, e, accept, dir, st.t, h, u, k, g[e], gn[e],
-                                             err, gs, first, a, ga, b, gb);
-              if (Any(crossed)) {
-                const R root = internal::LocateRoot<S>(meth, c, e, crossed, st.t, h, u, k, a, ga, b,
-                                                       gb, tol, err, gs, first);
-                th[e] = Select(crossed, root, th[e]);
-              }
-            }
-          }
-          thbest = Min(thbest, th[e]);
-          g[e] = Select(accept, gn[e], g[e]);
-        }
+            });
         evented = thbest <= S(1);
         if (Any(evented)) {
           // An event within the tolerance of the step's end happens at its end.
@@ -544,23 +526,9 @@ ENSOLVE_HD void IntegrateMethod(Ctx& c, const Controls<typename Ctx::Scalar>& o,
     if constexpr (kEventCode) {
       if (ne > 0 && Any(evented)) {
         R* g = c.event_values();
-        R* th = g + 2 * ne;
-        R* gs = g + 3 * ne;
-        M go = evented;
-        for (int e = 0; e < ne; ++e) {
-          const M fire = go & (th[e] <= thbest + tol);
-          if (!Any(fire)) continue;
-          c.ApplyEvent(e, te, u, fire);
-          st.events = Select(fire, st.events + 1, st.events);
-          if (c.EventTerminates(e)) {
-            terminated = terminated | fire;
-            go = go & !fire;  // terminate ends the trajectory: later events do not fire
-          }
-        }
+        terminated = internal::FireEvents(c, evented, te, u, g + 2 * ne, thbest, tol, g, g + 3 * ne,
+                                          st.events, finite);
         const M restarted = evented & !terminated;
-        for (int i = 0; i < n; ++i) finite = finite & ((!evented) | IsFinite(u[i]));
-        c.EventConditions(te, u, gs);
-        for (int e = 0; e < ne; ++e) g[e] = Select(evented, gs[e], g[e]);
         if (meth.fsal && Any(restarted)) {
           c.Rhs(te, u, err);
           for (int i = 0; i < n; ++i) k[0][i] = Select(restarted, err[i], k[0][i]);

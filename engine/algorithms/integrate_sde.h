@@ -138,24 +138,8 @@ ENSOLVE_HD void IntegrateSde(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
         c.EventConditions(tend, unew, gn);
         tol = S(kRootTolUlps) * eps * Max(Abs(st.t), Abs(tend)) / Abs(h);
         bool first = true;  // LinearPath's Interpolate ignores it
-        for (int e = 0; e < ne; ++e) {
-          th[e] = R(S(2));
-          if (c.EventIsTimes(e)) {
-            th[e] = Select(active & stop & c.AtStop(e, tstop), R(S(1)), th[e]);
-          } else {
-            R a, ga, b, gb;
-            const M crossed =
-                internal::FirstCrossing<S>(line, c, e, active, R(S(1)), st.t, h, u, path, g[e],
-                                           gn[e], y, gs, first, a, ga, b, gb);
-            if (Any(crossed)) {
-              const R root = internal::LocateRoot<S>(line, c, e, crossed, st.t, h, u, path, a, ga,
-                                                     b, gb, tol, y, gs, first);
-              th[e] = Select(crossed, root, th[e]);
-            }
-          }
-          thbest = Min(thbest, th[e]);
-          g[e] = Select(active, gn[e], g[e]);
-        }
+        thbest = internal::FindEvents<S>(line, c, active, stop, tstop, R(S(1)), st.t, h, u, path,
+                                         tol, g, gn, th, gs, y, first, [] {});
         evented = thbest <= S(1);
         cut = evented & (thbest < S(1) - tol);  // within the tolerance of the end: at the end
         te = Select(cut, st.t + thbest * h, tend);
@@ -195,22 +179,8 @@ ENSOLVE_HD void IntegrateSde(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     if constexpr (kEventCode) {
       if (ne > 0 && Any(evented)) {
         R* g = c.event_values();
-        R* th = g + 2 * ne;
-        R* gs = g + 3 * ne;
-        M go = evented & active;
-        for (int e = 0; e < ne; ++e) {
-          const M fire = go & (th[e] <= thbest + tol);
-          if (!Any(fire)) continue;
-          c.ApplyEvent(e, te, u, fire);
-          st.events = Select(fire, st.events + 1, st.events);
-          if (c.EventTerminates(e)) {
-            terminated = terminated | fire;
-            go = go & !fire;  // terminate ends the trajectory: later events do not fire
-          }
-        }
-        for (int i = 0; i < n; ++i) finite = finite & ((!evented) | IsFinite(u[i]));
-        c.EventConditions(te, u, gs);
-        for (int e = 0; e < ne; ++e) g[e] = Select(evented, gs[e], g[e]);
+        terminated = internal::FireEvents(c, evented, te, u, g + 2 * ne, thbest, tol, g, g + 3 * ne,
+                                          st.events, finite);
       }
     }
 
