@@ -188,17 +188,28 @@ ENSOLVE_HD_OUTLINE R LocateRoot(const Method& meth, Ctx& c, int e, M m, R t, R h
   return b;
 }
 
-// Each event's θ in the step (t, t + h) of the lanes m into th[e] (2: none), and the
-// earliest: an `at` event at θ = 1 where the step ends on its stop (`stop`, at tstop); a
-// crossing found (FirstCrossing) and located (LocateRoot) on meth's dense output from the
-// conditions g at t and gn at t + h. g becomes gn for the lanes m. scan() runs before each
-// crossing event's samples (the driver charges lazy interpolation stages there); y and gs
-// are scratch (n and num_events() values), `first` is Interpolate's.
+// The step (t, t + h) of the lanes m, ending at tend with state unew, against the events:
+// each event's θ into the context's event_values() (layout below; 2: none) and the
+// earliest returned, with the root tolerance in θ into `tol`. An `at` event is at θ = 1
+// where the step ends on its stop (`stop`, at tstop); a crossing is found (FirstCrossing)
+// and located (LocateRoot) on meth's dense output from the conditions at t (kept in
+// event_values()) and at tend, which then replace them for the lanes m. scan() runs before
+// each crossing event's samples (the driver charges lazy interpolation stages there); y is
+// scratch (n values), `first` is Interpolate's.
+//
+// event_values(), 4 x num_events() values per lane: the conditions where the lane stands,
+// those at the step's end, each event's θ in the step, scratch.
 template <class S, class Method, class Ctx, class R, class M, class Scan>
-ENSOLVE_HD R FindEvents(const Method& meth, Ctx& c, M m, M stop, R tstop, R dir, R t, R h,
-                        const R* u, R* const* k, R tol, R* g, const R* gn, R* th, R* gs, R* y,
-                        bool& first, Scan scan) {
+ENSOLVE_HD R FindEvents(const Method& meth, Ctx& c, M m, M stop, R tstop, R dir, R t, R h, R tend,
+                        const R* u, const R* unew, R* const* k, R* y, bool& first, R& tol,
+                        Scan scan) {
   const int ne = c.num_events();
+  R* g = c.event_values();
+  R* gn = g + ne;
+  R* th = g + 2 * ne;
+  R* gs = g + 3 * ne;
+  c.EventConditions(tend, unew, gn);
+  tol = S(kRootTolUlps) * Epsilon<S>::value * Max(Abs(t), Abs(tend)) / Abs(h);
   R thbest = R(S(2));
   for (int e = 0; e < ne; ++e) {
     th[e] = R(S(2));
@@ -221,14 +232,16 @@ ENSOLVE_HD R FindEvents(const Method& meth, Ctx& c, M m, M stop, R tstop, R dir,
   return thbest;
 }
 
-// Fires the events at te of the lanes m (th, thbest and tol as FindEvents left them) in
-// declaration order, counting them in `events`, and returns the lanes a `terminate` ended
-// (later events do not fire for them). Then clears `finite` where an assignment left a
-// state non-finite, and sets the conditions g where the lanes stand (gs scratch).
+// Fires the events at te of the lanes m (as FindEvents left event_values(), returning
+// thbest and tol) in declaration order, counting them in `events`, and returns the lanes a
+// `terminate` ended (later events do not fire for them). Then clears `finite` where an
+// assignment left a state non-finite, and sets the conditions where the lanes stand.
 template <class Ctx, class R, class M, class I>
-ENSOLVE_HD M FireEvents(Ctx& c, M m, R te, R* u, const R* th, R thbest, R tol, R* g, R* gs,
-                        I& events, M& finite) {
+ENSOLVE_HD M FireEvents(Ctx& c, M m, R te, R* u, R thbest, R tol, I& events, M& finite) {
   const int ne = c.num_events(), n = c.n();
+  R* g = c.event_values();
+  const R* th = g + 2 * ne;
+  R* gs = g + 3 * ne;
   M terminated = M(false);
   M go = m;
   for (int e = 0; e < ne; ++e) {

@@ -458,14 +458,8 @@ ENSOLVE_HD void IntegrateMethod(Ctx& c, const Controls<typename Ctx::Scalar>& o,
     R te = tend, thbest = R(S(2)), tol = R(S(0));
     if constexpr (kEventCode) {
       if (ne > 0) {
-        R* g = c.event_values();  // [0, ne): the conditions at st.t
-        R* gn = g + ne;           // at the step's end
-        R* th = g + 2 * ne;       // each event's θ in the step (2: none)
-        R* gs = g + 3 * ne;       // scratch
-        c.EventConditions(tend, unew, gn);
-        tol = S(kRootTolUlps) * eps * Max(Abs(st.t), Abs(tend)) / Abs(h);
         thbest = internal::FindEvents<S>(
-            meth, c, accept, stop, tstop, dir, st.t, h, u, k, tol, g, gn, th, gs, err, first, [&] {
+            meth, c, accept, stop, tstop, dir, st.t, h, tend, u, unew, k, err, first, tol, [&] {
               if (meth.lazy_stages > 0) {  // the scan interpolates
                 st.rhs_evals =
                     Select(accept & !charged, st.rhs_evals + meth.lazy_stages, st.rhs_evals);
@@ -525,9 +519,7 @@ ENSOLVE_HD void IntegrateMethod(Ctx& c, const Controls<typename Ctx::Scalar>& o,
     M terminated = M(false);
     if constexpr (kEventCode) {
       if (ne > 0 && Any(evented)) {
-        R* g = c.event_values();
-        terminated = internal::FireEvents(c, evented, te, u, g + 2 * ne, thbest, tol, g, g + 3 * ne,
-                                          st.events, finite);
+        terminated = internal::FireEvents(c, evented, te, u, thbest, tol, st.events, finite);
         const M restarted = evented & !terminated;
         if (meth.fsal && Any(restarted)) {
           c.Rhs(te, u, err);

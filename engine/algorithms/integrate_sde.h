@@ -131,15 +131,9 @@ ENSOLVE_HD void IntegrateSde(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     R te = tend, thbest = R(S(2)), tol = R(S(0));
     if constexpr (kEventCode) {
       if (ne > 0) {
-        R* g = c.event_values();  // [0, ne): the conditions at st.t
-        R* gn = g + ne;           // at the step's end
-        R* th = g + 2 * ne;       // each event's θ in the step (2: none)
-        R* gs = g + 3 * ne;       // scratch
-        c.EventConditions(tend, unew, gn);
-        tol = S(kRootTolUlps) * eps * Max(Abs(st.t), Abs(tend)) / Abs(h);
         bool first = true;  // LinearPath's Interpolate ignores it
-        thbest = internal::FindEvents<S>(line, c, active, stop, tstop, R(S(1)), st.t, h, u, path,
-                                         tol, g, gn, th, gs, y, first, [] {});
+        thbest = internal::FindEvents<S>(line, c, active, stop, tstop, R(S(1)), st.t, h, tend, u,
+                                         unew, path, y, first, tol, [] {});
         evented = thbest <= S(1);
         cut = evented & (thbest < S(1) - tol);  // within the tolerance of the end: at the end
         te = Select(cut, st.t + thbest * h, tend);
@@ -178,9 +172,7 @@ ENSOLVE_HD void IntegrateSde(Ctx& c, const Controls<typename Ctx::Scalar>& o) {
     M terminated = M(false);
     if constexpr (kEventCode) {
       if (ne > 0 && Any(evented)) {
-        R* g = c.event_values();
-        terminated = internal::FireEvents(c, evented, te, u, g + 2 * ne, thbest, tol, g, g + 3 * ne,
-                                          st.events, finite);
+        terminated = internal::FireEvents(c, evented, te, u, thbest, tol, st.events, finite);
       }
     }
 
